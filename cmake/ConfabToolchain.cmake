@@ -1,0 +1,43 @@
+# Compiler settings shared by every Confab target.
+
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+# ccache makes rebuilds after a clean (CI, branch switches) cheap.
+find_program(CONFAB_CCACHE ccache)
+if(CONFAB_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${CONFAB_CCACHE}")
+  message(STATUS "confab: compiling through ${CONFAB_CCACHE}")
+endif()
+
+# Warnings for Confab's own targets (not for third-party headers, which come in as SYSTEM).
+function(confab_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                   -Wold-style-cast -Wcast-align -Woverloaded-virtual
+                                   -Wimplicit-fallthrough>)
+endfunction()
+
+function(confab_apply_sanitizers sanitizers)
+  if(NOT sanitizers)
+    return()
+  endif()
+  string(REPLACE ";" "," flags "${sanitizers}")
+  add_compile_options(-fsanitize=${flags} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${flags})
+endfunction()
+
+# Beast and Asio are header-only and expensive to parse; targets that use them share
+# a precompiled header with this list.
+set(CONFAB_ASIO_PCH
+  <boost/asio.hpp>
+  <boost/beast/core.hpp>
+  <boost/beast/websocket.hpp>
+  <nlohmann/json.hpp>)
