@@ -1,0 +1,60 @@
+// Typed errors shared by the SDK's public API and the wire protocol.
+//
+// Every failure the SDK reports is an `Error` value: a code a program can switch on,
+// whether trying again can help, and a message for people. The same codes travel on the
+// wire in `error` frames (see docs/protocol.md); `to_string(code)` is the wire name.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace confab {
+
+enum class ErrorCode {
+  // Sent by the server in `error` frames.
+  bad_frame,            // not a JSON object, malformed JSON, binary frame
+  unknown_type,         // a `type` this peer does not know
+  invalid_field,        // a field is missing, of the wrong type or out of its limits
+  frame_too_large,      // the frame exceeds the negotiated maximum size
+  not_authenticated,    // a request arrived before `auth` succeeded
+  unauthorized,         // the token was refused
+  unsupported_version,  // no protocol version in common
+  not_member,           // the user is not a member of that conversation (or it does not exist)
+  internal,             // the server failed; the same request may succeed later
+  unavailable,          // the server is shutting down or overloaded; try again later
+
+  // Raised by the SDK itself.
+  invalid_argument,     // the caller passed a value the API cannot accept
+  transport,            // the connection could not be made or was lost
+  timeout,              // a step did not finish within its deadline
+  closed,               // the connection or the client was closed on request
+
+  unknown,              // a code this SDK version does not know (from a newer server)
+};
+
+// The wire name of a code, e.g. "not_member".
+std::string_view to_string(ErrorCode code) noexcept;
+
+// Parses a wire name; unknown names give ErrorCode::unknown.
+ErrorCode error_code_from_string(std::string_view name) noexcept;
+
+// Whether an error with this code is worth retrying when the peer did not say.
+bool is_retryable_by_default(ErrorCode code) noexcept;
+
+struct Error {
+  ErrorCode code = ErrorCode::unknown;
+  bool retryable = false;
+  std::string message;
+
+  // An error whose `retryable` flag is the code's default.
+  static Error make(ErrorCode code, std::string message) {
+    return Error{code, is_retryable_by_default(code), std::move(message)};
+  }
+
+  friend bool operator==(const Error&, const Error&) = default;
+};
+
+// "not_member: not a member of c_general" — for logs and test failures.
+std::string describe(const Error& error);
+
+}  // namespace confab

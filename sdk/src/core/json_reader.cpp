@@ -1,0 +1,83 @@
+#include "core/json_reader.h"
+
+#include "core/protocol.h"
+
+namespace confab::protocol::detail {
+
+std::string JsonReader::field_path(std::string_view name) const {
+  return path_ + std::string(name);
+}
+
+void JsonReader::fail(std::string_view name, std::string message) const {
+  throw FieldError{ErrorCode::invalid_field, field_path(name), std::move(message)};
+}
+
+const Json* JsonReader::find(std::string_view name) const {
+  auto it = object_.find(name);
+  return it == object_.end() ? nullptr : &*it;
+}
+
+const Json& JsonReader::require(std::string_view name, Json::value_t expected,
+                                const char* kind) const {
+  const Json* value = find(name);
+  if (value == nullptr) fail(name, "missing field '" + field_path(name) + "'");
+  bool matches = value->type() == expected ||
+                 (expected == Json::value_t::number_integer && value->is_number_integer());
+  if (!matches) fail(name, "field '" + field_path(name) + "' must be " + kind);
+  return *value;
+}
+
+std::string JsonReader::string(std::string_view name, std::size_t max_bytes) const {
+  const auto& s = require(name, Json::value_t::string, "a string").get_ref<const std::string&>();
+  if (s.empty()) fail(name, "field '" + field_path(name) + "' must not be empty");
+  if (s.size() > max_bytes) {
+    fail(name, "field '" + field_path(name) + "' exceeds " + std::to_string(max_bytes) + " bytes");
+  }
+  return s;
+}
+
+std::string JsonReader::identifier(std::string_view name, std::size_t max_bytes) const {
+  std::string s = string(name, max_bytes);
+  if (!is_identifier(s, max_bytes)) {
+    fail(name, "field '" + field_path(name) + "' may hold only A-Z a-z 0-9 . _ : -");
+  }
+  return s;
+}
+
+std::string JsonReader::optional_identifier(std::string_view name, std::size_t max_bytes) const {
+  return find(name) == nullptr ? std::string() : identifier(name, max_bytes);
+}
+
+std::string JsonReader::optional_string(std::string_view name, std::size_t max_bytes) const {
+  return find(name) == nullptr ? std::string() : string(name, max_bytes);
+}
+
+std::int64_t JsonReader::integer(std::string_view name, std::int64_t min, std::int64_t max) const {
+  const Json& value = require(name, Json::value_t::number_integer, "an integer");
+  // A JSON integer above INT64_MAX parses as unsigned; it is out of every range we accept.
+  bool in_range = false;
+  std::int64_t n = 0;
+  if (value.is_number_unsigned()) {
+    auto u = value.get<std::uint64_t>();
+    in_range = u <= static_cast<std::uint64_t>(max);
+    n = in_range ? static_cast<std::int64_t>(u) : 0;
+  } else {
+    n = value.get<std::int64_t>();
+    in_range = true;
+  }
+  if (!in_range || n < min || n > max) {
+    fail(name, "field '" + field_path(name) + "' must be between " + std::to_string(min) +
+                   " and " + std::to_string(max));
+  }
+  return n;
+}
+
+bool JsonReader::boolean(std::string_view name) const {
+  return require(name, Json::value_t::boolean, "a boolean").get<bool>();
+}
+
+JsonReader JsonReader::object(std::string_view name) const {
+  return JsonReader(require(name, Json::value_t::object, "an object"), field_path(name) + ".");
+}
+
+}  // namespace confab::protocol::detail

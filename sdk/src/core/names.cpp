@@ -1,0 +1,86 @@
+// Names of the public enums: the wire names of error codes, and display names of states.
+#include <array>
+#include <utility>
+
+#include "confab/connection.h"
+#include "confab/error.h"
+#include "confab/message.h"
+
+namespace confab {
+namespace {
+
+struct CodeInfo {
+  ErrorCode code;
+  std::string_view name;
+  bool retryable;
+};
+
+constexpr std::array<CodeInfo, 15> kCodes{{
+    {ErrorCode::bad_frame, "bad_frame", false},
+    {ErrorCode::unknown_type, "unknown_type", false},
+    {ErrorCode::invalid_field, "invalid_field", false},
+    {ErrorCode::frame_too_large, "frame_too_large", false},
+    {ErrorCode::not_authenticated, "not_authenticated", false},
+    {ErrorCode::unauthorized, "unauthorized", false},
+    {ErrorCode::unsupported_version, "unsupported_version", false},
+    {ErrorCode::not_member, "not_member", false},
+    {ErrorCode::internal, "internal", true},
+    {ErrorCode::unavailable, "unavailable", true},
+    {ErrorCode::invalid_argument, "invalid_argument", false},
+    {ErrorCode::transport, "transport", true},
+    {ErrorCode::timeout, "timeout", true},
+    {ErrorCode::closed, "closed", false},
+    {ErrorCode::unknown, "unknown", false},
+}};
+
+const CodeInfo& info(ErrorCode code) {
+  for (const auto& entry : kCodes) {
+    if (entry.code == code) return entry;
+  }
+  return kCodes.back();
+}
+
+}  // namespace
+
+std::string_view to_string(ErrorCode code) noexcept { return info(code).name; }
+
+bool is_retryable_by_default(ErrorCode code) noexcept { return info(code).retryable; }
+
+ErrorCode error_code_from_string(std::string_view name) noexcept {
+  for (const auto& entry : kCodes) {
+    if (entry.name == name) return entry.code;
+  }
+  return ErrorCode::unknown;
+}
+
+std::string describe(const Error& error) {
+  std::string text(to_string(error.code));
+  if (!error.message.empty()) text += ": " + error.message;
+  if (error.retryable) text += " (retryable)";
+  return text;
+}
+
+std::string_view to_string(OutboxState state) noexcept {
+  switch (state) {
+    case OutboxState::pending: return "pending";
+    case OutboxState::sending: return "sending";
+    case OutboxState::sent: return "sent";
+    case OutboxState::failed: return "failed";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ConnectionState state) noexcept {
+  switch (state) {
+    case ConnectionState::initialized: return "initialized";
+    case ConnectionState::connecting: return "connecting";
+    case ConnectionState::connected: return "connected";
+    case ConnectionState::disconnected: return "disconnected";
+    case ConnectionState::closing: return "closing";
+    case ConnectionState::closed: return "closed";
+    case ConnectionState::failed: return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace confab

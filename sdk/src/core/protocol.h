@@ -1,0 +1,154 @@
+// The Confab wire protocol, version 1: typed frames and their JSON codec.
+//
+// docs/protocol.md is the contract; this file is its executable form. The codec is pure:
+// no sockets, no clocks. Decoding checks every field against the limits below and reports
+// the first problem as a DecodeError that names the field and echoes the request `id`
+// when one could be read, so the peer can answer with a precise `error` frame.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "confab/error.h"
+#include "confab/message.h"
+#include "confab/result.h"
+
+namespace confab::protocol {
+
+inline constexpr int kVersion = 1;
+
+// Limits every peer enforces (docs/protocol.md, "Limits").
+inline constexpr std::size_t kMaxFrameBytes = 64 * 1024;
+inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
+inline constexpr std::size_t kMaxIdentifierBytes = 128;  // conversation, user, device, message ids
+inline constexpr std::size_t kMaxClientMessageIdBytes = 64;
+inline constexpr std::size_t kMaxRequestIdBytes = 64;
+inline constexpr std::size_t kMaxTokenBytes = 4096;
+inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
+inline constexpr int kMaxJsonDepth = 8;
+
+// WebSocket close codes (docs/protocol.md, "Closing").
+namespace close_code {
+inline constexpr std::uint16_t kNormal = 1000;
+inline constexpr std::uint16_t kGoingAway = 1001;           // server shutting down
+inline constexpr std::uint16_t kUnsupportedData = 1003;     // a binary frame
+inline constexpr std::uint16_t kInvalidPayload = 1007;      // malformed JSON or invalid UTF-8
+inline constexpr std::uint16_t kTooBig = 1009;              // frame over the size limit
+inline constexpr std::uint16_t kTryAgainLater = 1013;       // slow consumer or overload
+inline constexpr std::uint16_t kProtocolViolation = 4400;   // a request before auth, a bad auth frame
+inline constexpr std::uint16_t kUnauthorized = 4401;        // token refused
+inline constexpr std::uint16_t kAuthTimeout = 4408;         // no auth frame in time
+inline constexpr std::uint16_t kUnsupportedVersion = 4426;  // no protocol version in common
+}  // namespace close_code
+
+// True for 1..max_bytes characters from [A-Za-z0-9._:-].
+bool is_identifier(std::string_view s, std::size_t max_bytes = kMaxIdentifierBytes) noexcept;
+
+struct Body {
+  std::string text;  // kind "text" is the only kind in version 1
+  friend bool operator==(const Body&, const Body&) = default;
+};
+
+// ---- client -> server -------------------------------------------------------------
+
+struct Auth {
+  std::string id;
+  std::string token;
+  int protocol_version = kVersion;
+  std::string device_id;
+  friend bool operator==(const Auth&, const Auth&) = default;
+};
+
+struct MessageSend {
+  std::string id;
+  std::string conversation_id;
+  std::string client_message_id;
+  Body body;
+  friend bool operator==(const MessageSend&, const MessageSend&) = default;
+};
+
+struct Ping {
+  std::string id;
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
+
+using ClientFrame = std::variant<Auth, MessageSend, Ping>;
+
+// ---- server -> client -------------------------------------------------------------
+
+struct AuthOk {
+  std::string id;
+  std::string user_id;
+  std::string device_id;
+  int protocol_version = kVersion;
+  std::int64_t server_time_ms = 0;
+  std::size_t max_frame_bytes = kMaxFrameBytes;
+  std::size_t max_text_bytes = kMaxTextBytes;
+  friend bool operator==(const AuthOk&, const AuthOk&) = default;
+};
+
+struct MessageAck {
+  std::string id;
+  std::string conversation_id;
+  std::string client_message_id;
+  std::string message_id;
+  Seq conversation_seq = 0;
+  friend bool operator==(const MessageAck&, const MessageAck&) = default;
+};
+
+// One entry of a conversation's log. Version 1 has one kind: "message.created".
+struct Event {
+  std::string conversation_id;
+  Seq conversation_seq = 0;
+  std::string message_id;
+  std::string sender_id;
+  std::string client_message_id;
+  Body body;
+  std::int64_t created_at_ms = 0;
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+struct ErrorFrame {
+  std::string id;     // the request's id, when the error answers one
+  Error error;        // code, retryable, message
+  std::string field;  // the offending field for invalid_field, else empty
+  std::string code_name;  // the code as sent; differs from to_string(code) only for unknown codes
+  friend bool operator==(const ErrorFrame&, const ErrorFrame&) = default;
+};
+
+struct Pong {
+  std::string id;
+  friend bool operator==(const Pong&, const Pong&) = default;
+};
+
+using ServerFrame = std::variant<AuthOk, MessageAck, Event, ErrorFrame, Pong>;
+
+// ---- codec ---------------------------------------------------------------------------
+
+struct DecodeError {
+  ErrorCode code = ErrorCode::bad_frame;  // bad_frame, unknown_type or invalid_field
+  std::string message;
+  std::string field;  // dotted path of the offending field, e.g. "body.text"
+  std::string id;     // the frame's request id, if it could be read
+};
+
+// Builds the `error` frame that answers a frame that failed to decode.
+ErrorFrame to_error_frame(const DecodeError& error);
+
+Result<ClientFrame, DecodeError> decode_client_frame(std::string_view text);
+Result<ServerFrame, DecodeError> decode_server_frame(std::string_view text);
+
+std::string encode(const ClientFrame& frame);
+std::string encode(const ServerFrame& frame);
+
+// The `type` string of each frame, e.g. "message.send".
+std::string_view type_name(const ClientFrame& frame) noexcept;
+std::string_view type_name(const ServerFrame& frame) noexcept;
+
+// A Message as the app sees it, from an `event` frame.
+Message to_message(const Event& event);
+
+}  // namespace confab::protocol

@@ -1,0 +1,241 @@
+// The protocol codec: every frame survives a round trip, the examples in docs/protocol.md
+// decode as documented, and bad frames are refused with the right code and field.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/protocol.h"
+
+namespace confab::protocol {
+namespace {
+
+using nlohmann::json;
+
+template <class Frame>
+Frame round_trip_client(const Frame& frame) {
+  auto decoded = decode_client_frame(encode(ClientFrame{frame}));
+  EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message);
+  return std::get<Frame>(decoded.value());
+}
+
+template <class Frame>
+Frame round_trip_server(const Frame& frame) {
+  auto decoded = decode_server_frame(encode(ServerFrame{frame}));
+  EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message);
+  return std::get<Frame>(decoded.value());
+}
+
+TEST(ProtocolCodec, ClientFramesSurviveRoundTrip) {
+  Auth auth{"a1", "secret token", 1, "phone-1"};
+  EXPECT_EQ(round_trip_client(auth), auth);
+  MessageSend send{"r7", "c_general", "0190a1b2-0000-7000-8000-000000000001", Body{"héllo 👋 \"quoted\"\n"}};
+  EXPECT_EQ(round_trip_client(send), send);
+  EXPECT_EQ(round_trip_client(Ping{"p1"}), Ping{"p1"});
+  EXPECT_EQ(round_trip_client(Ping{}), Ping{});
+}
+
+TEST(ProtocolCodec, ServerFramesSurviveRoundTrip) {
+  AuthOk ok{"a1", "alice", "phone-1", 1, 1763800000000, kMaxFrameBytes, kMaxTextBytes};
+  EXPECT_EQ(round_trip_server(ok), ok);
+  MessageAck ack{"r7", "c_general", "cm-1", "m-1", 42};
+  EXPECT_EQ(round_trip_server(ack), ack);
+  Event event{"c_general", 42, "m-1", "alice", "cm-1", Body{"hi"}, 1763800000123};
+  EXPECT_EQ(round_trip_server(event), event);
+  ErrorFrame error{"r7", Error::make(ErrorCode::not_member, "not a member"), "", "not_member"};
+  EXPECT_EQ(round_trip_server(error), error);
+  EXPECT_EQ(round_trip_server(Pong{"p1"}), Pong{"p1"});
+}
+
+TEST(ProtocolCodec, DecodesTheDocumentedExamples) {
+  // The same frames appear in docs/protocol.md; keep the two in step.
+  auto send = decode_client_frame(R"({"type":"message.send","id":"r7","conversationId":"c_general",
+      "clientMessageId":"0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a6b","body":{"kind":"text","text":"ship it"}})");
+  ASSERT_TRUE(send.ok());
+  EXPECT_EQ(std::get<MessageSend>(send.value()).body.text, "ship it");
+
+  auto ack = decode_server_frame(R"({"type":"message.ack","id":"r7","conversationId":"c_general",
+      "clientMessageId":"0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a6b",
+      "messageId":"0190a1b2-7c41-7000-8123-456789abcdef","conversationSeq":10524})");
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(std::get<MessageAck>(ack.value()).conversation_seq, 10524);
+
+  auto event = decode_server_frame(R"({"type":"event","conversationId":"c_general","conversationSeq":10524,
+      "kind":"message.created","message":{"messageId":"0190a1b2-7c41-7000-8123-456789abcdef",
+      "senderId":"alice","clientMessageId":"0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a6b",
+      "body":{"kind":"text","text":"ship it"},"createdAtMs":1763805600123}})");
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(std::get<Event>(event.value()).sender_id, "alice");
+
+  auto error = decode_server_frame(R"({"type":"error","id":"r7","code":"not_member","retryable":false,
+      "message":"not a member of conversation 'c_release'"})");
+  ASSERT_TRUE(error.ok());
+  EXPECT_EQ(std::get<ErrorFrame>(error.value()).error.code, ErrorCode::not_member);
+}
+
+TEST(ProtocolCodec, IgnoresUnknownFields) {
+  auto decoded = decode_client_frame(
+      R"({"type":"ping","id":"p1","future":{"nested":[1,2,{"x":null}]},"flag":true})");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<Ping>(decoded.value()).id, "p1");
+}
+
+struct BadFrame {
+  const char* name;
+  std::string text;
+  ErrorCode code;
+  std::string field;
+};
+
+void PrintTo(const BadFrame& f, std::ostream* os) { *os << f.name; }
+
+std::string send_with(const std::string& field, const json& value) {
+  json frame = {{"type", "message.send"},
+                {"id", "r1"},
+                {"conversationId", "c_general"},
+                {"clientMessageId", "cm-1"},
+                {"body", {{"kind", "text"}, {"text", "hi"}}}};
+  if (value.is_discarded()) {
+    frame.erase(field);
+  } else {
+    frame[field] = value;
+  }
+  return frame.dump();
+}
+
+std::string nested(int depth) {
+  std::string s = R"({"type":"ping","x":)";
+  for (int i = 0; i < depth; ++i) s += "[";
+  for (int i = 0; i < depth; ++i) s += "]";
+  return s + "}";
+}
+
+const json kAbsent = json(json::value_t::discarded);
+
+class RejectsBadClientFrame : public testing::TestWithParam<BadFrame> {};
+
+TEST_P(RejectsBadClientFrame, WithCodeAndField) {
+  const auto& bad = GetParam();
+  auto decoded = decode_client_frame(bad.text);
+  ASSERT_FALSE(decoded.ok()) << "accepted: " << bad.text.substr(0, 200);
+  EXPECT_EQ(decoded.error().code, bad.code) << decoded.error().message;
+  EXPECT_EQ(decoded.error().field, bad.field) << decoded.error().message;
+  EXPECT_FALSE(decoded.error().message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, RejectsBadClientFrame,
+    testing::Values(
+        BadFrame{"empty", "", ErrorCode::bad_frame, ""},
+        BadFrame{"not_json", "hello", ErrorCode::bad_frame, ""},
+        BadFrame{"truncated", R"({"type":"ping")", ErrorCode::bad_frame, ""},
+        BadFrame{"array", "[1,2]", ErrorCode::bad_frame, ""},
+        BadFrame{"string", R"("ping")", ErrorCode::bad_frame, ""},
+        BadFrame{"invalid_utf8", "{\"type\":\"ping\",\"x\":\"\xC3\x28\"}", ErrorCode::bad_frame, ""},
+        BadFrame{"too_deep", nested(kMaxJsonDepth), ErrorCode::bad_frame, ""},
+        BadFrame{"no_type", R"({"id":"r1"})", ErrorCode::invalid_field, "type"},
+        BadFrame{"type_not_string", R"({"type":5})", ErrorCode::invalid_field, "type"},
+        BadFrame{"unknown_type", R"({"type":"message.explode"})", ErrorCode::unknown_type, "type"},
+        BadFrame{"id_not_string", R"({"type":"ping","id":7})", ErrorCode::invalid_field, "id"},
+        BadFrame{"id_too_long", R"({"type":"ping","id":")" + std::string(65, 'x') + "\"}",
+                 ErrorCode::invalid_field, "id"},
+        BadFrame{"missing_conversation", send_with("conversationId", kAbsent), ErrorCode::invalid_field,
+                 "conversationId"},
+        BadFrame{"conversation_number", send_with("conversationId", 12), ErrorCode::invalid_field,
+                 "conversationId"},
+        BadFrame{"conversation_empty", send_with("conversationId", ""), ErrorCode::invalid_field,
+                 "conversationId"},
+        BadFrame{"conversation_spaces", send_with("conversationId", "c general"), ErrorCode::invalid_field,
+                 "conversationId"},
+        BadFrame{"conversation_too_long", send_with("conversationId", std::string(129, 'c')),
+                 ErrorCode::invalid_field, "conversationId"},
+        BadFrame{"client_id_too_long", send_with("clientMessageId", std::string(65, 'm')),
+                 ErrorCode::invalid_field, "clientMessageId"},
+        BadFrame{"missing_body", send_with("body", kAbsent), ErrorCode::invalid_field, "body"},
+        BadFrame{"body_string", send_with("body", "hi"), ErrorCode::invalid_field, "body"},
+        BadFrame{"body_kind", send_with("body", {{"kind", "image"}, {"text", "x"}}), ErrorCode::invalid_field,
+                 "body.kind"},
+        BadFrame{"text_missing", send_with("body", {{"kind", "text"}}), ErrorCode::invalid_field, "body.text"},
+        BadFrame{"text_empty", send_with("body", {{"kind", "text"}, {"text", ""}}), ErrorCode::invalid_field,
+                 "body.text"},
+        BadFrame{"text_too_long", send_with("body", {{"kind", "text"}, {"text", std::string(kMaxTextBytes + 1, 'a')}}),
+                 ErrorCode::invalid_field, "body.text"},
+        BadFrame{"version_string", R"({"type":"auth","token":"t","protocolVersion":"1","deviceId":"d"})",
+                 ErrorCode::invalid_field, "protocolVersion"},
+        BadFrame{"version_fraction", R"({"type":"auth","token":"t","protocolVersion":1.5,"deviceId":"d"})",
+                 ErrorCode::invalid_field, "protocolVersion"},
+        BadFrame{"version_huge", R"({"type":"auth","token":"t","protocolVersion":99999999999999999999999,"deviceId":"d"})",
+                 ErrorCode::invalid_field, "protocolVersion"},
+        BadFrame{"version_negative", R"({"type":"auth","token":"t","protocolVersion":-1,"deviceId":"d"})",
+                 ErrorCode::invalid_field, "protocolVersion"},
+        BadFrame{"token_missing", R"({"type":"auth","protocolVersion":1,"deviceId":"d"})", ErrorCode::invalid_field,
+                 "token"},
+        BadFrame{"device_bad", R"({"type":"auth","token":"t","protocolVersion":1,"deviceId":"a/b"})",
+                 ErrorCode::invalid_field, "deviceId"}),
+    [](const testing::TestParamInfo<BadFrame>& info) { return std::string(info.param.name); });
+
+TEST(ProtocolCodec, AcceptsNestingUpToTheLimit) {
+  EXPECT_TRUE(decode_client_frame(nested(kMaxJsonDepth - 1)).ok());
+}
+
+TEST(ProtocolCodec, DecodeErrorEchoesTheRequestId) {
+  auto decoded = decode_client_frame(send_with("conversationId", kAbsent));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().id, "r1");
+  ErrorFrame frame = to_error_frame(decoded.error());
+  EXPECT_EQ(frame.id, "r1");
+  EXPECT_EQ(frame.field, "conversationId");
+  EXPECT_FALSE(frame.error.retryable);
+}
+
+TEST(ProtocolCodec, RejectsBadServerFrames) {
+  auto zero_seq = decode_server_frame(
+      R"({"type":"message.ack","conversationId":"c","clientMessageId":"x","messageId":"m","conversationSeq":0})");
+  ASSERT_FALSE(zero_seq.ok());
+  EXPECT_EQ(zero_seq.error().field, "conversationSeq");
+
+  auto unknown_kind = decode_server_frame(
+      R"({"type":"event","conversationId":"c","conversationSeq":1,"kind":"poll.created","message":{}})");
+  ASSERT_FALSE(unknown_kind.ok());
+  EXPECT_EQ(unknown_kind.error().code, ErrorCode::unknown_type);
+
+  auto no_retryable = decode_server_frame(R"({"type":"error","code":"internal"})");
+  ASSERT_FALSE(no_retryable.ok());
+  EXPECT_EQ(no_retryable.error().field, "retryable");
+
+  // A client frame type is not a server frame type, and the other way round.
+  EXPECT_FALSE(decode_server_frame(R"({"type":"ping"})").ok());
+  EXPECT_FALSE(decode_client_frame(R"({"type":"pong"})").ok());
+}
+
+TEST(ProtocolCodec, KeepsErrorCodesFromNewerServers) {
+  auto decoded = decode_server_frame(R"({"type":"error","code":"quota_exceeded","retryable":true,"message":"m"})");
+  ASSERT_TRUE(decoded.ok());
+  const auto& frame = std::get<ErrorFrame>(decoded.value());
+  EXPECT_EQ(frame.error.code, ErrorCode::unknown);
+  EXPECT_TRUE(frame.error.retryable);
+  EXPECT_EQ(json::parse(encode(ServerFrame{frame}))["code"], "quota_exceeded");
+}
+
+TEST(ProtocolCodec, TruncatesLongErrorMessagesAtACharacterBoundary) {
+  std::string long_message(kMaxErrorMessageBytes - 1, 'x');
+  long_message += "é and more";  // the 2-byte character straddles the limit
+  ErrorFrame frame{"", Error::make(ErrorCode::internal, long_message), "", "internal"};
+  auto decoded = decode_server_frame(encode(ServerFrame{frame}));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<ErrorFrame>(decoded.value()).error.message, std::string(kMaxErrorMessageBytes - 1, 'x'));
+}
+
+TEST(ProtocolCodec, ErrorCodeNamesRoundTrip) {
+  for (auto code : {ErrorCode::bad_frame, ErrorCode::unknown_type, ErrorCode::invalid_field,
+                    ErrorCode::frame_too_large, ErrorCode::not_authenticated, ErrorCode::unauthorized,
+                    ErrorCode::unsupported_version, ErrorCode::not_member, ErrorCode::internal,
+                    ErrorCode::unavailable}) {
+    EXPECT_EQ(error_code_from_string(to_string(code)), code) << to_string(code);
+  }
+  EXPECT_TRUE(is_retryable_by_default(ErrorCode::internal));
+  EXPECT_TRUE(is_retryable_by_default(ErrorCode::unavailable));
+  EXPECT_FALSE(is_retryable_by_default(ErrorCode::not_member));
+}
+
+}  // namespace
+}  // namespace confab::protocol
