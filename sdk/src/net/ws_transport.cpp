@@ -1,0 +1,240 @@
+#include "net/ws_transport.h"
+
+#include <deque>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace confab::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+// Beast's limit on one incoming message; the server's frames are far smaller.
+constexpr std::size_t kMaxIncomingMessageBytes = 16 * 1024 * 1024;
+
+std::string describe_close(const websocket::close_reason& reason) {
+  std::string text = "server closed the connection (code " + std::to_string(reason.code);
+  if (!reason.reason.empty()) text += ": " + std::string(reason.reason.data(), reason.reason.size());
+  return text + ")";
+}
+
+}  // namespace
+
+class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl> {
+  // A name lookup in progress; shared with its completion handler, which may outlive us.
+  struct Lookup {
+    explicit Lookup(asio::any_io_executor ex) : resolver(ex), deadline(ex) {}
+    tcp::resolver resolver;
+    asio::steady_timer deadline;
+    tcp::resolver::results_type results;
+    beast::error_code ec;
+    bool done = false;
+  };
+
+ public:
+  Impl(asio::any_io_executor executor, WsUrl url, std::chrono::milliseconds step_timeout,
+       TransportCallbacks callbacks)
+      : executor_(executor),
+        url_(std::move(url)),
+        step_timeout_(step_timeout),
+        callbacks_(std::move(callbacks)),
+        ws_(executor),
+        wake_writer_(executor) {}
+
+  void start() {
+    asio::co_spawn(executor_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  }
+
+  void send(std::string frame) {
+    if (close_requested_ || finished_) return;
+    outgoing_.push_back(std::move(frame));
+    wake_writer_.cancel();
+  }
+
+  void close() {
+    if (finished_) return;
+    close_requested_ = true;
+    if (!open_) {
+      // Still connecting: stop the attempt; run() reports it as closed.
+      tear_down();
+      return;
+    }
+    wake_writer_.cancel();
+  }
+
+  void abandon() {
+    callbacks_ = {};
+    close_requested_ = true;
+    tear_down();
+  }
+
+ private:
+  awaitable<void> run() {
+    Error result = co_await open_then_read();
+    finished_ = true;
+    wake_writer_.cancel();
+    tear_down();
+    if (auto closed = std::exchange(callbacks_.closed, nullptr)) closed(result);
+    callbacks_ = {};
+  }
+
+  awaitable<Error> open_then_read() {
+    if (close_requested_) co_return Error::make(ErrorCode::closed, "connection closed");
+    beast::error_code ec;
+    auto endpoints = co_await resolve(ec);
+    if (ec) co_return step_failed("resolving " + url_.host, ec);
+
+    auto& tcp_layer = beast::get_lowest_layer(ws_);
+    tcp_layer.expires_after(step_timeout_);
+    co_await tcp_layer.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return step_failed("connecting to " + url_.host + ":" + url_.port, ec);
+    tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+
+    tcp_layer.expires_after(step_timeout_);
+    std::string host_header = url_.host.find(':') == std::string::npos ? url_.host : "[" + url_.host + "]";
+    host_header += ":" + url_.port;
+    co_await ws_.async_handshake(host_header, url_.target, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return step_failed("upgrading to WebSocket", ec);
+
+    // From here the WebSocket stream owns the timeouts (only the closing handshake has one
+    // for now; liveness comes from the core).
+    tcp_layer.expires_never();
+    websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+    timeouts.handshake_timeout = step_timeout_;
+    ws_.set_option(timeouts);
+    ws_.read_message_max(kMaxIncomingMessageBytes);
+
+    open_ = true;
+    asio::co_spawn(executor_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+    if (close_requested_) wake_writer_.cancel();
+    if (callbacks_.opened) callbacks_.opened();
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      buffer.clear();
+      co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      if (!ws_.got_text()) {
+        close_requested_ = true;
+        wake_writer_.cancel();
+        continue;  // drain until the close completes
+      }
+      if (callbacks_.frame) callbacks_.frame(beast::buffers_to_string(buffer.data()));
+    }
+    if (ec == websocket::error::closed) {
+      if (close_requested_) co_return Error::make(ErrorCode::closed, "connection closed");
+      co_return Error::make(ErrorCode::transport, describe_close(ws_.reason()));
+    }
+    if (close_requested_ && ec == asio::error::operation_aborted) {
+      co_return Error::make(ErrorCode::closed, "connection closed");
+    }
+    co_return step_failed("reading", ec);
+  }
+
+  awaitable<tcp::resolver::results_type> resolve(beast::error_code& ec) {
+    // getaddrinfo cannot be interrupted, so the deadline does not wait for it: the lookup
+    // finishes on its own and its late result is dropped.
+    auto lookup = std::make_shared<Lookup>(executor_);
+    lookup_ = lookup;
+    lookup->deadline.expires_after(step_timeout_);
+    lookup->resolver.async_resolve(url_.host, url_.port,
+                                   [lookup](beast::error_code e, tcp::resolver::results_type r) {
+                                     lookup->ec = e;
+                                     lookup->results = std::move(r);
+                                     lookup->done = true;
+                                     lookup->deadline.cancel();
+                                   });
+    beast::error_code wait_ec;
+    co_await lookup->deadline.async_wait(asio::redirect_error(use_awaitable, wait_ec));
+    lookup_.reset();
+    if (!lookup->done) {
+      lookup->resolver.cancel();
+      if (close_requested_) {
+        ec = asio::error::operation_aborted;
+      } else {
+        ec = beast::error::timeout;
+      }
+      co_return tcp::resolver::results_type{};
+    }
+    ec = lookup->ec;
+    co_return lookup->results;
+  }
+
+  awaitable<void> write_loop() {
+    beast::error_code ec;
+    while (!finished_) {
+      if (!outgoing_.empty() && !close_requested_) {
+        std::string frame = std::move(outgoing_.front());
+        outgoing_.pop_front();
+        co_await ws_.async_write(asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+          tear_down();  // the read loop sees the failure and reports it
+          co_return;
+        }
+        continue;
+      }
+      if (close_requested_) {
+        co_await ws_.async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
+        if (ec) tear_down();
+        co_return;  // the read loop ends when the server answers the close
+      }
+      wake_writer_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_writer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  Error step_failed(const std::string& step, const beast::error_code& ec) const {
+    if (close_requested_) return Error::make(ErrorCode::closed, "connection closed");
+    if (ec == beast::error::timeout) {
+      return Error::make(ErrorCode::timeout, step + " timed out after " +
+                                                 std::to_string(step_timeout_.count()) + " ms");
+    }
+    return Error::make(ErrorCode::transport, step + " failed: " + ec.message());
+  }
+
+  void tear_down() {
+    beast::error_code ignored;
+    if (auto lookup = lookup_.lock()) lookup->deadline.cancel();
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    if (socket.is_open()) {
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+    }
+  }
+
+  asio::any_io_executor executor_;
+  WsUrl url_;
+  std::chrono::milliseconds step_timeout_;
+  TransportCallbacks callbacks_;
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer wake_writer_;
+  std::deque<std::string> outgoing_;
+  std::weak_ptr<Lookup> lookup_;
+  bool open_ = false;
+  bool close_requested_ = false;
+  bool finished_ = false;
+};
+
+WsTransport::WsTransport(asio::any_io_executor executor, WsUrl url,
+                         std::chrono::milliseconds step_timeout, TransportCallbacks callbacks)
+    : impl_(std::make_shared<Impl>(executor, std::move(url), step_timeout, std::move(callbacks))) {}
+
+WsTransport::~WsTransport() { impl_->abandon(); }
+
+void WsTransport::start() { impl_->start(); }
+void WsTransport::send(std::string frame) { impl_->send(std::move(frame)); }
+void WsTransport::close() { impl_->close(); }
+
+}  // namespace confab::net

@@ -1,0 +1,264 @@
+// The client session core, driven without sockets: what goes on the wire, when, and what
+// the app is told.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/protocol.h"
+#include "core/session.h"
+
+namespace confab::core {
+namespace {
+
+using nlohmann::json;
+
+LocalMessage local(std::string id, std::string conversation = "c_general", std::string text = "hi") {
+  LocalMessage m;
+  m.client_message_id = std::move(id);
+  m.conversation_id = std::move(conversation);
+  m.text = std::move(text);
+  return m;
+}
+
+std::string auth_ok() {
+  return protocol::encode(protocol::ServerFrame{protocol::AuthOk{"auth", "alice", "phone", 1, 1, 65536, 16384}});
+}
+
+std::string ack(const std::string& client_id, Seq seq) {
+  return protocol::encode(protocol::ServerFrame{protocol::MessageAck{client_id, "c_general", client_id, "m-" + client_id, seq}});
+}
+
+std::string error(const std::string& id, ErrorCode code) {
+  return protocol::encode(protocol::ServerFrame{protocol::ErrorFrame{id, Error::make(code, "refused"), "", ""}});
+}
+
+// Splits a batch of actions by kind, for assertions.
+struct Drained {
+  std::vector<json> frames;
+  std::vector<LocalMessage> outbox;
+  std::vector<ConnectionChange> connection;
+  std::vector<Message> messages;
+  int closes = 0;
+};
+
+Drained drain(Session& s) {
+  Drained d;
+  for (auto& action : s.take_actions()) {
+    if (auto* f = std::get_if<SendFrame>(&action)) d.frames.push_back(json::parse(f->text));
+    if (auto* o = std::get_if<NotifyOutbox>(&action)) d.outbox.push_back(o->message);
+    if (auto* c = std::get_if<NotifyConnection>(&action)) d.connection.push_back(c->change);
+    if (auto* m = std::get_if<NotifyMessage>(&action)) d.messages.push_back(m->message);
+    if (std::holds_alternative<CloseConnection>(action)) ++d.closes;
+  }
+  return d;
+}
+
+// A session that has connected and authenticated.
+Session connected_session() {
+  Session s("phone");
+  s.connect_requested("token");
+  s.transport_opened();
+  s.frame_received(auth_ok());
+  drain(s);
+  return s;
+}
+
+TEST(Session, AuthenticatesFirstThenSendsQueuedMessagesInOrder) {
+  Session s("phone");
+  s.enqueue(local("m1"));
+  s.enqueue(local("m2"));
+  s.enqueue(local("m3"));
+  auto queued = drain(s);
+  EXPECT_TRUE(queued.frames.empty()) << "nothing goes out before a connection";
+  ASSERT_EQ(queued.outbox.size(), 3u);
+  EXPECT_EQ(queued.outbox[0].state, OutboxState::pending);
+
+  s.connect_requested("secret");
+  s.transport_opened();
+  auto opened = drain(s);
+  ASSERT_EQ(opened.frames.size(), 1u);
+  EXPECT_EQ(opened.frames[0]["type"], "auth");
+  EXPECT_EQ(opened.frames[0]["token"], "secret");
+  EXPECT_EQ(opened.frames[0]["deviceId"], "phone");
+  EXPECT_EQ(opened.frames[0]["protocolVersion"], protocol::kVersion);
+
+  s.frame_received(auth_ok());
+  auto authed = drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::connected);
+  EXPECT_EQ(s.user_id(), "alice");
+  ASSERT_EQ(authed.frames.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(authed.frames[static_cast<std::size_t>(i)]["type"], "message.send");
+    EXPECT_EQ(authed.frames[static_cast<std::size_t>(i)]["clientMessageId"], "m" + std::to_string(i + 1));
+  }
+  ASSERT_EQ(authed.outbox.size(), 3u);
+  EXPECT_EQ(authed.outbox[0].state, OutboxState::sending);
+}
+
+TEST(Session, AckMarksTheMessageSentWithTheServersSequence) {
+  Session s = connected_session();
+  s.enqueue(local("m1"));
+  drain(s);
+  s.frame_received(ack("m1", 7));
+  auto d = drain(s);
+  ASSERT_EQ(d.outbox.size(), 1u);
+  EXPECT_EQ(d.outbox[0].state, OutboxState::sent);
+  EXPECT_EQ(d.outbox[0].conversation_seq, 7);
+  EXPECT_EQ(d.outbox[0].message_id, "m-m1");
+
+  s.frame_received(ack("m1", 7));  // the same ack again
+  EXPECT_TRUE(drain(s).outbox.empty());
+}
+
+TEST(Session, PermanentErrorFailsOnlyThatMessage) {
+  Session s = connected_session();
+  s.enqueue(local("m1", "c_secret"));
+  s.enqueue(local("m2"));
+  drain(s);
+  s.frame_received(error("m1", ErrorCode::not_member));
+  auto failed = drain(s);
+  ASSERT_EQ(failed.outbox.size(), 1u);
+  EXPECT_EQ(failed.outbox[0].state, OutboxState::failed);
+  ASSERT_TRUE(failed.outbox[0].last_error.has_value());
+  EXPECT_EQ(failed.outbox[0].last_error->code, ErrorCode::not_member);
+  EXPECT_EQ(failed.closes, 0);
+
+  s.frame_received(ack("m2", 1));
+  auto sent = drain(s);
+  ASSERT_EQ(sent.outbox.size(), 1u);
+  EXPECT_EQ(sent.outbox[0].state, OutboxState::sent);
+}
+
+TEST(Session, RetryableErrorKeepsTheMessageForTheNextConnection) {
+  Session s = connected_session();
+  s.enqueue(local("m1"));
+  drain(s);
+  s.frame_received(error("m1", ErrorCode::internal));
+  auto d = drain(s);
+  ASSERT_EQ(d.outbox.size(), 1u);
+  EXPECT_EQ(d.outbox[0].state, OutboxState::pending);
+  EXPECT_EQ(d.outbox[0].last_error->code, ErrorCode::internal);
+
+  s.transport_closed(Error::make(ErrorCode::transport, "dropped"));
+  s.connect_requested("token");
+  s.transport_opened();
+  s.frame_received(auth_ok());
+  auto resent = drain(s);
+  ASSERT_EQ(resent.frames.size(), 2u);  // auth, then the message again
+  EXPECT_EQ(resent.frames[1]["clientMessageId"], "m1");
+}
+
+TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTheSameId) {
+  Session s = connected_session();
+  s.enqueue(local("m1"));
+  s.enqueue(local("m2"));
+  drain(s);
+  s.frame_received(ack("m1", 1));
+  drain(s);
+
+  s.transport_closed(Error::make(ErrorCode::transport, "connection reset"));
+  auto lost = drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::disconnected);
+  ASSERT_EQ(lost.connection.size(), 1u);
+  EXPECT_EQ(lost.connection[0].error->code, ErrorCode::transport);
+  ASSERT_EQ(lost.outbox.size(), 1u);
+  EXPECT_EQ(lost.outbox[0].client_message_id, "m2");
+  EXPECT_EQ(lost.outbox[0].state, OutboxState::pending);
+
+  s.connect_requested("token");
+  s.transport_opened();
+  s.frame_received(auth_ok());
+  auto again = drain(s);
+  ASSERT_EQ(again.frames.size(), 2u);
+  EXPECT_EQ(again.frames[1]["clientMessageId"], "m2") << "only the unacknowledged message is resent";
+}
+
+TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
+  protocol::Event event{"c_general", 3, "m-9", "bob", "cm-9", protocol::Body{"yo"}, 5};
+  std::string frame = protocol::encode(protocol::ServerFrame{event});
+
+  Session s("phone");
+  s.connect_requested("token");
+  s.transport_opened();
+  s.frame_received(frame);
+  EXPECT_TRUE(drain(s).messages.empty());
+
+  s.frame_received(auth_ok());
+  drain(s);
+  s.frame_received(frame);
+  auto d = drain(s);
+  ASSERT_EQ(d.messages.size(), 1u);
+  EXPECT_EQ(d.messages[0].conversation_seq, 3);
+  EXPECT_EQ(d.messages[0].sender_id, "bob");
+  EXPECT_EQ(d.messages[0].text, "yo");
+}
+
+TEST(Session, RefusedTokenFailsTheConnectionForGood) {
+  Session s("phone");
+  s.connect_requested("wrong");
+  s.transport_opened();
+  drain(s);
+  s.frame_received(error("auth", ErrorCode::unauthorized));
+  auto d = drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::failed);
+  ASSERT_EQ(d.connection.size(), 1u);
+  EXPECT_EQ(d.connection[0].error->code, ErrorCode::unauthorized);
+
+  s.transport_closed(Error::make(ErrorCode::transport, "server closed the connection (code 4401)"));
+  drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::failed) << "the reason it failed is kept";
+}
+
+TEST(Session, ServerChoosingAnotherVersionFailsTheConnection) {
+  Session s("phone");
+  s.connect_requested("token");
+  s.transport_opened();
+  drain(s);
+  s.frame_received(protocol::encode(protocol::ServerFrame{protocol::AuthOk{"auth", "alice", "phone", 2, 1, 65536, 16384}}));
+  auto d = drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::failed);
+  EXPECT_EQ(d.closes, 1);
+  EXPECT_EQ(d.connection.back().error->code, ErrorCode::unsupported_version);
+}
+
+TEST(Session, InvalidServerFrameClosesTheConnection) {
+  Session s = connected_session();
+  s.enqueue(local("m1"));
+  drain(s);
+  s.frame_received("{not json");
+  auto d = drain(s);
+  EXPECT_EQ(d.closes, 1);
+  EXPECT_EQ(s.state(), ConnectionState::disconnected);
+  ASSERT_EQ(d.outbox.size(), 1u);
+  EXPECT_EQ(d.outbox[0].state, OutboxState::pending);
+}
+
+TEST(Session, UnknownServerFrameTypesAreSkipped) {
+  Session s = connected_session();
+  s.frame_received(R"({"type":"presence.update","userId":"bob","state":"online"})");
+  auto d = drain(s);
+  EXPECT_EQ(d.closes, 0);
+  EXPECT_EQ(s.state(), ConnectionState::connected);
+}
+
+TEST(Session, DisconnectClosesAndEndsClosed) {
+  Session s = connected_session();
+  s.disconnect_requested();
+  auto closing = drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::closing);
+  EXPECT_EQ(closing.closes, 1);
+  s.transport_closed(Error::make(ErrorCode::closed, "connection closed"));
+  drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::closed);
+}
+
+TEST(Session, DisconnectWithoutAConnectionIsImmediate) {
+  Session s("phone");
+  s.disconnect_requested();
+  auto d = drain(s);
+  EXPECT_EQ(d.closes, 0);
+  EXPECT_EQ(s.state(), ConnectionState::closed);
+}
+
+}  // namespace
+}  // namespace confab::core
