@@ -1,0 +1,122 @@
+#include "frame_handler.h"
+
+namespace confab::server {
+namespace {
+
+Reaction reply_and_close(std::string frame, std::uint16_t code, std::string reason) {
+  Reaction r;
+  r.replies.push_back(std::move(frame));
+  r.close = CloseRequest{code, std::move(reason)};
+  return r;
+}
+
+Reaction reply(std::string frame) {
+  Reaction r;
+  r.replies.push_back(std::move(frame));
+  return r;
+}
+
+}  // namespace
+
+std::string error_frame(ErrorCode code, std::string message, std::string id, std::string field) {
+  protocol::ErrorFrame frame;
+  frame.id = std::move(id);
+  frame.error = Error::make(code, std::move(message));
+  frame.field = std::move(field);
+  return protocol::encode(protocol::ServerFrame{std::move(frame)});
+}
+
+FrameHandler::FrameHandler(const ServerConfig& config) : max_frame_bytes_(config.max_frame_bytes) {
+  for (const auto& user : config.users) {
+    for (const auto& token : user.tokens) user_by_token_.emplace(token, user.id);
+  }
+}
+
+Reaction FrameHandler::on_text(Peer& peer, std::string_view text, std::int64_t now_ms) const {
+  auto decoded = protocol::decode_client_frame(text);
+  if (!decoded) {
+    const auto& e = decoded.error();
+    auto frame = protocol::encode(protocol::ServerFrame{protocol::to_error_frame(e)});
+    if (!peer.authenticated()) {
+      return reply_and_close(std::move(frame), protocol::close_code::kProtocolViolation,
+                             "the first frame must be a valid auth frame");
+    }
+    if (e.code == ErrorCode::bad_frame) {
+      return reply_and_close(std::move(frame), protocol::close_code::kInvalidPayload, "malformed frame");
+    }
+    return reply(std::move(frame));  // unknown type or bad field: the connection stays up
+  }
+  if (auto* auth = std::get_if<protocol::Auth>(&decoded.value())) {
+    if (peer.authenticated()) {
+      return reply(error_frame(ErrorCode::bad_frame, "already authenticated", auth->id));
+    }
+    return on_auth(peer, *auth, now_ms);
+  }
+  if (!peer.authenticated()) {
+    return reply_and_close(error_frame(ErrorCode::not_authenticated, "authenticate first"),
+                           protocol::close_code::kProtocolViolation, "authenticate first");
+  }
+  return on_request(peer, decoded.value());
+}
+
+Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int64_t now_ms) const {
+  if (auth.protocol_version != protocol::kVersion) {
+    return reply_and_close(
+        error_frame(ErrorCode::unsupported_version,
+                    "protocol version " + std::to_string(auth.protocol_version) +
+                        " is not supported; this server speaks version " + std::to_string(protocol::kVersion),
+                    auth.id, "protocolVersion"),
+        protocol::close_code::kUnsupportedVersion, "unsupported protocol version");
+  }
+  auto user = user_by_token_.find(auth.token);
+  if (user == user_by_token_.end()) {
+    return reply_and_close(error_frame(ErrorCode::unauthorized, "the token was not accepted", auth.id),
+                           protocol::close_code::kUnauthorized, "unauthorized");
+  }
+  peer.user_id = user->second;
+  peer.device_id = auth.device_id;
+  protocol::AuthOk ok;
+  ok.id = auth.id;
+  ok.user_id = peer.user_id;
+  ok.device_id = peer.device_id;
+  ok.server_time_ms = now_ms;
+  ok.max_frame_bytes = max_frame_bytes_;
+  ok.max_text_bytes = protocol::kMaxTextBytes;
+  return reply(protocol::encode(protocol::ServerFrame{ok}));
+}
+
+Reaction FrameHandler::on_request(const Peer& peer, const protocol::ClientFrame& frame) const {
+  if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
+    return reply(protocol::encode(protocol::ServerFrame{protocol::Pong{ping->id}}));
+  }
+  const auto& send = std::get<protocol::MessageSend>(frame);
+  Reaction r;
+  r.submit = SendRequest{peer.user_id, send.conversation_id, send.client_message_id, send.body.text};
+  r.submit_id = send.id;
+  return r;
+}
+
+Reaction FrameHandler::on_binary() const {
+  return reply_and_close(error_frame(ErrorCode::bad_frame, "binary frames are not supported; send JSON text"),
+                         protocol::close_code::kUnsupportedData, "binary frames are not supported");
+}
+
+Reaction FrameHandler::on_oversized() const {
+  std::string limit = std::to_string(max_frame_bytes_);
+  return reply_and_close(error_frame(ErrorCode::frame_too_large, "frames are limited to " + limit + " bytes"),
+                         protocol::close_code::kTooBig, "frame exceeds " + limit + " bytes");
+}
+
+Reaction FrameHandler::on_auth_timeout() const {
+  return reply_and_close(error_frame(ErrorCode::not_authenticated, "no auth frame in time"),
+                         protocol::close_code::kAuthTimeout, "authentication timed out");
+}
+
+std::string FrameHandler::answer(const std::string& request_id, const AppendResult& result) {
+  if (!result) return error_frame(result.error().code, result.error().message, request_id);
+  protocol::MessageAck ack = result->ack;
+  ack.id = request_id;
+  return protocol::encode(protocol::ServerFrame{std::move(ack)});
+}
+
+}  // namespace confab::server

@@ -1,0 +1,59 @@
+#include "hub.h"
+
+namespace confab::server {
+
+void Hub::join(const std::shared_ptr<FrameSink>& sink) {
+  std::lock_guard lock(mutex_);
+  sinks_.emplace(sink.get(), Entry{sink, {}});
+}
+
+void Hub::identify(const FrameSink* sink, const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  auto it = sinks_.find(sink);
+  if (it == sinks_.end() || !it->second.user_id.empty()) return;
+  it->second.user_id = user_id;
+  by_user_.emplace(user_id, sink);
+}
+
+std::size_t Hub::leave(const FrameSink* sink) {
+  std::lock_guard lock(mutex_);
+  auto it = sinks_.find(sink);
+  if (it == sinks_.end()) return sinks_.size();
+  auto [first, last] = by_user_.equal_range(it->second.user_id);
+  for (auto u = first; u != last; ++u) {
+    if (u->second == sink) {
+      by_user_.erase(u);
+      break;
+    }
+  }
+  sinks_.erase(it);
+  return sinks_.size();
+}
+
+void Hub::deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame) {
+  std::lock_guard lock(mutex_);
+  for (const auto& user : user_ids) {
+    auto [first, last] = by_user_.equal_range(user);
+    for (auto it = first; it != last; ++it) {
+      if (auto sink = sinks_.at(it->second).sink.lock()) sink->deliver(frame);
+    }
+  }
+}
+
+void Hub::go_away_all() {
+  std::vector<std::shared_ptr<FrameSink>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, entry] : sinks_) {
+      if (auto sink = entry.sink.lock()) all.push_back(std::move(sink));
+    }
+  }
+  for (auto& sink : all) sink->go_away();
+}
+
+std::size_t Hub::size() const {
+  std::lock_guard lock(mutex_);
+  return sinks_.size();
+}
+
+}  // namespace confab::server

@@ -1,0 +1,44 @@
+// The connected devices, by user, for fan-out. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace confab::server {
+
+// Where frames for one connected device go. Both calls are thread-safe and return at once.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
+  // Finish writing what is queued, then close with "going away".
+  virtual void go_away() = 0;
+};
+
+class Hub {
+ public:
+  void join(const std::shared_ptr<FrameSink>& sink);
+  // Marks a joined sink as one of `user_id`'s devices.
+  void identify(const FrameSink* sink, const std::string& user_id);
+  // Returns how many sinks remain.
+  std::size_t leave(const FrameSink* sink);
+
+  // Gives `frame` to every connected device of every listed user.
+  void deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame);
+  void go_away_all();
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    std::weak_ptr<FrameSink> sink;
+    std::string user_id;
+  };
+  mutable std::mutex mutex_;
+  std::unordered_map<const FrameSink*, Entry> sinks_;
+  std::unordered_multimap<std::string, const FrameSink*> by_user_;
+};
+
+}  // namespace confab::server

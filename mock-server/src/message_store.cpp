@@ -1,0 +1,267 @@
+#include "message_store.h"
+
+#include <array>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "core/ids.h"
+
+namespace confab::server {
+namespace {
+
+// Forward-only migrations; migration N takes schema version N-1 to N. Never edit a
+// released step: add a new one.
+constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
+    R"sql(
+    CREATE TABLE users (
+      id   TEXT PRIMARY KEY,
+      name TEXT NOT NULL
+    );
+    CREATE TABLE conversations (
+      id   TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      name TEXT NOT NULL
+    );
+    CREATE TABLE members (
+      conversation_id TEXT NOT NULL REFERENCES conversations(id),
+      user_id         TEXT NOT NULL REFERENCES users(id),
+      PRIMARY KEY (conversation_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+      conversation_id   TEXT    NOT NULL,
+      seq               INTEGER NOT NULL,
+      kind              TEXT    NOT NULL,
+      message_id        TEXT    NOT NULL UNIQUE,
+      sender_id         TEXT    NOT NULL,
+      client_message_id TEXT    NOT NULL,
+      body_text         TEXT    NOT NULL,
+      created_at_ms     INTEGER NOT NULL,
+      PRIMARY KEY (conversation_id, seq)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX events_by_client_message_id ON events (conversation_id, client_message_id);
+    )sql",
+};
+
+Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
+
+}  // namespace
+
+struct MessageStore::Statements {
+  explicit Statements(SQLite::Database& db)
+      : is_member(db, "SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2"),
+        members(db, "SELECT user_id FROM members WHERE conversation_id = ?1 ORDER BY user_id"),
+        find_duplicate(db,
+                       "SELECT message_id, seq FROM events "
+                       "WHERE conversation_id = ?1 AND client_message_id = ?2"),
+        head(db, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?1"),
+        insert(db,
+               "INSERT INTO events (conversation_id, seq, kind, message_id, sender_id, "
+               "client_message_id, body_text, created_at_ms) "
+               "VALUES (?1, ?2, 'message.created', ?3, ?4, ?5, ?6, ?7)"),
+        after(db,
+              "SELECT seq, message_id, sender_id, client_message_id, body_text, created_at_ms "
+              "FROM events WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3") {}
+
+  SQLite::Statement is_member;
+  SQLite::Statement members;
+  SQLite::Statement find_duplicate;
+  SQLite::Statement head;
+  SQLite::Statement insert;
+  SQLite::Statement after;
+};
+
+namespace {
+
+// Resets a cached statement when the scope ends, whatever happened in it.
+class Use {
+ public:
+  explicit Use(SQLite::Statement& s) : s_(s) {}
+  ~Use() {
+    // tryReset, not reset: reset() rethrows the last step's error, and this may run while
+    // that very error is unwinding the stack.
+    s_.tryReset();
+    s_.clearBindings();  // cannot fail: sqlite3_clear_bindings always returns SQLITE_OK
+  }
+  SQLite::Statement* operator->() { return &s_; }
+
+ private:
+  SQLite::Statement& s_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MessageStore>> MessageStore::open(const std::filesystem::path& path,
+                                                         Durability durability) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(path.string(),
+                                                 SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec(durability == Durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA foreign_keys = ON");
+    std::unique_ptr<MessageStore> store(new MessageStore(std::move(db)));
+    store->migrate();
+    store->statements_ = std::make_unique<Statements>(*store->db_);
+    return store;
+  } catch (const std::exception& e) {
+    return internal("cannot open database " + path.string() + ": " + e.what());
+  }
+}
+
+MessageStore::MessageStore(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+MessageStore::~MessageStore() = default;
+
+void MessageStore::migrate() {
+  int version = db_->execAndGet("PRAGMA user_version").getInt();
+  if (version > kSchemaVersion) {
+    throw std::runtime_error("database schema version " + std::to_string(version) +
+                             " is newer than this server (" + std::to_string(kSchemaVersion) + ")");
+  }
+  for (int next = version + 1; next <= kSchemaVersion; ++next) {
+    SQLite::Transaction tx(*db_);
+    db_->exec(kMigrations[static_cast<std::size_t>(next - 1)]);
+    db_->exec("PRAGMA user_version = " + std::to_string(next));
+    tx.commit();
+  }
+}
+
+Result<void> MessageStore::apply_directory(const ServerConfig& config) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement user(*db_,
+                           "INSERT INTO users (id, name) VALUES (?1, ?2) "
+                           "ON CONFLICT (id) DO UPDATE SET name = excluded.name");
+    for (const auto& u : config.users) {
+      user.bind(1, u.id);
+      user.bind(2, u.name);
+      user.exec();
+      user.reset();
+    }
+    SQLite::Statement conversation(*db_,
+                                   "INSERT INTO conversations (id, kind, name) VALUES (?1, ?2, ?3) "
+                                   "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name");
+    SQLite::Statement clear(*db_, "DELETE FROM members WHERE conversation_id = ?1");
+    SQLite::Statement member(*db_, "INSERT INTO members (conversation_id, user_id) VALUES (?1, ?2)");
+    for (const auto& c : config.conversations) {
+      conversation.bind(1, c.id);
+      conversation.bind(2, std::string(to_string(c.kind)));
+      conversation.bind(3, c.name);
+      conversation.exec();
+      conversation.reset();
+      clear.bind(1, c.id);
+      clear.exec();
+      clear.reset();
+      for (const auto& m : c.members) {
+        member.bind(1, c.id);
+        member.bind(2, m);
+        member.exec();
+        member.reset();
+      }
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return internal(std::string("cannot store the directory: ") + e.what());
+  }
+}
+
+AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms) {
+  auto& s = *statements_;
+  {
+    Use q(s.is_member);
+    q->bind(1, r.conversation_id);
+    q->bind(2, r.user_id);
+    if (!q->executeStep()) {
+      // Unknown and foreign conversations answer alike, so ids cannot be probed.
+      return Error::make(ErrorCode::not_member, "not a member of conversation '" + r.conversation_id + "'");
+    }
+  }
+  Appended out;
+  out.ack.conversation_id = r.conversation_id;
+  out.ack.client_message_id = r.client_message_id;
+  {
+    Use q(s.find_duplicate);
+    q->bind(1, r.conversation_id);
+    q->bind(2, r.client_message_id);
+    if (q->executeStep()) {
+      out.ack.message_id = q->getColumn(0).getString();
+      out.ack.conversation_seq = q->getColumn(1).getInt64();
+      return out;
+    }
+  }
+  Seq seq = 0;
+  {
+    Use q(s.head);
+    q->bind(1, r.conversation_id);
+    q->executeStep();
+    seq = q->getColumn(0).getInt64() + 1;
+  }
+  std::string message_id = ids::new_uuid_v7();
+  {
+    Use q(s.insert);
+    q->bind(1, r.conversation_id);
+    q->bind(2, seq);
+    q->bind(3, message_id);
+    q->bind(4, r.user_id);
+    q->bind(5, r.client_message_id);
+    q->bind(6, r.text);
+    q->bind(7, now_ms);
+    q->exec();
+  }
+  {
+    Use q(s.members);
+    q->bind(1, r.conversation_id);
+    while (q->executeStep()) out.members.push_back(q->getColumn(0).getString());
+  }
+  out.ack.message_id = message_id;
+  out.ack.conversation_seq = seq;
+  out.event = protocol::Event{r.conversation_id, seq,  message_id, r.user_id,
+                              r.client_message_id, protocol::Body{r.text}, now_ms};
+  return out;
+}
+
+std::vector<AppendResult> MessageStore::append_batch(std::span<const SendRequest> requests,
+                                                     std::int64_t now_ms) {
+  std::vector<AppendResult> results;
+  results.reserve(requests.size());
+  try {
+    SQLite::Transaction tx(*db_);
+    for (const auto& request : requests) results.push_back(append_one(request, now_ms));
+    tx.commit();
+  } catch (const std::exception& e) {
+    // The transaction rolled back: nothing of this batch exists. The clients resend with
+    // the same clientMessageId, so retrying is safe.
+    results.assign(requests.size(), AppendResult(internal(std::string("commit failed: ") + e.what())));
+  }
+  return results;
+}
+
+Seq MessageStore::head_seq(const std::string& conversation_id) {
+  Use q(statements_->head);
+  q->bind(1, conversation_id);
+  q->executeStep();
+  return q->getColumn(0).getInt64();
+}
+
+std::vector<protocol::Event> MessageStore::events_after(const std::string& conversation_id,
+                                                        Seq after_seq, std::size_t limit) {
+  std::vector<protocol::Event> out;
+  Use q(statements_->after);
+  q->bind(1, conversation_id);
+  q->bind(2, after_seq);
+  q->bind(3, static_cast<std::int64_t>(limit));
+  while (q->executeStep()) {
+    protocol::Event e;
+    e.conversation_id = conversation_id;
+    e.conversation_seq = q->getColumn(0).getInt64();
+    e.message_id = q->getColumn(1).getString();
+    e.sender_id = q->getColumn(2).getString();
+    e.client_message_id = q->getColumn(3).getString();
+    e.body.text = q->getColumn(4).getString();
+    e.created_at_ms = q->getColumn(5).getInt64();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace confab::server

@@ -1,0 +1,158 @@
+#include "server.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "committer.h"
+#include "frame_handler.h"
+#include "hub.h"
+#include "message_store.h"
+#include "ws_session.h"
+
+namespace confab::server {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// How long a graceful shutdown waits for connections to finish closing.
+constexpr std::chrono::seconds kShutdownGrace{5};
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerConfig config, std::unique_ptr<MessageStore> store)
+      : config_(std::move(config)),
+        store_(std::move(store)),
+        handler_(config_),
+        committer_(*store_, config_.max_batch, unix_ms),
+        context_{config_, handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }},
+        io_(config_.threads),
+        acceptor_(io_),
+        signals_(io_, SIGINT, SIGTERM),
+        shutdown_deadline_(io_) {}
+
+  Result<void> bind() {
+    try {
+      tcp::endpoint endpoint(asio::ip::make_address(config_.listen_address), config_.port);
+      acceptor_.open(endpoint.protocol());
+      acceptor_.set_option(asio::socket_base::reuse_address(true));
+      acceptor_.bind(endpoint);
+      acceptor_.listen(asio::socket_base::max_listen_connections);
+      return {};
+    } catch (const std::exception& e) {
+      return Error::make(ErrorCode::internal, "cannot listen on " + config_.listen_address + ":" +
+                                                  std::to_string(config_.port) + ": " + e.what());
+    }
+  }
+
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void run() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("received signal {}; shutting down", signal);
+      begin_shutdown();
+    });
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    std::vector<std::thread> extra;
+    for (int i = 1; i < config_.threads; ++i) extra.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : extra) t.join();
+    committer_.stop();
+    spdlog::info("stopped");
+  }
+
+  void stop() {
+    asio::post(io_, [this] { begin_shutdown(); });
+  }
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(io_),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor_.is_open()) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      start_session(std::move(socket), context_);
+    }
+  }
+
+  void begin_shutdown() {
+    if (stopping_.exchange(true)) return;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    signals_.cancel(ignored);
+    // Everything received so far is committed and acknowledged before connections close;
+    // later sends are refused with a retryable `unavailable`.
+    committer_.stop();
+    hub_.go_away_all();
+    shutdown_deadline_.expires_after(kShutdownGrace);
+    shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) io_.stop();
+    });
+    if (hub_.size() == 0) shutdown_deadline_.cancel();
+  }
+
+  void on_session_ended() {
+    if (stopping_.load() && hub_.size() == 0) {
+      asio::post(io_, [this] { shutdown_deadline_.cancel(); });
+    }
+  }
+
+  ServerConfig config_;
+  std::unique_ptr<MessageStore> store_;
+  FrameHandler handler_;
+  Hub hub_;
+  Committer committer_;
+  SessionContext context_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer shutdown_deadline_;
+  std::atomic<bool> stopping_{false};
+};
+
+Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
+  if (auto valid = validate(config); !valid) return valid.error();
+  auto store = MessageStore::open(config.database, config.durability);
+  if (!store) return store.error();
+  if (auto applied = (*store)->apply_directory(config); !applied) return applied.error();
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(store).value());
+  if (auto bound = impl->bind(); !bound) return bound.error();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+std::uint16_t Server::port() const { return impl_->port(); }
+void Server::run() { impl_->run(); }
+void Server::stop() { impl_->stop(); }
+
+}  // namespace confab::server

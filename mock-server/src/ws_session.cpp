@@ -1,0 +1,263 @@
+#include "ws_session.h"
+
+#include <deque>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <spdlog/spdlog.h>
+
+namespace confab::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+// However a close starts, the connection is gone this long after.
+constexpr std::chrono::seconds kCloseDeadline{5};
+
+class WsSession final : public FrameSink, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket socket, SessionContext& context)
+      : context_(context),
+        ws_(std::move(socket)),
+        wake_writer_(ws_.get_executor()),
+        resume_reading_(ws_.get_executor()),
+        deadline_(ws_.get_executor()) {
+    beast::error_code ignored;
+    remote_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
+  }
+
+  void start() {
+    asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  }
+
+  void deliver(std::shared_ptr<const std::string> frame) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      self->queue(std::move(frame));
+    });
+  }
+
+  void go_away() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->close_with(CloseRequest{protocol::close_code::kGoingAway, "server shutting down"});
+    });
+  }
+
+ private:
+  awaitable<void> run() {
+    beast::error_code ec;
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(beast::http::field::server, "confab-server");
+    }));
+    // Frames over the limit are answered with an error and a close reason by read_frame();
+    // this backstop lets Beast drop absurdly large ones before reading them at all.
+    ws_.read_message_max(context_.config.max_frame_bytes * 4);
+    co_await ws_.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      spdlog::debug("session {}: upgrade failed: {}", remote(), ec.message());
+      co_return;
+    }
+    context_.hub.join(shared_from_this());
+    arm_auth_deadline();
+    asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); },
+                   asio::detached);
+
+    co_await read_loop();
+
+    finished_ = true;
+    deadline_.cancel();
+    wake_writer_.cancel();
+    context_.hub.leave(this);
+    spdlog::debug("session {}: ended ({} {})", remote(), peer_.user_id, peer_.device_id);
+    context_.session_ended();
+  }
+
+  awaitable<void> read_loop() {
+    beast::flat_buffer buffer;
+    for (;;) {
+      while (inflight_ >= context_.config.max_inflight_per_session && !closing()) {
+        // Back-pressure: stop reading until the committer has caught up.
+        resume_reading_.expires_at(asio::steady_timer::time_point::max());
+        beast::error_code ignored;
+        co_await resume_reading_.async_wait(asio::redirect_error(use_awaitable, ignored));
+      }
+      buffer.clear();
+      auto outcome = co_await read_frame(buffer);
+      if (outcome == ReadOutcome::ended) co_return;
+      if (closing()) continue;  // draining until the peer answers our close
+      if (outcome == ReadOutcome::oversized) {
+        carry_out(context_.handler.on_oversized());
+      } else if (!ws_.got_text()) {
+        carry_out(context_.handler.on_binary());
+      } else {
+        bool was_authenticated = peer_.authenticated();
+        auto data = buffer.cdata();
+        std::string_view text(static_cast<const char*>(data.data()), data.size());
+        Reaction reaction = context_.handler.on_text(peer_, text, context_.clock());
+        if (!was_authenticated && peer_.authenticated()) {
+          deadline_.cancel();
+          context_.hub.identify(this, peer_.user_id);
+          spdlog::info("session {}: authenticated user={} device={}", remote(), peer_.user_id, peer_.device_id);
+        }
+        carry_out(std::move(reaction));
+      }
+    }
+  }
+
+  enum class ReadOutcome { frame, oversized, ended };
+
+  // Reads one message, stopping as soon as it passes the size limit so the connection is
+  // still usable for the error frame and the close that answer it.
+  awaitable<ReadOutcome> read_frame(beast::flat_buffer& buffer) {
+    const std::size_t limit = context_.config.max_frame_bytes;
+    beast::error_code ec;
+    bool oversized = false;
+    do {
+      if (buffer.size() > limit) {
+        oversized = true;
+        buffer.clear();  // keep draining the rest of the message without keeping it
+      }
+      co_await ws_.async_read_some(buffer, limit + 1 - buffer.size(), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec != websocket::error::closed && ec != asio::error::operation_aborted) {
+          spdlog::debug("session {}: read ended: {}", remote(), ec.message());
+        }
+        co_return ReadOutcome::ended;
+      }
+    } while (!ws_.is_message_done());
+    co_return oversized || buffer.size() > limit ? ReadOutcome::oversized : ReadOutcome::frame;
+  }
+
+  void carry_out(Reaction reaction) {
+    for (auto& reply : reaction.replies) queue(std::make_shared<const std::string>(std::move(reply)));
+    if (reaction.close) close_with(std::move(*reaction.close));
+    if (reaction.submit) submit(std::move(*reaction.submit), std::move(reaction.submit_id));
+  }
+
+  void submit(SendRequest request, std::string request_id) {
+    ++inflight_;
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    Hub& hub = context_.hub;
+    // Runs on the committer thread, after the commit, in commit order.
+    context_.committer.submit(std::move(request), [weak, &hub, request_id = std::move(request_id)](AppendResult&& result) {
+      auto answer = std::make_shared<const std::string>(FrameHandler::answer(request_id, result));
+      if (auto self = weak.lock()) self->answered(std::move(answer));
+      if (result && result->event) {
+        auto event = std::make_shared<const std::string>(protocol::encode(protocol::ServerFrame{*result->event}));
+        hub.deliver(result->members, event);
+      }
+    });
+  }
+
+  void answered(std::shared_ptr<const std::string> answer) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), answer = std::move(answer)]() mutable {
+      --self->inflight_;
+      self->queue(std::move(answer));
+      self->resume_reading_.cancel();
+    });
+  }
+
+  void queue(std::shared_ptr<const std::string> frame) {
+    if (closing() || finished_) return;
+    if (queued_bytes_ + frame->size() > context_.config.max_queued_bytes_per_session) {
+      spdlog::warn("session {}: slow consumer ({} bytes queued); closing", remote(), queued_bytes_);
+      outgoing_.clear();
+      queued_bytes_ = 0;
+      close_with(CloseRequest{protocol::close_code::kTryAgainLater, "slow consumer: too many frames queued"});
+      return;
+    }
+    queued_bytes_ += frame->size();
+    outgoing_.push_back(std::move(frame));
+    wake_writer_.cancel();
+  }
+
+  void close_with(CloseRequest request) {
+    if (closing() || finished_) return;
+    spdlog::debug("session {}: closing with {} ({})", remote(), request.code, request.reason);
+    close_ = std::move(request);
+    wake_writer_.cancel();
+    resume_reading_.cancel();
+    // A peer that never answers the close (or never reads) cannot hold the connection.
+    deadline_.expires_after(kCloseDeadline);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->tear_down();
+    });
+  }
+
+  void arm_auth_deadline() {
+    deadline_.expires_after(context_.config.auth_timeout);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->peer_.authenticated() || self->finished_) return;
+      self->carry_out(self->context_.handler.on_auth_timeout());
+    });
+  }
+
+  awaitable<void> write_loop() {
+    beast::error_code ec;
+    while (!finished_) {
+      if (!outgoing_.empty()) {
+        auto frame = std::move(outgoing_.front());
+        outgoing_.pop_front();
+        queued_bytes_ -= frame->size();
+        ws_.text(true);
+        co_await ws_.async_write(asio::buffer(*frame), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+          tear_down();
+          co_return;
+        }
+        continue;
+      }
+      if (close_) {
+        websocket::close_reason reason(static_cast<websocket::close_code>(close_->code), close_->reason);
+        co_await ws_.async_close(reason, asio::redirect_error(use_awaitable, ec));
+        if (ec) tear_down();
+        co_return;  // the read loop ends when the peer answers
+      }
+      wake_writer_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_writer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  void tear_down() {
+    beast::error_code ignored;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  bool closing() const noexcept { return close_.has_value(); }
+  std::string remote() const { return remote_.address().to_string() + ":" + std::to_string(remote_.port()); }
+
+  SessionContext& context_;
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer wake_writer_;
+  asio::steady_timer resume_reading_;
+  asio::steady_timer deadline_;  // auth deadline, then close deadline
+  tcp::endpoint remote_;
+
+  Peer peer_;
+  std::deque<std::shared_ptr<const std::string>> outgoing_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t inflight_ = 0;
+  std::optional<CloseRequest> close_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+void start_session(tcp::socket socket, SessionContext& context) {
+  std::make_shared<WsSession>(std::move(socket), context)->start();
+}
+
+}  // namespace confab::server

@@ -1,0 +1,131 @@
+// Group commit: acknowledgements only after the commit, in commit order.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "committer.h"
+#include "temp_dir.h"
+
+namespace confab::server {
+namespace {
+
+class CommitterTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = MessageStore::open(dir_ / "server.db", Durability::normal);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    ServerConfig config;
+    config.users = {{"alice", "Alice", {"ta"}}, {"bob", "Bob", {"tb"}}};
+    config.conversations = {{"general", ConversationKind::channel, "general", {"alice", "bob"}}};
+    ASSERT_TRUE(store_->apply_directory(config).ok());
+  }
+
+  // Counts completions and lets the test wait for them with a deadline.
+  struct Completions {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::vector<AppendResult> results;
+
+    Committer::Completion record() {
+      return [this](AppendResult&& r) {
+        std::lock_guard lock(mutex);
+        results.push_back(std::move(r));
+        done.notify_all();
+      };
+    }
+    bool wait_for(std::size_t n) {
+      std::unique_lock lock(mutex);
+      return done.wait_for(lock, std::chrono::seconds(20), [&] { return results.size() >= n; });
+    }
+  };
+
+  test::TempDir dir_;
+  std::unique_ptr<MessageStore> store_;
+};
+
+TEST_F(CommitterTest, AcknowledgesOnlyWhatAnotherConnectionCanAlreadyRead) {
+  Committer committer(*store_, 64, [] { return std::int64_t{1}; });
+  SQLite::Database reader((dir_ / "server.db").string(), SQLite::OPEN_READONLY);
+  SQLite::Statement count(reader, "SELECT COUNT(*) FROM events WHERE client_message_id = ?1");
+  std::mutex mutex;
+  std::condition_variable done;
+  int checked = 0;
+  int visible = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::string id = "cm-" + std::to_string(i);
+    committer.submit({"alice", "general", id, "x"}, [&, id](AppendResult&& r) {
+      ASSERT_TRUE(r.ok());
+      count.bind(1, id);
+      count.executeStep();
+      int rows = count.getColumn(0).getInt();
+      count.reset();
+      std::lock_guard lock(mutex);
+      visible += rows;
+      ++checked;
+      done.notify_all();
+    });
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(20), [&] { return checked == 50; }));
+  EXPECT_EQ(visible, 50) << "every acknowledged message was already committed";
+}
+
+TEST_F(CommitterTest, CompletesInCommitOrderWithGapFreeSequences) {
+  Completions completions;
+  Committer committer(*store_, 16, [] { return std::int64_t{1}; });
+  constexpr int kThreads = 4, kPerThread = 250;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        committer.submit({t % 2 ? "alice" : "bob", "general", "t" + std::to_string(t) + "-" + std::to_string(i), "x"},
+                         completions.record());
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  ASSERT_TRUE(completions.wait_for(kThreads * kPerThread));
+
+  std::map<std::string, int> last_index;  // per sending thread, to check its order is kept
+  Seq expected = 0;
+  for (const auto& r : completions.results) {
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->ack.conversation_seq, ++expected) << "completions run in seq order";
+    auto dash = r->ack.client_message_id.find('-');
+    std::string thread = r->ack.client_message_id.substr(0, dash);
+    int index = std::stoi(r->ack.client_message_id.substr(dash + 1));
+    auto [it, first] = last_index.emplace(thread, index);
+    if (!first) {
+      EXPECT_GT(index, it->second) << "each sender's messages keep their order";
+      it->second = index;
+    }
+  }
+}
+
+TEST_F(CommitterTest, StopCommitsEverythingSubmittedThenRefusesWithUnavailable) {
+  Completions completions;
+  auto committer = std::make_unique<Committer>(*store_, 8, [] { return std::int64_t{1}; });
+  for (int i = 0; i < 100; ++i) committer->submit({"alice", "general", "cm-" + std::to_string(i), "x"}, completions.record());
+  committer->stop();
+  {
+    std::lock_guard lock(completions.mutex);
+    ASSERT_EQ(completions.results.size(), 100u) << "stop() returns after the last completion";
+    for (const auto& r : completions.results) EXPECT_TRUE(r.ok());
+  }
+  committer->submit({"alice", "general", "late", "x"}, completions.record());
+  std::lock_guard lock(completions.mutex);
+  ASSERT_EQ(completions.results.size(), 101u);
+  ASSERT_FALSE(completions.results.back().ok());
+  EXPECT_EQ(completions.results.back().error().code, ErrorCode::unavailable);
+  EXPECT_TRUE(completions.results.back().error().retryable);
+  EXPECT_EQ(store_->head_seq("general"), 100);
+}
+
+}  // namespace
+}  // namespace confab::server

@@ -1,0 +1,170 @@
+// The server's rules for each incoming frame, including every kind of bad input.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "frame_handler.h"
+
+namespace confab::server {
+namespace {
+
+using nlohmann::json;
+
+ServerConfig config() {
+  ServerConfig c;
+  c.users = {{"alice", "Alice", {"token-alice"}}};
+  return c;
+}
+
+std::string auth(const std::string& token, int version = 1) {
+  return json{{"type", "auth"}, {"id", "a1"}, {"token", token}, {"protocolVersion", version}, {"deviceId", "d1"}}.dump();
+}
+
+json only_reply(const Reaction& r) {
+  EXPECT_EQ(r.replies.size(), 1u);
+  return r.replies.empty() ? json() : json::parse(r.replies.front());
+}
+
+class FrameHandlerTest : public testing::Test {
+ protected:
+  FrameHandler handler_{config()};
+  Peer peer_;
+
+  void authenticate() {
+    auto r = handler_.on_text(peer_, auth("token-alice"), 1);
+    ASSERT_TRUE(peer_.authenticated());
+    ASSERT_FALSE(r.close);
+  }
+};
+
+TEST_F(FrameHandlerTest, AcceptsAValidTokenAndNamesTheUser) {
+  auto r = handler_.on_text(peer_, auth("token-alice"), 1234);
+  auto ok = only_reply(r);
+  EXPECT_EQ(ok["type"], "auth.ok");
+  EXPECT_EQ(ok["id"], "a1");
+  EXPECT_EQ(ok["userId"], "alice");
+  EXPECT_EQ(ok["serverTimeMs"], 1234);
+  EXPECT_EQ(ok["limits"]["maxFrameBytes"], 65536);
+  EXPECT_FALSE(r.close);
+  EXPECT_EQ(peer_.user_id, "alice");
+  EXPECT_EQ(peer_.device_id, "d1");
+}
+
+TEST_F(FrameHandlerTest, RefusesABadTokenAndCloses) {
+  auto r = handler_.on_text(peer_, auth("token-mallory"), 1);
+  EXPECT_EQ(only_reply(r)["code"], "unauthorized");
+  ASSERT_TRUE(r.close);
+  EXPECT_EQ(r.close->code, protocol::close_code::kUnauthorized);
+  EXPECT_FALSE(peer_.authenticated());
+}
+
+TEST_F(FrameHandlerTest, RefusesAnotherProtocolVersionAndCloses) {
+  auto r = handler_.on_text(peer_, auth("token-alice", 2), 1);
+  auto e = only_reply(r);
+  EXPECT_EQ(e["code"], "unsupported_version");
+  EXPECT_EQ(e["retryable"], false);
+  ASSERT_TRUE(r.close);
+  EXPECT_EQ(r.close->code, protocol::close_code::kUnsupportedVersion);
+  EXPECT_FALSE(peer_.authenticated());
+}
+
+TEST_F(FrameHandlerTest, RequestsBeforeAuthAreRefusedAndClose) {
+  for (const char* frame : {R"({"type":"ping"})", R"({"type":"message.send"})", "garbage", R"({"type":"nope"})"}) {
+    Peer fresh;
+    auto r = handler_.on_text(fresh, frame, 1);
+    ASSERT_TRUE(r.close) << frame;
+    EXPECT_EQ(r.close->code, protocol::close_code::kProtocolViolation) << frame;
+    EXPECT_FALSE(r.submit);
+  }
+}
+
+TEST_F(FrameHandlerTest, MalformedJsonGetsAnErrorThenACloseWithAReason) {
+  authenticate();
+  auto r = handler_.on_text(peer_, "{\"type\": ", 1);
+  EXPECT_EQ(only_reply(r)["code"], "bad_frame");
+  ASSERT_TRUE(r.close);
+  EXPECT_EQ(r.close->code, protocol::close_code::kInvalidPayload);
+  EXPECT_FALSE(r.close->reason.empty());
+}
+
+TEST_F(FrameHandlerTest, UnknownTypesAndBadFieldsGetAnErrorAndKeepTheConnection) {
+  authenticate();
+  auto unknown = handler_.on_text(peer_, R"({"type":"message.explode","id":"r1"})", 1);
+  auto e1 = only_reply(unknown);
+  EXPECT_EQ(e1["code"], "unknown_type");
+  EXPECT_EQ(e1["id"], "r1");
+  EXPECT_FALSE(unknown.close);
+
+  auto missing = handler_.on_text(peer_, R"({"type":"message.send","id":"r2","clientMessageId":"c","body":{"kind":"text","text":"x"}})", 1);
+  auto e2 = only_reply(missing);
+  EXPECT_EQ(e2["code"], "invalid_field");
+  EXPECT_EQ(e2["field"], "conversationId");
+  EXPECT_EQ(e2["id"], "r2");
+  EXPECT_FALSE(missing.close);
+  EXPECT_FALSE(missing.submit);
+
+  auto mistyped = handler_.on_text(peer_, R"({"type":"message.send","conversationId":7,"clientMessageId":"c","body":{"kind":"text","text":"x"}})", 1);
+  EXPECT_EQ(only_reply(mistyped)["field"], "conversationId");
+  EXPECT_FALSE(mistyped.close);
+}
+
+TEST_F(FrameHandlerTest, PingGetsPong) {
+  authenticate();
+  auto pong = only_reply(handler_.on_text(peer_, R"({"type":"ping","id":"p9"})", 1));
+  EXPECT_EQ(pong["type"], "pong");
+  EXPECT_EQ(pong["id"], "p9");
+}
+
+TEST_F(FrameHandlerTest, SendIsSubmittedAsTheAuthenticatedUser) {
+  authenticate();
+  auto r = handler_.on_text(peer_, R"({"type":"message.send","id":"r1","conversationId":"general",
+      "clientMessageId":"cm-1","senderId":"mallory","body":{"kind":"text","text":"hi"}})", 1);
+  EXPECT_TRUE(r.replies.empty()) << "answered after the commit, not now";
+  ASSERT_TRUE(r.submit);
+  EXPECT_EQ(r.submit->user_id, "alice") << "the sender comes from the session, never from the frame";
+  EXPECT_EQ(r.submit->conversation_id, "general");
+  EXPECT_EQ(r.submit->client_message_id, "cm-1");
+  EXPECT_EQ(r.submit->text, "hi");
+  EXPECT_EQ(r.submit_id, "r1");
+}
+
+TEST_F(FrameHandlerTest, ASecondAuthIsRefusedButTheSessionStays) {
+  authenticate();
+  auto r = handler_.on_text(peer_, auth("token-alice"), 1);
+  EXPECT_EQ(only_reply(r)["type"], "error");
+  EXPECT_FALSE(r.close);
+  EXPECT_EQ(peer_.user_id, "alice");
+}
+
+TEST_F(FrameHandlerTest, OversizedBinaryAndSilentPeersAreClosedWithReasons) {
+  auto big = handler_.on_oversized();
+  EXPECT_EQ(only_reply(big)["code"], "frame_too_large");
+  EXPECT_EQ(big.close->code, protocol::close_code::kTooBig);
+  EXPECT_NE(big.close->reason.find("65536"), std::string::npos);
+
+  auto binary = handler_.on_binary();
+  EXPECT_EQ(only_reply(binary)["code"], "bad_frame");
+  EXPECT_EQ(binary.close->code, protocol::close_code::kUnsupportedData);
+
+  auto silent = handler_.on_auth_timeout();
+  EXPECT_EQ(silent.close->code, protocol::close_code::kAuthTimeout);
+
+  for (const auto* r : {&big, &binary, &silent}) EXPECT_LE(r->close->reason.size(), 123u);
+}
+
+TEST_F(FrameHandlerTest, AnswersAreAcksOrTypedErrorsEchoingTheRequestId) {
+  Appended appended;
+  appended.ack = protocol::MessageAck{"", "general", "cm-1", "m-1", 5};
+  auto ack = json::parse(FrameHandler::answer("r1", appended));
+  EXPECT_EQ(ack["type"], "message.ack");
+  EXPECT_EQ(ack["id"], "r1");
+  EXPECT_EQ(ack["conversationSeq"], 5);
+
+  auto error = json::parse(FrameHandler::answer("r2", Error::make(ErrorCode::internal, "disk full")));
+  EXPECT_EQ(error["code"], "internal");
+  EXPECT_EQ(error["retryable"], true);
+  EXPECT_EQ(error["id"], "r2");
+}
+
+}  // namespace
+}  // namespace confab::server

@@ -1,0 +1,176 @@
+// The server's SQLite system of record.
+#include <gtest/gtest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "message_store.h"
+#include "temp_dir.h"
+
+namespace confab::server {
+namespace {
+
+ServerConfig directory() {
+  ServerConfig config;
+  config.users = {{"alice", "Alice", {"ta"}}, {"bob", "Bob", {"tb"}}, {"carol", "Carol", {"tc"}}};
+  config.conversations = {{"general", ConversationKind::channel, "general", {"alice", "bob", "carol"}},
+                          {"release", ConversationKind::private_channel, "release", {"alice", "bob"}}};
+  return config;
+}
+
+class MessageStoreTest : public testing::Test {
+ protected:
+  std::unique_ptr<MessageStore> open() {
+    auto store = MessageStore::open(dir_ / "server.db", Durability::normal);
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    auto applied = (*store)->apply_directory(directory());
+    EXPECT_TRUE(applied.ok());
+    return std::move(store).value();
+  }
+
+  static AppendResult append(MessageStore& store, SendRequest request) {
+    return store.append_batch(std::span(&request, 1), 1000).front();
+  }
+
+  test::TempDir dir_;
+};
+
+TEST_F(MessageStoreTest, NumbersEachConversationsLogWithoutGaps) {
+  auto store = open();
+  std::vector<SendRequest> batch;
+  for (int i = 0; i < 10; ++i) {
+    batch.push_back({"alice", i % 2 ? "general" : "release", "cm-" + std::to_string(i), "m" + std::to_string(i)});
+  }
+  auto results = store->append_batch(batch, 1000);
+  ASSERT_EQ(results.size(), 10u);
+  Seq general = 0, release = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().message;
+    Seq expected = i % 2 ? ++general : ++release;
+    EXPECT_EQ(results[i]->ack.conversation_seq, expected);
+    ASSERT_TRUE(results[i]->event.has_value());
+    EXPECT_EQ(results[i]->event->conversation_seq, expected);
+    EXPECT_EQ(results[i]->event->body.text, "m" + std::to_string(i));
+  }
+  EXPECT_EQ(store->head_seq("general"), 5);
+  EXPECT_EQ(store->head_seq("release"), 5);
+  EXPECT_EQ(store->head_seq("nobody"), 0);
+}
+
+TEST_F(MessageStoreTest, RepeatedClientMessageIdGetsTheOriginalAckAndNoSecondMessage) {
+  auto store = open();
+  auto first = append(*store, {"alice", "general", "cm-1", "hello"});
+  ASSERT_TRUE(first.ok());
+  // Again in a later batch, and twice within one batch.
+  auto again = append(*store, {"alice", "general", "cm-1", "hello"});
+  std::vector<SendRequest> twice = {{"bob", "general", "cm-2", "x"}, {"bob", "general", "cm-2", "x"}};
+  auto pair = store->append_batch(twice, 2000);
+
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ack, first->ack);
+  EXPECT_FALSE(again->event.has_value()) << "a duplicate creates no event";
+  ASSERT_TRUE(pair[0].ok() && pair[1].ok());
+  EXPECT_EQ(pair[0]->ack, pair[1]->ack);
+  EXPECT_TRUE(pair[0]->event.has_value());
+  EXPECT_FALSE(pair[1]->event.has_value());
+  EXPECT_EQ(store->head_seq("general"), 2);
+}
+
+TEST_F(MessageStoreTest, TheSameClientMessageIdInAnotherConversationIsANewMessage) {
+  auto store = open();
+  auto a = append(*store, {"alice", "general", "cm-1", "x"});
+  auto b = append(*store, {"alice", "release", "cm-1", "x"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->ack.message_id, b->ack.message_id);
+  EXPECT_TRUE(b->event.has_value());
+}
+
+TEST_F(MessageStoreTest, NonMembersAreRefusedWithoutDisturbingTheBatch) {
+  auto store = open();
+  std::vector<SendRequest> batch = {{"alice", "release", "cm-1", "a"},
+                                    {"carol", "release", "cm-2", "intruder"},
+                                    {"carol", "no-such-conversation", "cm-3", "probe"},
+                                    {"bob", "release", "cm-4", "b"}};
+  auto results = store->append_batch(batch, 1000);
+  ASSERT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, ErrorCode::not_member);
+  EXPECT_FALSE(results[1].error().retryable);
+  ASSERT_FALSE(results[2].ok());
+  EXPECT_EQ(results[2].error().code, ErrorCode::not_member) << "unknown and foreign conversations look alike";
+  ASSERT_TRUE(results[3].ok());
+  EXPECT_EQ(results[3]->ack.conversation_seq, 2);
+  EXPECT_EQ(results[0]->members, (std::vector<std::string>{"alice", "bob"}));
+}
+
+TEST_F(MessageStoreTest, AFailedCommitKeepsNothingOfTheBatchAndSaysRetry) {
+  auto store = open();
+  {
+    // Another connection makes one insert fail, to force a rollback mid-batch.
+    SQLite::Database side((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
+    side.exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.body_text = 'boom' "
+              "BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+  }
+  std::vector<SendRequest> batch = {{"alice", "general", "cm-1", "fine"},
+                                    {"alice", "general", "cm-2", "boom"},
+                                    {"alice", "general", "cm-3", "fine too"}};
+  auto results = store->append_batch(batch, 1000);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::internal);
+    EXPECT_TRUE(r.error().retryable);
+  }
+  EXPECT_EQ(store->head_seq("general"), 0) << "the first message was rolled back too";
+
+  {
+    SQLite::Database side((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
+    side.exec("DROP TRIGGER refuse");
+  }
+  auto retried = store->append_batch(batch, 2000);
+  for (std::size_t i = 0; i < retried.size(); ++i) {
+    ASSERT_TRUE(retried[i].ok());
+    EXPECT_EQ(retried[i]->ack.conversation_seq, static_cast<Seq>(i + 1));
+  }
+}
+
+TEST_F(MessageStoreTest, HistoryAndDeduplicationSurviveAReopen) {
+  protocol::MessageAck original;
+  {
+    auto store = open();
+    auto r = append(*store, {"alice", "general", "cm-1", "persisted"});
+    ASSERT_TRUE(r.ok());
+    original = r->ack;
+  }
+  auto store = open();
+  auto again = append(*store, {"alice", "general", "cm-1", "persisted"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ack, original);
+  auto events = store->events_after("general", 0, 100);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].body.text, "persisted");
+  EXPECT_EQ(events[0].sender_id, "alice");
+}
+
+TEST_F(MessageStoreTest, DirectoryChangesApplyAndKeepHistory) {
+  auto store = open();
+  ASSERT_TRUE(append(*store, {"carol", "general", "cm-1", "before"}).ok());
+  ServerConfig changed = directory();
+  changed.conversations[0].members = {"alice", "bob"};  // carol leaves general
+  ASSERT_TRUE(store->apply_directory(changed).ok());
+  auto refused = append(*store, {"carol", "general", "cm-2", "after"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::not_member);
+  EXPECT_EQ(store->head_seq("general"), 1);
+}
+
+TEST_F(MessageStoreTest, RefusesADatabaseFromANewerServer) {
+  {
+    SQLite::Database db((dir_ / "server.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version = 99");
+  }
+  auto store = MessageStore::open(dir_ / "server.db", Durability::normal);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
+}
+
+}  // namespace
+}  // namespace confab::server
