@@ -1,0 +1,188 @@
+// End to end through the SDK: real clients, the real server binary, loopback sockets.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "confab/client.h"
+#include "recorder.h"
+#include "server_process.h"
+#include "temp_dir.h"
+
+namespace confab {
+namespace {
+
+// One SDK client with everything it reports recorded.
+struct Device {
+  explicit Device(const std::string& device_id) {
+    ClientOptions options;
+    options.device_id = device_id;
+    options.allow_insecure_transport = true;
+    options.connect_step_timeout = std::chrono::seconds(5);
+    auto opened = Client::open(options);
+    EXPECT_TRUE(opened.ok());
+    client = std::move(opened).value();
+    subscriptions.push_back(client->on_message([this](const Message& m) { messages.add(m); }));
+    subscriptions.push_back(client->on_outbox([this](const LocalMessage& m) { outbox.add(m); }));
+    subscriptions.push_back(client->on_connection([this](const ConnectionChange& c) { connection.add(c); }));
+  }
+
+  bool wait_for_state(ConnectionState state) {
+    return connection.wait_until([state](const std::vector<ConnectionChange>& changes) {
+      return !changes.empty() && changes.back().state == state;
+    });
+  }
+
+  // Waits until `sent` messages are sent and `failed` ones failed.
+  bool wait_for_outbox(std::size_t sent, std::size_t failed = 0) {
+    return outbox.wait_until([&](const std::vector<LocalMessage>& changes) {
+      return count(changes, OutboxState::sent) == sent && count(changes, OutboxState::failed) == failed;
+    });
+  }
+
+  static std::size_t count(const std::vector<LocalMessage>& changes, OutboxState state) {
+    std::size_t n = 0;
+    for (const auto& m : changes) n += m.state == state;
+    return n;
+  }
+
+  std::unique_ptr<Client> client;
+  test::Recorder<Message> messages;
+  test::Recorder<LocalMessage> outbox;
+  test::Recorder<ConnectionChange> connection;
+  std::vector<Subscription> subscriptions;
+};
+
+class ClientExchange : public testing::Test {
+ protected:
+  test::TempDir dir_;
+  test::ServerProcess server_{dir_.path()};
+};
+
+TEST_F(ClientExchange, TwoMembersSeeEveryMessageInTheSameGapFreeOrder) {
+  Device alice("alice-laptop");
+  Device bob("bob-phone");
+  ASSERT_TRUE(alice.client->connect(server_.url(), "token-alice").ok());
+  ASSERT_TRUE(bob.client->connect(server_.url(), "token-bob").ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::connected));
+  ASSERT_TRUE(bob.wait_for_state(ConnectionState::connected));
+
+  constexpr int kEach = 100;
+  for (int i = 0; i < kEach; ++i) {
+    ASSERT_TRUE(alice.client->send("c_general", "alice " + std::to_string(i)).ok());
+    ASSERT_TRUE(bob.client->send("c_general", "bob " + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(alice.messages.wait_for_count(2 * kEach)) << alice.messages.items().size() << " arrived";
+  ASSERT_TRUE(bob.messages.wait_for_count(2 * kEach)) << bob.messages.items().size() << " arrived";
+
+  auto seen_by_alice = alice.messages.items();
+  auto seen_by_bob = bob.messages.items();
+  ASSERT_EQ(seen_by_alice.size(), 2u * kEach) << "nothing extra";
+  ASSERT_EQ(seen_by_bob.size(), 2u * kEach) << "nothing extra";
+  std::map<std::string, int> next_from;  // each sender's messages arrive in the order sent
+  for (std::size_t i = 0; i < seen_by_alice.size(); ++i) {
+    const auto& a = seen_by_alice[i];
+    const auto& b = seen_by_bob[i];
+    EXPECT_EQ(a.conversation_seq, static_cast<Seq>(i + 1)) << "gap-free and in order";
+    EXPECT_EQ(a.message_id, b.message_id) << "both devices see the same order";
+    EXPECT_EQ(a.text, b.text);
+    EXPECT_EQ(a.text, a.sender_id + " " + std::to_string(next_from[a.sender_id]++));
+  }
+  EXPECT_EQ(next_from["alice"], kEach);
+  EXPECT_EQ(next_from["bob"], kEach);
+
+  EXPECT_TRUE(alice.wait_for_outbox(kEach, 0));
+  EXPECT_TRUE(bob.wait_for_outbox(kEach, 0));
+}
+
+TEST_F(ClientExchange, AcknowledgedMessageCarriesTheSequenceTheOthersSee) {
+  Device alice("alice-laptop");
+  Device bob("bob-phone");
+  ASSERT_TRUE(alice.client->connect(server_.url(), "token-alice").ok());
+  ASSERT_TRUE(bob.client->connect(server_.url(), "token-bob").ok());
+  ASSERT_TRUE(bob.wait_for_state(ConnectionState::connected));
+  auto local = alice.client->send("c_release", "ship it");
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(local->state, OutboxState::pending) << "the local echo is there at once";
+  EXPECT_EQ(local->text, "ship it");
+
+  ASSERT_TRUE(alice.outbox.wait_until([](const auto& changes) {
+    return !changes.empty() && changes.back().state == OutboxState::sent;
+  }));
+  auto sent = alice.outbox.items().back();
+  EXPECT_EQ(sent.client_message_id, local->client_message_id);
+  ASSERT_TRUE(bob.messages.wait_for_count(1));
+  auto received = bob.messages.items().front();
+  EXPECT_EQ(received.message_id, sent.message_id);
+  EXPECT_EQ(received.conversation_seq, sent.conversation_seq);
+  EXPECT_EQ(received.client_message_id, local->client_message_id);
+  EXPECT_EQ(received.sender_id, "alice");
+  EXPECT_EQ(received.conversation_id, "c_release");
+}
+
+TEST_F(ClientExchange, MessagesQueuedBeforeConnectingGoOutOnceConnected) {
+  Device alice("alice-laptop");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(alice.client->send("c_general", "early " + std::to_string(i)).ok());
+  ASSERT_TRUE(alice.client->connect(server_.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.messages.wait_for_count(5));
+  auto messages = alice.messages.items();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(messages[static_cast<std::size_t>(i)].text, "early " + std::to_string(i));
+}
+
+TEST_F(ClientExchange, SendingWhereTheUserIsNotAMemberFailsOnlyThatMessage) {
+  Device carol("carol-tablet");
+  ASSERT_TRUE(carol.client->connect(server_.url(), "token-carol").ok());
+  auto refused = carol.client->send("c_release", "let me in");
+  auto fine = carol.client->send("c_general", "hello all");
+  ASSERT_TRUE(refused.ok() && fine.ok());
+  ASSERT_TRUE(carol.wait_for_outbox(1, 1));
+  for (const auto& change : carol.outbox.items()) {
+    if (change.state != OutboxState::failed) continue;
+    EXPECT_EQ(change.client_message_id, refused->client_message_id);
+    ASSERT_TRUE(change.last_error.has_value());
+    EXPECT_EQ(change.last_error->code, ErrorCode::not_member);
+    EXPECT_FALSE(change.last_error->retryable);
+  }
+  EXPECT_EQ(carol.client->connection_state(), ConnectionState::connected) << "the connection stays up";
+}
+
+TEST_F(ClientExchange, ARefusedTokenEndsInFailed) {
+  Device mallory("mallory-pc");
+  ASSERT_TRUE(mallory.client->connect(server_.url(), "token-mallory").ok());
+  ASSERT_TRUE(mallory.wait_for_state(ConnectionState::failed));
+  auto last = mallory.connection.items().back();
+  ASSERT_TRUE(last.error.has_value());
+  EXPECT_EQ(last.error->code, ErrorCode::unauthorized);
+  EXPECT_EQ(mallory.client->connection_state(), ConnectionState::failed);
+}
+
+TEST_F(ClientExchange, DisconnectClosesAndUnacknowledgedMessagesWaitForTheNextConnection) {
+  Device alice("alice-laptop");
+  ASSERT_TRUE(alice.client->connect(server_.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::connected));
+  alice.client->disconnect();
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::closed));
+
+  ASSERT_TRUE(alice.client->send("c_general", "written offline").ok());
+  ASSERT_TRUE(alice.client->connect(server_.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.messages.wait_for_count(1));
+  EXPECT_EQ(alice.messages.items().front().text, "written offline");
+}
+
+TEST(ClientConnection, AClosedPortReportsDisconnectedWithTheReason) {
+  test::TempDir dir;
+  std::string url;
+  {
+    test::ServerProcess server(dir.path());
+    url = server.url();
+  }  // the server is gone; its port is closed
+  Device alice("alice-laptop");
+  ASSERT_TRUE(alice.client->connect(url, "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::disconnected));
+  auto last = alice.connection.items().back();
+  ASSERT_TRUE(last.error.has_value());
+  EXPECT_EQ(last.error->code, ErrorCode::transport);
+  EXPECT_TRUE(last.error->retryable);
+}
+
+}  // namespace
+}  // namespace confab

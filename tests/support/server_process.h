@@ -1,0 +1,47 @@
+// Runs the real confab-server binary on an ephemeral loopback port for a test.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <sys/types.h>
+
+namespace confab::test {
+
+// The directory every end-to-end test uses unless it says otherwise: alice, bob and carol;
+// c_general (all three), c_release (alice and bob only).
+std::string default_server_config();
+
+class ServerProcess {
+ public:
+  // Starts the server with its config, database and log in `dir`, and waits until it says
+  // where it listens. Throws on failure, with the server's log in the message.
+  explicit ServerProcess(std::filesystem::path dir, std::string config_json = default_server_config());
+  // Stops the server (SIGTERM, then SIGKILL if it does not exit in time). Fails the
+  // current test if the server does not exit with status 0.
+  ~ServerProcess();
+
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+  std::filesystem::path database() const { return dir_ / "server.db"; }
+  std::string log() const;
+
+  // Sends SIGTERM and waits for the exit; returns the exit status (-1 on timeout, after
+  // which the process is killed).
+  int terminate(std::chrono::seconds timeout = std::chrono::seconds(15));
+
+ private:
+  int wait_for_exit(std::chrono::milliseconds timeout);
+
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace confab::test
