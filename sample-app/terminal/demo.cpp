@@ -1,0 +1,201 @@
+// confab-demo: two devices (two users) talk in one conversation through a Confab server.
+// Each device prints what it sees as it arrives: its own messages' outbox states and every
+// message the server delivers.
+#include <chrono>
+#include <cstdarg>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "confab/client.h"
+
+namespace {
+
+struct Speaker {
+  std::string name;
+  std::string token;
+};
+
+// Whole lines from several callback threads, never interleaved.
+class Console {
+ public:
+  __attribute__((format(printf, 2, 3))) void print(const char* format, ...) {
+    std::lock_guard lock(mutex_);
+    va_list args;
+    va_start(args, format);
+    std::vprintf(format, args);
+    va_end(args);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::mutex mutex_;
+};
+
+// What each device saw, so the demo can end when everything arrived and check the order.
+class Transcript {
+ public:
+  explicit Transcript(std::size_t devices) : seen_(devices) {}
+
+  void record(std::size_t device, const confab::Message& m) {
+    std::lock_guard lock(mutex_);
+    seen_[device].push_back(m.message_id + "@" + std::to_string(m.conversation_seq));
+    changed_.notify_all();
+  }
+
+  // False on timeout, or as soon as a device has failed for good.
+  bool wait_for(std::size_t per_device, std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+      if (failed_) return true;
+      for (const auto& s : seen_) {
+        if (s.size() < per_device) return false;
+      }
+      return true;
+    }) && !failed_;
+  }
+
+  void failed() {
+    std::lock_guard lock(mutex_);
+    failed_ = true;
+    changed_.notify_all();
+  }
+
+  void closed() {
+    std::lock_guard lock(mutex_);
+    ++closed_;
+    changed_.notify_all();
+  }
+
+  bool wait_closed(std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return closed_ == seen_.size(); });
+  }
+
+  // Every device saw the same messages in the same order.
+  bool consistent() {
+    std::lock_guard lock(mutex_);
+    for (const auto& s : seen_) {
+      if (s != seen_.front()) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::vector<std::string>> seen_;
+  std::size_t closed_ = 0;
+  bool failed_ = false;
+};
+
+struct Device {
+  Speaker speaker;
+  std::unique_ptr<confab::Client> client;
+  std::vector<confab::Subscription> subscriptions;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"confab-demo: two SDK clients exchange messages through a Confab server", "confab-demo"};
+  std::string url = "ws://127.0.0.1:8700/";
+  std::string conversation = "c_general";
+  std::vector<std::string> users = {"alice=dev-alice", "bob=dev-bob"};
+  int timeout_s = 20;
+  app.add_option("--url", url, "Server WebSocket URL");
+  app.add_option("--conversation", conversation, "Conversation both users are members of");
+  app.add_option("--user", users, "Two users as NAME=TOKEN")->expected(2);
+  app.add_option("--timeout", timeout_s, "Seconds to wait for every message to arrive")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<Speaker> speakers;
+  for (const auto& spec : users) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      std::fprintf(stderr, "--user takes NAME=TOKEN, got '%s'\n", spec.c_str());
+      return 2;
+    }
+    speakers.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+
+  const std::vector<std::pair<int, std::string>> script = {
+      {0, "Morning! Is the release branch cut?"},
+      {1, "Cut an hour ago. CI is green on all platforms."},
+      {0, "Great. I'll tag it after the standup."},
+      {1, "I'll write the changelog meanwhile."},
+      {0, "Thanks. Ping me if the Windows build acts up again."},
+      {1, "Will do. Shipping it!"},
+  };
+
+  Console console;
+  Transcript transcript(speakers.size());
+  std::vector<Device> devices;
+  for (const auto& speaker : speakers) {
+    confab::ClientOptions options;
+    options.device_id = "demo-" + speaker.name;
+    options.allow_insecure_transport = true;  // the demo talks to a local server over ws://
+    auto client = confab::Client::open(options);
+    if (!client) {
+      std::fprintf(stderr, "%s\n", confab::describe(client.error()).c_str());
+      return 1;
+    }
+    Device device{speaker, std::move(client).value(), {}};
+    const std::string who = speaker.name;
+    const std::size_t index = devices.size();
+    device.subscriptions.push_back(device.client->on_connection([&, who](const confab::ConnectionChange& c) {
+      if (c.state == confab::ConnectionState::closed) transcript.closed();
+      if (c.state == confab::ConnectionState::failed) transcript.failed();
+      console.print("  [%s] connection: %s%s\n", who.c_str(), std::string(confab::to_string(c.state)).c_str(),
+                    c.error ? (" (" + confab::describe(*c.error) + ")").c_str() : "");
+    }));
+    device.subscriptions.push_back(device.client->on_outbox([&console, who](const confab::LocalMessage& m) {
+      if (m.state == confab::OutboxState::sent) {
+        console.print("  [%s] ✓ acknowledged as #%lld\n", who.c_str(), static_cast<long long>(m.conversation_seq));
+      } else if (m.state == confab::OutboxState::failed) {
+        console.print("  [%s] ✗ failed: %s\n", who.c_str(), confab::describe(*m.last_error).c_str());
+      }
+    }));
+    device.subscriptions.push_back(device.client->on_message([&, who, index](const confab::Message& m) {
+      console.print("  [%s's screen] #%lld %s: %s\n", who.c_str(), static_cast<long long>(m.conversation_seq),
+                    m.sender_id.c_str(), m.text.c_str());
+      transcript.record(index, m);
+    }));
+    if (auto connected = device.client->connect(url, speaker.token); !connected) {
+      std::fprintf(stderr, "%s\n", confab::describe(connected.error()).c_str());
+      return 1;
+    }
+    devices.push_back(std::move(device));
+  }
+
+  // A conversation, not a burst: each line waits until both screens show the one before.
+  std::size_t lines = 0;
+  for (const auto& [speaker_index, text] : script) {
+    auto& device = devices[static_cast<std::size_t>(speaker_index) % devices.size()];
+    console.print("%s types: %s\n", device.speaker.name.c_str(), text.c_str());
+    auto sent = device.client->send(conversation, text);
+    if (!sent) {
+      std::fprintf(stderr, "send failed: %s\n", confab::describe(sent.error()).c_str());
+      return 1;
+    }
+    if (!transcript.wait_for(++lines, std::chrono::seconds(timeout_s))) {
+      console.print("Stopping: a device failed (see above) or a message took over %d s.\n", timeout_s);
+      return 1;
+    }
+  }
+  if (!transcript.consistent()) {
+    console.print("The devices saw the messages in different orders.\n");
+    return 1;
+  }
+  console.print("Both devices saw all %zu messages, in the same order.\n", script.size());
+  for (auto& device : devices) device.client->disconnect();
+  if (!transcript.wait_closed(std::chrono::seconds(timeout_s))) {
+    console.print("The connections did not close within %d s.\n", timeout_s);
+    return 1;
+  }
+  return 0;
+}
