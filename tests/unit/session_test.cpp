@@ -53,13 +53,18 @@ Drained drain(Session& s) {
   return d;
 }
 
-// A session that has connected and authenticated.
-Session connected_session() {
-  Session s("phone");
+// Connects (again) and authenticates; returns what that produced.
+Drained reconnect(Session& s) {
   s.connect_requested("token");
   s.transport_opened();
   s.frame_received(auth_ok());
-  drain(s);
+  return drain(s);
+}
+
+// A session that has connected and authenticated.
+Session connected_session() {
+  Session s("phone");
+  reconnect(s);
   return s;
 }
 
@@ -140,10 +145,7 @@ TEST(Session, RetryableErrorKeepsTheMessageForTheNextConnection) {
   EXPECT_EQ(d.outbox[0].last_error->code, ErrorCode::internal);
 
   s.transport_closed(Error::make(ErrorCode::transport, "dropped"));
-  s.connect_requested("token");
-  s.transport_opened();
-  s.frame_received(auth_ok());
-  auto resent = drain(s);
+  auto resent = reconnect(s);
   ASSERT_EQ(resent.frames.size(), 2u);  // auth, then the message again
   EXPECT_EQ(resent.frames[1]["clientMessageId"], "m1");
 }
@@ -165,10 +167,7 @@ TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTh
   EXPECT_EQ(lost.outbox[0].client_message_id, "m2");
   EXPECT_EQ(lost.outbox[0].state, OutboxState::pending);
 
-  s.connect_requested("token");
-  s.transport_opened();
-  s.frame_received(auth_ok());
-  auto again = drain(s);
+  auto again = reconnect(s);
   ASSERT_EQ(again.frames.size(), 2u);
   EXPECT_EQ(again.frames[1]["clientMessageId"], "m2") << "only the unacknowledged message is resent";
 }
