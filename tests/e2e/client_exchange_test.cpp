@@ -4,6 +4,7 @@
 #include <map>
 
 #include "confab/client.h"
+#include "printers.h"
 #include "recorder.h"
 #include "server_process.h"
 #include "temp_dir.h"

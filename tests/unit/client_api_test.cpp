@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "confab/client.h"
+#include "printers.h"
 #include "recorder.h"
 
 namespace confab {

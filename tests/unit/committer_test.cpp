@@ -9,6 +9,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "committer.h"
+#include "printers.h"
 #include "temp_dir.h"
 
 namespace confab::server {

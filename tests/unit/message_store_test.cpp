@@ -4,6 +4,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "message_store.h"
+#include "printers.h"
 #include "temp_dir.h"
 
 namespace confab::server {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/protocol.h"
+#include "printers.h"
 
 namespace confab::protocol {
 namespace {
@@ -171,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "token"},
         BadFrame{"device_bad", R"({"type":"auth","token":"t","protocolVersion":1,"deviceId":"a/b"})",
                  ErrorCode::invalid_field, "deviceId"}),
-    [](const testing::TestParamInfo<BadFrame>& info) { return std::string(info.param.name); });
+    [](const testing::TestParamInfo<BadFrame>& param) { return std::string(param.param.name); });
 
 TEST(ProtocolCodec, AcceptsNestingUpToTheLimit) {
   EXPECT_TRUE(decode_client_frame(nested(kMaxJsonDepth - 1)).ok());

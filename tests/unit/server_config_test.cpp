@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config.h"
+#include "printers.h"
 
 namespace confab::server {
 namespace {

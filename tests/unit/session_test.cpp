@@ -6,6 +6,7 @@
 
 #include "core/protocol.h"
 #include "core/session.h"
+#include "printers.h"
 
 namespace confab::core {
 namespace {

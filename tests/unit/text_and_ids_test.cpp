@@ -7,6 +7,7 @@
 #include "core/ids.h"
 #include "core/utf8.h"
 #include "net/url.h"
+#include "printers.h"
 
 namespace confab {
 namespace {

@@ -1,6 +1,7 @@
 #include "net/ws_transport.h"
 
 #include <deque>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -108,8 +109,8 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
     co_await ws_.async_handshake(host_header, url_.target, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return step_failed("upgrading to WebSocket", ec);
 
-    // From here the WebSocket stream owns the timeouts (only the closing handshake has one
-    // for now; liveness comes from the core).
+    // From here the WebSocket stream owns the timeouts. Only the closing handshake has
+    // one: noticing a silent peer is a decision for the core, not for the socket code.
     tcp_layer.expires_never();
     websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
     timeouts.handshake_timeout = step_timeout_;
@@ -127,12 +128,14 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
       co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       if (!ws_.got_text()) {
+        failure_ = Error::make(ErrorCode::bad_frame, "server sent a binary frame");
         close_requested_ = true;
         wake_writer_.cancel();
         continue;  // drain until the close completes
       }
       if (callbacks_.frame) callbacks_.frame(beast::buffers_to_string(buffer.data()));
     }
+    if (failure_) co_return *failure_;
     if (ec == websocket::error::closed) {
       if (close_requested_) co_return Error::make(ErrorCode::closed, "connection closed");
       co_return Error::make(ErrorCode::transport, describe_close(ws_.reason()));
@@ -222,6 +225,7 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
   asio::steady_timer wake_writer_;
   std::deque<std::string> outgoing_;
   std::weak_ptr<Lookup> lookup_;
+  std::optional<Error> failure_;  // why we closed, when the server broke the protocol
   bool open_ = false;
   bool close_requested_ = false;
   bool finished_ = false;
