@@ -113,7 +113,10 @@ Reaction FrameHandler::on_auth_timeout() const {
 }
 
 std::string FrameHandler::answer(const std::string& request_id, const AppendResult& result) {
-  if (!result) return error_frame(result.error().code, result.error().message, request_id);
+  if (!result) {
+    // The error goes out as the store made it, `retryable` included.
+    return protocol::encode(protocol::ServerFrame{protocol::ErrorFrame{request_id, result.error(), {}, {}}});
+  }
   protocol::MessageAck ack = result->ack;
   ack.id = request_id;
   return protocol::encode(protocol::ServerFrame{std::move(ack)});
