@@ -5,6 +5,7 @@
 #include <cstdarg>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -110,6 +111,9 @@ int main(int argc, char** argv) {
   app.add_option("--url", url, "Server WebSocket URL");
   app.add_option("--conversation", conversation, "Conversation both users are members of");
   app.add_option("--user", users, "Two users as NAME=TOKEN")->expected(2);
+  std::string data_dir = ".";
+  app.add_option("--data-dir", data_dir, "Directory for each user's outbox database (USER.db)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--timeout", timeout_s, "Seconds to wait for every message to arrive")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
     confab::ClientOptions options;
     options.device_id = "demo-" + speaker.name;
     options.allow_insecure_transport = true;  // the demo talks to a local server over ws://
+    options.database_path = std::filesystem::path(data_dir) / (speaker.name + ".db");
     auto client = confab::Client::open(options);
     if (!client) {
       std::fprintf(stderr, "%s\n", confab::describe(client.error()).c_str());

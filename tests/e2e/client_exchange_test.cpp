@@ -14,9 +14,10 @@ namespace {
 
 // One SDK client with everything it reports recorded.
 struct Device {
-  explicit Device(const std::string& device_id) {
+  explicit Device(const std::string& device_id, std::filesystem::path database = ":memory:") {
     ClientOptions options;
     options.device_id = device_id;
+    options.database_path = std::move(database);
     options.allow_insecure_transport = true;
     options.connect_step_timeout = std::chrono::seconds(5);
     auto opened = Client::open(options);

@@ -57,6 +57,7 @@ struct Observed {
 std::unique_ptr<Client> open_client() {
   ClientOptions options;
   options.device_id = "dev";
+  options.database_path = ":memory:";
   options.allow_insecure_transport = true;
   return Client::open(options).value();
 }
@@ -102,6 +103,7 @@ TEST(MisbehavingServer, AServerThatNeverUpgradesTimesOut) {
   boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   ClientOptions options;
   options.device_id = "dev";
+  options.database_path = ":memory:";
   options.allow_insecure_transport = true;
   options.connect_step_timeout = std::chrono::milliseconds(200);
   auto client = Client::open(options).value();

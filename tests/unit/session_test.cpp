@@ -13,12 +13,28 @@ namespace {
 
 using nlohmann::json;
 
-LocalMessage local(std::string id, std::string conversation = "c_general", std::string text = "hi") {
-  LocalMessage m;
+// The session's clock; tests move it by hand.
+std::int64_t fake_now = 1'763'800'000'000;
+
+Session make_session() {
+  SessionOptions options;
+  options.device_id = "phone";
+  options.seed = 7;
+  return Session(options, [] { return fake_now; });
+}
+
+// A queued row as send() commits it: local ids grow with each call.
+OutboxRow local(std::string id, std::string conversation = "c_general", std::string text = "hi") {
+  static std::int64_t next_local_id = 1;
+  OutboxRow row;
+  auto& m = row.message;
+  m.local_id = next_local_id++;
   m.client_message_id = std::move(id);
   m.conversation_id = std::move(conversation);
   m.text = std::move(text);
-  return m;
+  m.created_at_ms = fake_now;
+  row.age_from_ms = fake_now;
+  return row;
 }
 
 std::string auth_ok() {
@@ -64,20 +80,19 @@ Drained reconnect(Session& s) {
 
 // A session that has connected and authenticated.
 Session connected_session() {
-  Session s("phone");
+  Session s = make_session();
   reconnect(s);
   return s;
 }
 
 TEST(Session, AuthenticatesFirstThenSendsQueuedMessagesInOrder) {
-  Session s("phone");
+  Session s = make_session();
   s.enqueue(local("m1"));
   s.enqueue(local("m2"));
   s.enqueue(local("m3"));
   auto queued = drain(s);
   EXPECT_TRUE(queued.frames.empty()) << "nothing goes out before a connection";
-  ASSERT_EQ(queued.outbox.size(), 3u);
-  EXPECT_EQ(queued.outbox[0].state, OutboxState::pending);
+  EXPECT_TRUE(queued.outbox.empty()) << "queued rows stay pending: no change to report";
 
   s.connect_requested("secret");
   s.transport_opened();
@@ -135,7 +150,7 @@ TEST(Session, PermanentErrorFailsOnlyThatMessage) {
   EXPECT_EQ(sent.outbox[0].state, OutboxState::sent);
 }
 
-TEST(Session, RetryableErrorKeepsTheMessageForTheNextConnection) {
+TEST(Session, RetryableErrorResendsTheMessageAfterABackoffEvenAcrossAReconnect) {
   Session s = connected_session();
   s.enqueue(local("m1"));
   drain(s);
@@ -144,11 +159,19 @@ TEST(Session, RetryableErrorKeepsTheMessageForTheNextConnection) {
   ASSERT_EQ(d.outbox.size(), 1u);
   EXPECT_EQ(d.outbox[0].state, OutboxState::pending);
   EXPECT_EQ(d.outbox[0].last_error->code, ErrorCode::internal);
+  auto wake = s.next_wakeup();
+  ASSERT_TRUE(wake.has_value());
+  EXPECT_LE(*wake, fake_now + 1000) << "the first backoff is at most the base delay";
 
   s.transport_closed(Error::make(ErrorCode::transport, "dropped"));
-  auto resent = reconnect(s);
-  ASSERT_EQ(resent.frames.size(), 2u);  // auth, then the message again
-  EXPECT_EQ(resent.frames[1]["clientMessageId"], "m1");
+  auto reconnected = reconnect(s);
+  fake_now = *wake;
+  s.tick();
+  auto resent = drain(s);
+  std::vector<json> frames = reconnected.frames;
+  frames.insert(frames.end(), resent.frames.begin(), resent.frames.end());
+  ASSERT_EQ(frames.size(), 2u);  // auth, then the message again
+  EXPECT_EQ(frames[1]["clientMessageId"], "m1");
 }
 
 TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTheSameId) {
@@ -177,7 +200,7 @@ TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
   protocol::Event event{"c_general", 3, "m-9", "bob", "cm-9", protocol::Body{"yo"}, 5};
   std::string frame = protocol::encode(protocol::ServerFrame{event});
 
-  Session s("phone");
+  Session s = make_session();
   s.connect_requested("token");
   s.transport_opened();
   s.frame_received(frame);
@@ -194,7 +217,7 @@ TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
 }
 
 TEST(Session, RefusedTokenFailsTheConnectionForGood) {
-  Session s("phone");
+  Session s = make_session();
   s.connect_requested("wrong");
   s.transport_opened();
   drain(s);
@@ -210,7 +233,7 @@ TEST(Session, RefusedTokenFailsTheConnectionForGood) {
 }
 
 TEST(Session, ServerChoosingAnotherVersionFailsTheConnection) {
-  Session s("phone");
+  Session s = make_session();
   s.connect_requested("token");
   s.transport_opened();
   drain(s);
@@ -253,7 +276,7 @@ TEST(Session, DisconnectClosesAndEndsClosed) {
 }
 
 TEST(Session, DisconnectWithoutAConnectionIsImmediate) {
-  Session s("phone");
+  Session s = make_session();
   s.disconnect_requested();
   auto d = drain(s);
   EXPECT_EQ(d.closes, 0);

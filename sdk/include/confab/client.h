@@ -4,15 +4,21 @@
 // and never wait on the network. Callbacks run one at a time, in order, on the client's
 // callback thread; they may call back into the client, but must not destroy it.
 //
-// Version 0 scope: plaintext WebSocket (ws://) only, an outbox kept in memory, and no
-// automatic reconnect. docs/architecture.md tracks what comes next.
+// Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
+// server has acknowledged them, across disconnects, restarts and crashes.
+//
+// Scope of this version: plaintext WebSocket (ws://) only, and no automatic reconnect:
+// the app calls connect() again after a drop. docs/architecture.md tracks what comes next.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "confab/connection.h"
 #include "confab/error.h"
@@ -22,9 +28,36 @@
 
 namespace confab {
 
+// How the outbox sends. The defaults suit an app; tests shorten the times.
+struct OutboxOptions {
+  // Messages of one conversation on the wire awaiting their ack at once (pipelining).
+  std::size_t window = 32;
+  // A message with no ack after this long is sent again, with the same clientMessageId.
+  std::chrono::milliseconds ack_timeout{15'000};
+  // A message not delivered this long after send() (or retry()) fails with `too_old`.
+  std::chrono::milliseconds max_age{24 * 3600 * 1000};
+  // After a retryable refusal, wait U(0, min(retry_cap, retry_base * 2^(attempts-1))),
+  // or the server's retry-after when it gives one.
+  std::chrono::milliseconds retry_base{1'000};
+  std::chrono::milliseconds retry_cap{60'000};
+};
+
+// How hard the outbox database syncs to disk when send() commits.
+enum class Durability {
+  normal,  // SQLite synchronous=NORMAL (WAL): survives the app crashing or being killed
+  full,    // synchronous=FULL: also survives the device losing power; slower send()
+};
+
 struct ClientOptions {
   // Identifies this device to the server: 1-128 characters from [A-Za-z0-9._:-].
   std::string device_id;
+
+  // The SQLite database that holds the outbox; created if missing (its directory must
+  // exist). One client at a time may open it. ":memory:" keeps the outbox in memory,
+  // which loses unsent messages when the client is destroyed: for tests only.
+  std::filesystem::path database_path;
+  Durability durability = Durability::normal;
+  OutboxOptions outbox;
 
   // ws:// sends tokens and messages in clear text; the client refuses it unless this is
   // set. (wss:// is not available in this version.)
@@ -37,11 +70,15 @@ struct ClientOptions {
 
 class Client {
  public:
-  // Checks the options and starts the client's threads. Fails with invalid_argument.
+  // Checks the options, opens (or creates, or upgrades) the outbox database and starts
+  // the client's threads. Messages left unsent by an earlier run are queued again, to go
+  // out on the next connection. Fails with invalid_argument for bad options, and with
+  // `storage` when the database cannot be opened (unreadable, newer than this SDK, or in
+  // use by another client).
   static Result<std::unique_ptr<Client>> open(ClientOptions options);
 
-  // Stops the threads. Once the destructor returns, no callback runs. Messages still in
-  // the outbox are dropped (the outbox is in memory in this version).
+  // Stops the threads and closes the database. Once the destructor returns, no callback
+  // runs. Unsent messages stay in the database for the next open().
   ~Client();
 
   Client(const Client&) = delete;
@@ -59,11 +96,28 @@ class Client {
 
   ConnectionState connection_state() const;
 
-  // Queues a text message for a conversation and returns its local echo at once, in
-  // state `pending`. It goes out as soon as the client is connected; state changes
-  // arrive through on_outbox(). Fails with invalid_argument (and queues nothing) for an
-  // invalid conversation id or a text that is empty, over 16384 bytes or not UTF-8.
+  // Queues a text message for a conversation and returns its local echo, in state
+  // `pending`, once the outbox row is committed to the database; it does not wait for the
+  // network. From then on the message reaches the server exactly once: it is sent when
+  // the client is connected, in send() order within its conversation, and resent with the
+  // same clientMessageId until the server acknowledges it or refuses it for good. State
+  // changes arrive through on_outbox(). Fails, and queues nothing, with invalid_argument
+  // for an invalid conversation id or a text that is empty, over 16384 bytes or not UTF-8,
+  // and with `storage` when the database cannot be written.
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text);
+
+  // Sends a `failed` message again (or a pending one that is waiting to retry, at once),
+  // with its original clientMessageId and a fresh maximum age. Fails with
+  // invalid_argument for a message that is sent, being sent, or unknown.
+  Result<void> retry(std::int64_t local_id);
+
+  // Removes a pending or failed message from the outbox, durably, without sending it; an
+  // on_outbox() event reports it as `discarded`. Fails with invalid_argument for a
+  // message that is on the wire (it may already be committed), sent, or unknown.
+  Result<void> discard(std::int64_t local_id);
+
+  // The messages not yet sent (pending, sending and failed), in send() order.
+  std::vector<LocalMessage> unsent_messages() const;
 
   // Every change of connection state.
   Subscription on_connection(std::function<void(const ConnectionChange&)> callback);

@@ -5,6 +5,7 @@
 // wire in `error` frames (see docs/protocol.md); `to_string(code)` is the wire name.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,12 +23,15 @@ enum class ErrorCode {
   not_member,           // the user is not a member of that conversation (or it does not exist)
   internal,             // the server failed; the same request may succeed later
   unavailable,          // the server is shutting down or overloaded; try again later
+  rate_limited,         // too many requests; `retry_after_ms` says when to try again
 
   // Raised by the SDK itself.
   invalid_argument,     // the caller passed a value the API cannot accept
   transport,            // the connection could not be made or was lost
   timeout,              // a step did not finish within its deadline
   closed,               // the connection or the client was closed on request
+  storage,              // the device's database could not be opened, read or written
+  too_old,              // an outgoing message was not delivered within the outbox's maximum age
 
   unknown,              // a code this SDK version does not know (from a newer server)
 };
@@ -45,10 +49,12 @@ struct Error {
   ErrorCode code = ErrorCode::unknown;
   bool retryable = false;
   std::string message;
+  // How long to wait before trying again, when the server said (0 when it did not).
+  std::int64_t retry_after_ms = 0;
 
   // An error whose `retryable` flag is the code's default.
   static Error make(ErrorCode code, std::string message) {
-    return Error{code, is_retryable_by_default(code), std::move(message)};
+    return Error{code, is_retryable_by_default(code), std::move(message), 0};
   }
 
   friend bool operator==(const Error&, const Error&) = default;

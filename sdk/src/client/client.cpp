@@ -5,12 +5,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <map>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "client/callback_thread.h"
 #include "client/listener_table.h"
@@ -20,6 +24,7 @@
 #include "core/utf8.h"
 #include "net/url.h"
 #include "net/ws_transport.h"
+#include "store/outbox_store.h"
 
 namespace confab {
 
@@ -35,27 +40,49 @@ std::int64_t now_ms() {
 
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
 
+core::SessionOptions session_options(const ClientOptions& o) {
+  core::SessionOptions s;
+  s.device_id = o.device_id;
+  s.outbox.window = o.outbox.window;
+  s.outbox.ack_timeout_ms = o.outbox.ack_timeout.count();
+  s.outbox.max_age_ms = o.outbox.max_age.count();
+  s.outbox.retry_base_ms = o.outbox.retry_base.count();
+  s.outbox.retry_cap_ms = o.outbox.retry_cap.count();
+  s.seed = std::random_device{}();
+  return s;
+}
+
 }  // namespace
 
 class Client::Impl {
  public:
-  explicit Impl(ClientOptions options)
+  Impl(ClientOptions options, std::unique_ptr<store::OutboxStore> store, std::vector<core::OutboxRow> unsent)
       : options_(std::move(options)),
+        store_(std::move(store)),
         work_(asio::make_work_guard(io_)),
-        session_(options_.device_id),
+        wake_timer_(io_),
+        session_(session_options(options_), now_ms),
         callback_thread_(std::make_shared<client::CallbackThread>()),
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
         message_listeners_(std::make_shared<client::ListenerTable<Message>>(callback_thread_)),
         outbox_listeners_(std::make_shared<client::ListenerTable<LocalMessage>>(callback_thread_)),
-        network_thread_([this] { io_.run(); }) {}
+        network_thread_([this] { io_.run(); }) {
+    asio::post(io_, [this, unsent = std::move(unsent)]() mutable {
+      session_.restore(std::move(unsent));
+      apply(session_.take_actions());
+    });
+  }
 
   ~Impl() {
     // Stop the network thread first, so nothing new is published; then tear the
-    // connection down (no thread touches it any more). The callback thread stops last,
-    // dropping whatever it had not run yet.
+    // connection down (no thread touches it any more) and write the last outbox changes.
+    // The callback thread stops last, dropping whatever it had not run yet.
     io_.stop();
     network_thread_.join();
     transport_.reset();
+    // Best effort: what cannot be written now is recovered at the next open (a row whose
+    // `sent` is missing is resent and answered with its original ack).
+    static_cast<void>(write_outbox());
     callback_thread_->stop();
   }
 
@@ -103,17 +130,43 @@ class Client::Impl {
     }
     if (!utf8::is_valid(text)) return invalid("the message text is not valid UTF-8");
 
-    LocalMessage message;
-    message.client_message_id = ids::new_uuid_v7();
-    message.conversation_id = std::string(conversation_id);
-    message.text = std::string(text);
-    message.created_at_ms = now_ms();
-    message.state = OutboxState::pending;
-    asio::post(io_, [this, message] {
-      session_.enqueue(message);
+    core::OutboxRow row;
+    auto& m = row.message;
+    m.client_message_id = ids::new_uuid_v7();
+    m.conversation_id = std::string(conversation_id);
+    m.text = std::string(text);
+    m.created_at_ms = now_ms();
+    row.age_from_ms = m.created_at_ms;
+    auto stored = store_->insert(std::move(row));
+    if (!stored) return stored.error();
+    LocalMessage echo = stored->message;
+    asio::post(io_, [this, row = std::move(stored).value()]() mutable {
+      session_.enqueue(std::move(row));
       apply(session_.take_actions());
     });
-    return message;
+    return echo;
+  }
+
+  Result<void> retry(std::int64_t local_id) {
+    return on_network([this, local_id] {
+      auto done = session_.retry(local_id);
+      apply(session_.take_actions());
+      static_cast<void>(write_outbox());  // a row left `failed` on disk is retried in memory anyway
+      return done;
+    });
+  }
+
+  Result<void> discard(std::int64_t local_id) {
+    return on_network([this, local_id]() -> Result<void> {
+      auto done = session_.discard(local_id);
+      apply(session_.take_actions());
+      if (auto written = write_outbox(); !written) return written.error();
+      return done;
+    });
+  }
+
+  std::vector<LocalMessage> unsent_messages() {
+    return on_network([this] { return session_.unsent(); });
   }
 
   Subscription on_connection(std::function<void(const ConnectionChange&)> callback) {
@@ -140,6 +193,50 @@ class Client::Impl {
     };
   }
 
+  // Runs `f` on the network thread and waits for its result. Only for work that does not
+  // wait on the network; never called from the network thread itself.
+  template <class F>
+  auto on_network(F f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  // Writes the outbox changes gathered so far, in one transaction. A failed write keeps
+  // them for the next attempt; nothing is lost by waiting, because an unrecorded `sent`
+  // only means one resend that the server answers with the original ack.
+  Result<void> write_outbox() {
+    write_posted_ = false;
+    if (unwritten_.empty()) return {};
+    std::vector<core::OutboxRow> rows;
+    rows.reserve(unwritten_.size());
+    for (auto& [id, row] : unwritten_) rows.push_back(std::move(row));
+    unwritten_.clear();
+    auto written = store_->write(rows);
+    if (!written) {
+      for (auto& row : rows) unwritten_.emplace(row.message.local_id, std::move(row));
+    }
+    return written;
+  }
+
+  // Wakes the session when its outbox next has timed work (an ack deadline, a backoff,
+  // a maximum age).
+  void schedule_wakeup() {
+    auto next = session_.next_wakeup();
+    if (next == scheduled_wakeup_) return;
+    scheduled_wakeup_ = next;
+    wake_timer_.cancel();
+    if (!next) return;
+    wake_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*next - now_ms(), 0)));
+    wake_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // cancelled: a newer wakeup replaced this one
+      scheduled_wakeup_.reset();
+      session_.tick();
+      apply(session_.take_actions());
+    });
+  }
+
   // Carries out the core's actions, in order, on the network thread.
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
@@ -157,20 +254,33 @@ class Client::Impl {
               outbox_listeners_->publish(std::move(a.message));
             } else if constexpr (std::is_same_v<T, core::NotifyMessage>) {
               message_listeners_->publish(std::move(a.message));
+            } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
+              unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
             }
           },
           action);
     }
+    if (!unwritten_.empty() && !write_posted_) {
+      // Batched: everything that changes before this runs goes in one transaction.
+      write_posted_ = true;
+      asio::post(io_, [this] { static_cast<void>(write_outbox()); });  // kept and retried on failure
+    }
+    schedule_wakeup();
   }
 
   const ClientOptions options_;
+  std::unique_ptr<store::OutboxStore> store_;  // thread-safe
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::atomic<ConnectionState> state_{ConnectionState::initialized};
 
   // Network thread only.
+  asio::steady_timer wake_timer_;
+  std::optional<std::int64_t> scheduled_wakeup_;
   core::Session session_;
   std::unique_ptr<net::WsTransport> transport_;
+  std::map<std::int64_t, core::OutboxRow> unwritten_;  // outbox changes not yet written
+  bool write_posted_ = false;
 
   std::shared_ptr<client::CallbackThread> callback_thread_;
   std::shared_ptr<client::ListenerTable<ConnectionChange>> connection_listeners_;
@@ -187,7 +297,23 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
   if (options.connect_step_timeout <= std::chrono::milliseconds::zero()) {
     return invalid("connect_step_timeout must be positive");
   }
-  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options))));
+  const auto& o = options.outbox;
+  if (o.window == 0) return invalid("outbox.window must be at least 1");
+  if (o.ack_timeout <= std::chrono::milliseconds::zero() || o.max_age <= std::chrono::milliseconds::zero() ||
+      o.retry_base <= std::chrono::milliseconds::zero() || o.retry_cap < o.retry_base) {
+    return invalid("outbox times must be positive, and retry_cap at least retry_base");
+  }
+  if (options.database_path.empty()) {
+    return invalid("database_path is empty; the outbox needs a database (\":memory:\" for tests)");
+  }
+  auto store = store::OutboxStore::open(options.database_path, options.durability == Durability::full
+                                                                   ? store::Synchronous::full
+                                                                   : store::Synchronous::normal);
+  if (!store) return store.error();
+  auto unsent = (*store)->load_unsent();
+  if (!unsent) return unsent.error();
+  return std::unique_ptr<Client>(
+      new Client(std::make_unique<Impl>(std::move(options), std::move(store).value(), std::move(unsent).value())));
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -201,6 +327,9 @@ ConnectionState Client::connection_state() const { return impl_->connection_stat
 Result<LocalMessage> Client::send(std::string_view conversation_id, std::string_view text) {
   return impl_->send(conversation_id, text);
 }
+Result<void> Client::retry(std::int64_t local_id) { return impl_->retry(local_id); }
+Result<void> Client::discard(std::int64_t local_id) { return impl_->discard(local_id); }
+std::vector<LocalMessage> Client::unsent_messages() const { return impl_->unsent_messages(); }
 Subscription Client::on_connection(std::function<void(const ConnectionChange&)> callback) {
   return impl_->on_connection(std::move(callback));
 }

@@ -52,6 +52,11 @@ std::string JsonReader::optional_string(std::string_view name, std::size_t max_b
   return find(name) == nullptr ? std::string() : string(name, max_bytes);
 }
 
+std::int64_t JsonReader::optional_integer(std::string_view name, std::int64_t min, std::int64_t max,
+                                          std::int64_t fallback) const {
+  return find(name) == nullptr ? fallback : integer(name, min, max);
+}
+
 std::int64_t JsonReader::integer(std::string_view name, std::int64_t min, std::int64_t max) const {
   const Json& value = require(name, Json::value_t::number_integer, "an integer");
   // A JSON integer above INT64_MAX parses as unsigned; it is out of every range we accept.

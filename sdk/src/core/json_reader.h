@@ -36,6 +36,9 @@ class JsonReader {
   std::string optional_string(std::string_view name, std::size_t max_bytes) const;
   // Required integer in [min, max].
   std::int64_t integer(std::string_view name, std::int64_t min, std::int64_t max) const;
+  // Optional integer in [min, max]; `fallback` when absent.
+  std::int64_t optional_integer(std::string_view name, std::int64_t min, std::int64_t max,
+                                std::int64_t fallback) const;
   bool boolean(std::string_view name) const;
   // Required nested object.
   JsonReader object(std::string_view name) const;

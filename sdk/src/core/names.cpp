@@ -15,7 +15,7 @@ struct CodeInfo {
   bool retryable;
 };
 
-constexpr std::array<CodeInfo, 15> kCodes{{
+constexpr std::array<CodeInfo, 18> kCodes{{
     {ErrorCode::bad_frame, "bad_frame", false},
     {ErrorCode::unknown_type, "unknown_type", false},
     {ErrorCode::invalid_field, "invalid_field", false},
@@ -26,10 +26,13 @@ constexpr std::array<CodeInfo, 15> kCodes{{
     {ErrorCode::not_member, "not_member", false},
     {ErrorCode::internal, "internal", true},
     {ErrorCode::unavailable, "unavailable", true},
+    {ErrorCode::rate_limited, "rate_limited", true},
     {ErrorCode::invalid_argument, "invalid_argument", false},
     {ErrorCode::transport, "transport", true},
     {ErrorCode::timeout, "timeout", true},
     {ErrorCode::closed, "closed", false},
+    {ErrorCode::storage, "storage", false},
+    {ErrorCode::too_old, "too_old", false},
     {ErrorCode::unknown, "unknown", false},
 }};
 
@@ -66,6 +69,7 @@ std::string_view to_string(OutboxState state) noexcept {
     case OutboxState::sending: return "sending";
     case OutboxState::sent: return "sent";
     case OutboxState::failed: return "failed";
+    case OutboxState::discarded: return "discarded";
   }
   return "unknown";
 }

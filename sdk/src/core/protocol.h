@@ -29,6 +29,7 @@ inline constexpr std::size_t kMaxRequestIdBytes = 64;
 inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
 inline constexpr int kMaxJsonDepth = 8;
+inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 60 * 60 * 1000;  // a day
 
 // WebSocket close codes (docs/protocol.md, "Closing").
 namespace close_code {

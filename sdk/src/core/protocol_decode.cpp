@@ -96,6 +96,7 @@ ServerFrame read_error(const JsonReader& r, std::string id) {
   frame.error.retryable = r.boolean("retryable");
   frame.error.message = r.optional_string("message", kMaxErrorMessageBytes);
   frame.field = r.optional_string("field", 256);
+  frame.error.retry_after_ms = r.optional_integer("retryAfterMs", 0, kMaxRetryAfterMs, 0);
   return frame;
 }
 

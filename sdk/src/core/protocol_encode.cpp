@@ -82,6 +82,7 @@ Json to_json(const ErrorFrame& f) {
   j["retryable"] = f.error.retryable;
   j["message"] = utf8::truncate(f.error.message, kMaxErrorMessageBytes);
   if (!f.field.empty()) j["field"] = f.field;
+  if (f.error.retry_after_ms > 0) j["retryAfterMs"] = f.error.retry_after_ms;
   return j;
 }
 

@@ -9,7 +9,8 @@ constexpr std::string_view kAuthRequestId = "auth";
 
 }  // namespace
 
-Session::Session(std::string device_id) : device_id_(std::move(device_id)) {}
+Session::Session(SessionOptions options, Clock clock)
+    : options_(std::move(options)), clock_(std::move(clock)), outbox_(options_.outbox, options_.seed) {}
 
 std::vector<Action> Session::take_actions() { return std::exchange(actions_, {}); }
 
@@ -22,11 +23,35 @@ void Session::set_state(ConnectionState state, std::optional<Error> error) {
   actions_.emplace_back(std::move(notify));
 }
 
+void Session::drain_outbox() {
+  for (auto& row : outbox_.take_transmit()) {
+    const auto& m = row.message;
+    protocol::MessageSend send{m.client_message_id, m.conversation_id, m.client_message_id,
+                               protocol::Body{m.text}};
+    actions_.push_back(SendFrame{protocol::encode(send)});
+  }
+  for (auto& row : outbox_.take_changed()) {
+    actions_.push_back(NotifyOutbox{row.message});
+    actions_.push_back(PersistOutbox{std::move(row)});
+  }
+}
+
+void Session::flush_outbox() {
+  outbox_.flush(clock_(), connected());
+  drain_outbox();
+}
+
+void Session::restore(std::vector<OutboxRow> rows) {
+  outbox_.restore(std::move(rows));
+  flush_outbox();
+}
+
 void Session::connect_requested(std::string token) {
   token_ = std::move(token);
   transport_open_ = false;
-  requeue_in_flight(std::nullopt);
+  outbox_.connection_lost(Error::make(ErrorCode::transport, "reconnecting"));
   set_state(ConnectionState::connecting);
+  drain_outbox();
 }
 
 void Session::disconnect_requested() {
@@ -40,45 +65,31 @@ void Session::disconnect_requested() {
   actions_.push_back(CloseConnection{Error::make(ErrorCode::closed, "disconnect requested")});
 }
 
-void Session::enqueue(LocalMessage message) {
-  message.state = OutboxState::pending;
-  std::string id = message.client_message_id;
-  auto it = outbox_.insert(outbox_.end(), std::move(message));
-  by_client_id_.emplace(std::move(id), it);
-  if (state_ == ConnectionState::connected) {
-    transmit(*it);
-  } else {
-    actions_.push_back(NotifyOutbox{*it});
-  }
+void Session::enqueue(OutboxRow row) {
+  outbox_.add(std::move(row));
+  flush_outbox();
 }
 
-void Session::transmit(LocalMessage& message) {
-  protocol::MessageSend send{message.client_message_id, message.conversation_id,
-                             message.client_message_id, protocol::Body{message.text}};
-  actions_.push_back(SendFrame{protocol::encode(send)});
-  message.state = OutboxState::sending;
-  actions_.push_back(NotifyOutbox{message});
+Result<void> Session::retry(std::int64_t local_id) {
+  auto done = outbox_.retry(local_id, clock_());
+  flush_outbox();
+  return done;
 }
 
-void Session::requeue_in_flight(const std::optional<Error>& why) {
-  for (auto& message : outbox_) {
-    if (message.state != OutboxState::sending) continue;
-    message.state = OutboxState::pending;
-    if (why) message.last_error = why;
-    actions_.push_back(NotifyOutbox{message});
-  }
+Result<void> Session::discard(std::int64_t local_id) {
+  auto done = outbox_.discard(local_id);
+  drain_outbox();
+  return done;
 }
 
-void Session::settle(Outbox::iterator it) {
-  actions_.push_back(NotifyOutbox{*it});
-  by_client_id_.erase(it->client_message_id);
-  outbox_.erase(it);
-}
+void Session::tick() { flush_outbox(); }
+
+std::optional<std::int64_t> Session::next_wakeup() const { return outbox_.next_wakeup(clock_(), connected()); }
 
 void Session::transport_opened() {
   if (state_ != ConnectionState::connecting) return;
   transport_open_ = true;
-  protocol::Auth auth{std::string(kAuthRequestId), token_, protocol::kVersion, device_id_};
+  protocol::Auth auth{std::string(kAuthRequestId), token_, protocol::kVersion, options_.device_id};
   actions_.push_back(SendFrame{protocol::encode(auth)});
 }
 
@@ -99,7 +110,7 @@ void Session::frame_received(std::string_view text) {
         if constexpr (std::is_same_v<T, protocol::AuthOk>) {
           on_auth_ok(frame);
         } else if constexpr (std::is_same_v<T, protocol::MessageAck>) {
-          on_ack(frame);
+          if (outbox_.on_ack(frame.client_message_id, frame.message_id, frame.conversation_seq)) flush_outbox();
         } else if constexpr (std::is_same_v<T, protocol::Event>) {
           if (state_ == ConnectionState::connected) {
             actions_.push_back(NotifyMessage{protocol::to_message(frame)});
@@ -114,8 +125,9 @@ void Session::frame_received(std::string_view text) {
 void Session::fail_connection(Error error) {
   actions_.push_back(CloseConnection{error});
   transport_open_ = false;
-  requeue_in_flight(error);
+  outbox_.connection_lost(error);
   set_state(ConnectionState::disconnected, std::move(error));
+  drain_outbox();
 }
 
 void Session::on_auth_ok(const protocol::AuthOk& ok) {
@@ -130,20 +142,7 @@ void Session::on_auth_ok(const protocol::AuthOk& ok) {
   }
   user_id_ = ok.user_id;
   set_state(ConnectionState::connected);
-  for (auto& message : outbox_) {
-    if (message.state == OutboxState::pending) transmit(message);
-  }
-}
-
-void Session::on_ack(const protocol::MessageAck& ack) {
-  auto found = by_client_id_.find(ack.client_message_id);
-  if (found == by_client_id_.end()) return;  // already settled: a repeated ack
-  auto it = found->second;
-  it->state = OutboxState::sent;
-  it->message_id = ack.message_id;
-  it->conversation_seq = ack.conversation_seq;
-  it->last_error.reset();
-  settle(it);
+  flush_outbox();
 }
 
 void Session::on_error(const protocol::ErrorFrame& frame) {
@@ -154,23 +153,14 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     set_state(permanent ? ConnectionState::failed : ConnectionState::disconnected, frame.error);
     return;
   }
-  auto found = by_client_id_.find(frame.id);
-  if (found == by_client_id_.end()) return;  // not about a message in the outbox
-  auto it = found->second;
-  it->last_error = frame.error;
-  if (frame.error.retryable) {
-    // Kept in place so order holds; sent again on the next connection.
-    it->state = OutboxState::pending;
-    actions_.push_back(NotifyOutbox{*it});
-  } else {
-    it->state = OutboxState::failed;
-    settle(it);
-  }
+  // The request id of a send is its clientMessageId; other errors concern no message.
+  if (outbox_.on_refused(frame.id, frame.error, clock_())) flush_outbox();
 }
 
 void Session::transport_closed(const Error& why) {
   transport_open_ = false;
-  requeue_in_flight(why);
+  outbox_.connection_lost(why);
+  drain_outbox();
   switch (state_) {
     case ConnectionState::failed:
       break;  // keep the reason we failed for

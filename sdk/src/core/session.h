@@ -2,21 +2,23 @@
 //
 // Inputs are the app's intents (connect, disconnect, enqueue) and what the transport
 // reports (opened, frame received, closed). Outputs are actions, drained in order by the
-// adapter: frames to write, a connection to close, and notifications for the app. The
-// session keeps the outbox (in memory in this version) and decides what goes on the wire
-// and when.
+// adapter: frames to write, a connection to close, outbox rows to persist, and
+// notifications for the app. The outbox rules live in core::Outbox; the session connects
+// them to the wire. Time comes from an injected clock, so tests can drive it.
 #pragma once
 
-#include <list>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "confab/connection.h"
 #include "confab/error.h"
 #include "confab/message.h"
+#include "core/outbox.h"
 #include "core/protocol.h"
 
 namespace confab::core {
@@ -36,19 +38,42 @@ struct NotifyOutbox {
 struct NotifyMessage {
   Message message;
 };
-using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage>;
+// An outbox row changed; a `discarded` row is to be deleted.
+struct PersistOutbox {
+  OutboxRow row;
+};
+using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox>;
+
+struct SessionOptions {
+  std::string device_id;
+  OutboxPolicy outbox;
+  std::uint64_t seed = 0;  // for the backoff's jitter
+};
 
 class Session {
  public:
-  explicit Session(std::string device_id);
+  using Clock = std::function<std::int64_t()>;  // Unix milliseconds
+
+  Session(SessionOptions options, Clock clock);
+
+  // The unsent rows found in the database at startup.
+  void restore(std::vector<OutboxRow> rows);
 
   // The adapter is about to open a transport; the token goes into the auth frame.
   // Messages that were on the wire of a previous connection go back to pending.
   void connect_requested(std::string token);
   // The app wants the connection closed.
   void disconnect_requested();
-  // A new outgoing message (validated by the caller), in state pending.
-  void enqueue(LocalMessage message);
+  // A new outgoing message, already committed to the database, in state pending.
+  void enqueue(OutboxRow row);
+  // The app's outbox requests (see Outbox::retry and Outbox::discard).
+  Result<void> retry(std::int64_t local_id);
+  Result<void> discard(std::int64_t local_id);
+  // Time passed: resend unanswered messages, send backed-off ones, expire old ones.
+  void tick();
+  // When tick() next has work, if ever.
+  std::optional<std::int64_t> next_wakeup() const;
+  std::vector<LocalMessage> unsent() const { return outbox_.unsent(); }
 
   void transport_opened();
   void frame_received(std::string_view text);
@@ -62,26 +87,23 @@ class Session {
   std::vector<Action> take_actions();
 
  private:
-  using Outbox = std::list<LocalMessage>;
-
   void on_auth_ok(const protocol::AuthOk& ok);
-  void on_ack(const protocol::MessageAck& ack);
   void on_error(const protocol::ErrorFrame& frame);
   void fail_connection(Error error);
   void set_state(ConnectionState state, std::optional<Error> error = std::nullopt);
-  void transmit(LocalMessage& message);
-  void requeue_in_flight(const std::optional<Error>& why);
-  void settle(Outbox::iterator it);
+  bool connected() const noexcept { return state_ == ConnectionState::connected; }
+  // Runs the outbox and turns what it did into actions.
+  void flush_outbox();
+  void drain_outbox();
 
-  std::string device_id_;
+  SessionOptions options_;
+  Clock clock_;
   std::string token_;
   std::string user_id_;
   ConnectionState state_ = ConnectionState::initialized;
   bool transport_open_ = false;
 
-  Outbox outbox_;  // unsettled messages (pending or sending) in enqueue order
-  std::unordered_map<std::string, Outbox::iterator> by_client_id_;
-
+  Outbox outbox_;
   std::vector<Action> actions_;
 };
 

@@ -1,0 +1,241 @@
+#include "core/outbox.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace confab::core {
+namespace {
+
+Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
+
+}  // namespace
+
+Outbox::Outbox(OutboxPolicy policy, std::uint64_t seed) : policy_(policy), random_(seed) {
+  policy_.window = std::max<std::size_t>(policy_.window, 1);
+}
+
+void Outbox::restore(std::vector<OutboxRow> rows) {
+  for (auto& row : rows) {
+    bool was_sending = row.message.state == OutboxState::sending;
+    if (was_sending) row.message.state = OutboxState::pending;
+    insert(std::move(row));
+    if (was_sending) changed(rows_.rbegin()->second);
+  }
+}
+
+void Outbox::add(OutboxRow row) {
+  if (rows_.contains(row.message.local_id)) return;
+  row.message.state = OutboxState::pending;
+  insert(std::move(row));
+}
+
+void Outbox::insert(OutboxRow row) {
+  auto id = row.message.local_id;
+  by_client_id_[row.message.client_message_id] = id;
+  if (row.message.state != OutboxState::failed) queues_[row.message.conversation_id].insert(id);
+  rows_[id] = Entry{std::move(row), 0};
+}
+
+Outbox::Entry* Outbox::find(std::int64_t local_id) {
+  auto it = rows_.find(local_id);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void Outbox::changed(const Entry& entry) { changed_.push_back(entry.row); }
+
+bool Outbox::expired(const Entry& entry, std::int64_t now_ms) const {
+  return now_ms - entry.row.age_from_ms >= policy_.max_age_ms;
+}
+
+std::int64_t Outbox::backoff_ms(int attempts) {
+  int doublings = std::clamp(attempts - 1, 0, 30);
+  std::int64_t ceiling = std::min(policy_.retry_cap_ms, policy_.retry_base_ms << doublings);
+  return std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(ceiling, 0))(random_);
+}
+
+void Outbox::transmit(Entry& entry, std::int64_t now_ms) {
+  auto& m = entry.row.message;
+  m.state = OutboxState::sending;
+  m.attempts += 1;
+  entry.row.next_attempt_at_ms = 0;
+  entry.ack_deadline_ms = now_ms + policy_.ack_timeout_ms;
+  transmit_.push_back(entry.row);
+  changed(entry);
+}
+
+void Outbox::fail(Entry& entry, Error error) {
+  auto& m = entry.row.message;
+  auto queue = queues_.find(m.conversation_id);
+  if (queue != queues_.end()) {
+    queue->second.erase(m.local_id);
+    if (queue->second.empty()) queues_.erase(queue);
+  }
+  m.state = OutboxState::failed;
+  m.last_error = std::move(error);
+  entry.row.next_attempt_at_ms = 0;
+  changed(entry);
+}
+
+void Outbox::flush(std::int64_t now_ms, bool connected) {
+  // fail() may erase a queue, so walk over a snapshot of the conversation ids.
+  std::vector<std::string> conversations;
+  conversations.reserve(queues_.size());
+  for (const auto& [conversation, queue] : queues_) conversations.push_back(conversation);
+  for (const auto& conversation : conversations) {
+    auto it = queues_.find(conversation);
+    if (it != queues_.end()) flush_queue(it->second, now_ms, connected);
+  }
+}
+
+void Outbox::flush_queue(Queue& queue, std::int64_t now_ms, bool connected) {
+  std::size_t in_flight = 0;
+  std::vector<std::int64_t> ids(queue.begin(), queue.end());
+  for (auto id : ids) {
+    Entry& entry = rows_.at(id);
+    auto& m = entry.row.message;
+    if (m.state == OutboxState::sending) {
+      if (connected && now_ms >= entry.ack_deadline_ms) {
+        // No ack in time: the same clientMessageId again, so the server cannot commit twice.
+        m.last_error = Error::make(ErrorCode::timeout, "no ack within " +
+                                                           std::to_string(policy_.ack_timeout_ms) + " ms");
+        transmit(entry, now_ms);
+      }
+      ++in_flight;
+      continue;
+    }
+    // Pending. Past its maximum age it fails and the next one takes its place.
+    if (expired(entry, now_ms)) {
+      fail(entry, Error::make(ErrorCode::too_old,
+                              "too old: not delivered within " +
+                                  std::to_string(policy_.max_age_ms / 1000) + " s of being queued"));
+      continue;
+    }
+    // Order: nothing behind a waiting message may overtake it.
+    if (!connected || entry.row.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
+    transmit(entry, now_ms);
+    ++in_flight;
+  }
+}
+
+void Outbox::connection_lost(const Error& why) {
+  for (auto& [conversation, queue] : queues_) {
+    for (auto id : queue) {
+      Entry& entry = rows_.at(id);
+      if (entry.row.message.state != OutboxState::sending) continue;
+      entry.row.message.state = OutboxState::pending;
+      entry.row.message.last_error = why;
+      changed(entry);
+    }
+  }
+}
+
+bool Outbox::on_ack(const std::string& client_message_id, const std::string& message_id, Seq seq) {
+  auto found = by_client_id_.find(client_message_id);
+  if (found == by_client_id_.end()) return false;
+  auto id = found->second;
+  Entry& entry = rows_.at(id);
+  auto& m = entry.row.message;
+  if (m.state == OutboxState::failed) return false;  // settled already; the app decides
+  m.state = OutboxState::sent;
+  m.message_id = message_id;
+  m.conversation_seq = seq;
+  m.last_error.reset();
+  changed(entry);
+  auto queue = queues_.find(m.conversation_id);
+  queue->second.erase(id);
+  if (queue->second.empty()) queues_.erase(queue);
+  by_client_id_.erase(found);
+  rows_.erase(id);
+  return true;
+}
+
+bool Outbox::on_refused(const std::string& client_message_id, const Error& error, std::int64_t now_ms) {
+  auto found = by_client_id_.find(client_message_id);
+  if (found == by_client_id_.end()) return false;
+  Entry& entry = rows_.at(found->second);
+  auto& m = entry.row.message;
+  if (m.state != OutboxState::sending) return false;
+  if (!error.retryable) {
+    fail(entry, error);
+    return true;
+  }
+  m.state = OutboxState::pending;
+  m.last_error = error;
+  // Only the first waiting message of a conversation carries the delay; the ones behind
+  // it follow it as soon as it goes.
+  const Queue& queue = queues_.at(m.conversation_id);
+  bool behind_another = std::any_of(queue.begin(), queue.find(m.local_id), [this](std::int64_t id) {
+    return rows_.at(id).row.message.state == OutboxState::pending;
+  });
+  std::int64_t delay = error.retry_after_ms > 0 ? error.retry_after_ms : backoff_ms(m.attempts);
+  entry.row.next_attempt_at_ms = behind_another ? 0 : now_ms + delay;
+  changed(entry);
+  return true;
+}
+
+Result<void> Outbox::retry(std::int64_t local_id, std::int64_t now_ms) {
+  Entry* entry = find(local_id);
+  if (entry == nullptr) return invalid("no unsent message with local id " + std::to_string(local_id));
+  auto& m = entry->row.message;
+  if (m.state == OutboxState::sending) return invalid("message " + std::to_string(local_id) + " is being sent");
+  if (m.state == OutboxState::failed) queues_[m.conversation_id].insert(local_id);
+  m.state = OutboxState::pending;
+  m.last_error.reset();
+  entry->row.next_attempt_at_ms = 0;
+  entry->row.age_from_ms = now_ms;
+  changed(*entry);
+  return {};
+}
+
+Result<void> Outbox::discard(std::int64_t local_id) {
+  Entry* entry = find(local_id);
+  if (entry == nullptr) return invalid("no unsent message with local id " + std::to_string(local_id));
+  auto& m = entry->row.message;
+  if (m.state == OutboxState::sending) {
+    return invalid("message " + std::to_string(local_id) +
+                   " is on the wire and may already be committed; delete it once it is sent");
+  }
+  auto queue = queues_.find(m.conversation_id);
+  if (queue != queues_.end()) {
+    queue->second.erase(local_id);
+    if (queue->second.empty()) queues_.erase(queue);
+  }
+  m.state = OutboxState::discarded;
+  changed(*entry);
+  by_client_id_.erase(m.client_message_id);
+  rows_.erase(local_id);
+  return {};
+}
+
+std::optional<std::int64_t> Outbox::next_wakeup(std::int64_t now_ms, bool connected) const {
+  std::optional<std::int64_t> next;
+  auto consider = [&next, now_ms](std::int64_t t) {
+    if (t > now_ms) next = next ? std::min(*next, t) : t;
+  };
+  for (const auto& [conversation, queue] : queues_) {
+    for (auto id : queue) {
+      const Entry& entry = rows_.at(id);
+      if (entry.row.message.state == OutboxState::sending) {
+        if (connected) consider(entry.ack_deadline_ms);
+        continue;
+      }
+      // The first pending row decides for its conversation: the ones behind it wait for it.
+      consider(entry.row.age_from_ms + policy_.max_age_ms);
+      if (connected) consider(entry.row.next_attempt_at_ms);
+      break;
+    }
+  }
+  return next;
+}
+
+std::vector<OutboxRow> Outbox::take_changed() { return std::exchange(changed_, {}); }
+std::vector<OutboxRow> Outbox::take_transmit() { return std::exchange(transmit_, {}); }
+
+std::vector<LocalMessage> Outbox::unsent() const {
+  std::vector<LocalMessage> out;
+  out.reserve(rows_.size());
+  for (const auto& [id, entry] : rows_) out.push_back(entry.row.message);
+  return out;
+}
+
+}  // namespace confab::core

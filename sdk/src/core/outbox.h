@@ -1,0 +1,111 @@
+// The outbox's rules, without I/O: which queued message goes on the wire next, when a
+// refused or unanswered one is tried again, and when one gives up.
+//
+// - Each conversation flushes in enqueue (local_id) order, with at most `window` messages
+//   awaiting their ack at once. A message never overtakes an earlier unsent one of its
+//   conversation; a failed message is out of the queue and blocks nothing.
+// - A retryable refusal puts the message back to pending with a full-jitter backoff (or
+//   the server's retry-after). Later messages of the conversation wait behind it.
+// - A missing ack is resent with the same clientMessageId after `ack_timeout_ms`.
+// - A lost connection puts every in-flight message back to pending, to go first on the
+//   next connection.
+// - A message still unsent `max_age_ms` after it was queued (or retried) fails `too_old`.
+//
+// Every row that changes is reported through take_changed(), in the order it changed, so
+// the adapter can persist it and tell the app. Time is Unix milliseconds, passed in.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "confab/error.h"
+#include "confab/message.h"
+#include "confab/result.h"
+
+namespace confab::core {
+
+// One outbox row: the app-visible message and the scheduling fields kept with it.
+struct OutboxRow {
+  LocalMessage message;
+  std::int64_t next_attempt_at_ms = 0;  // not before this time (0: at once)
+  std::int64_t age_from_ms = 0;         // the maximum age counts from here
+};
+
+struct OutboxPolicy {
+  std::size_t window = 32;                         // unacked messages per conversation
+  std::int64_t ack_timeout_ms = 15'000;            // resend when no ack came in this time
+  std::int64_t max_age_ms = 24LL * 3600 * 1000;    // give up (too_old) after this
+  std::int64_t retry_base_ms = 1'000;              // backoff after a retryable refusal:
+  std::int64_t retry_cap_ms = 60'000;              //   U(0, min(cap, base * 2^(attempts-1)))
+};
+
+class Outbox {
+ public:
+  Outbox(OutboxPolicy policy, std::uint64_t seed);
+
+  // Rows read back at startup, in local_id order. A row that was `sending` when the
+  // process stopped goes back to `pending` (reported as changed).
+  void restore(std::vector<OutboxRow> rows);
+  // A row send() has just committed, in state pending.
+  void add(OutboxRow row);
+
+  // Puts due messages on the wire (while connected) and expires old ones. Rows that went
+  // out are reported by take_transmit().
+  void flush(std::int64_t now_ms, bool connected);
+  // The connection is gone: in-flight rows go back to pending.
+  void connection_lost(const Error& why);
+
+  // The server's answers. Both return false when the clientMessageId is not in flight
+  // here (a repeated or foreign answer), and change nothing then.
+  bool on_ack(const std::string& client_message_id, const std::string& message_id, Seq seq);
+  bool on_refused(const std::string& client_message_id, const Error& error, std::int64_t now_ms);
+
+  // The app's requests. retry() queues a pending or failed row to go at once, with a fresh
+  // maximum age; discard() drops a row that is not on the wire.
+  Result<void> retry(std::int64_t local_id, std::int64_t now_ms);
+  Result<void> discard(std::int64_t local_id);
+
+  // When flush() next has something to do, after `now_ms`, if ever. (What is due by then
+  // but held back by a full window goes when an ack makes room.)
+  std::optional<std::int64_t> next_wakeup(std::int64_t now_ms, bool connected) const;
+
+  std::vector<OutboxRow> take_changed();
+  std::vector<OutboxRow> take_transmit();
+
+  // Rows not yet sent (pending, sending, failed), in local_id order.
+  std::vector<LocalMessage> unsent() const;
+  std::size_t size() const noexcept { return rows_.size(); }
+
+ private:
+  struct Entry {
+    OutboxRow row;
+    std::int64_t ack_deadline_ms = 0;  // while sending
+  };
+  using Queue = std::set<std::int64_t>;  // local_ids of a conversation's pending and sending rows
+
+  void insert(OutboxRow row);
+  void transmit(Entry& entry, std::int64_t now_ms);
+  void fail(Entry& entry, Error error);
+  void changed(const Entry& entry);
+  void flush_queue(Queue& queue, std::int64_t now_ms, bool connected);
+  bool expired(const Entry& entry, std::int64_t now_ms) const;
+  std::int64_t backoff_ms(int attempts);
+  Entry* find(std::int64_t local_id);
+
+  OutboxPolicy policy_;
+  std::mt19937_64 random_;
+  std::map<std::int64_t, Entry> rows_;  // every unsent row, failed ones included
+  std::unordered_map<std::string, std::int64_t> by_client_id_;
+  std::unordered_map<std::string, Queue> queues_;  // by conversation
+  std::vector<OutboxRow> changed_;
+  std::vector<OutboxRow> transmit_;
+};
+
+}  // namespace confab::core

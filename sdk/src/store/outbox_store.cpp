@@ -1,0 +1,240 @@
+#include "store/outbox_store.h"
+
+#include <array>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace confab::store {
+namespace {
+
+// Forward-only migrations: step N takes schema version N-1 to N. A released step is
+// never edited; a change is a new step. No step may delete outbox rows.
+constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
+    R"sql(
+    CREATE TABLE outbox (
+      local_id             INTEGER PRIMARY KEY AUTOINCREMENT,
+      client_message_id    TEXT    NOT NULL UNIQUE,
+      conversation_id      TEXT    NOT NULL,
+      text                 TEXT    NOT NULL,
+      state                TEXT    NOT NULL,
+      attempts             INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at_ms   INTEGER NOT NULL DEFAULT 0,
+      age_from_ms          INTEGER NOT NULL,
+      created_at_ms        INTEGER NOT NULL,
+      error_code           TEXT,
+      error_retryable      INTEGER,
+      error_message        TEXT,
+      error_retry_after_ms INTEGER,
+      message_id           TEXT,
+      conversation_seq     INTEGER
+    );
+    CREATE INDEX outbox_unsent ON outbox (state) WHERE state <> 'sent';
+    )sql",
+};
+
+constexpr const char* kColumns =
+    "local_id, client_message_id, conversation_id, text, state, attempts, next_attempt_at_ms, "
+    "age_from_ms, created_at_ms, error_code, error_retryable, error_message, error_retry_after_ms, "
+    "message_id, conversation_seq";
+
+Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
+
+OutboxState state_from_string(const std::string& s) {
+  if (s == "sending") return OutboxState::sending;
+  if (s == "sent") return OutboxState::sent;
+  if (s == "failed") return OutboxState::failed;
+  return OutboxState::pending;
+}
+
+core::OutboxRow read_row(SQLite::Statement& q) {
+  core::OutboxRow row;
+  auto& m = row.message;
+  m.local_id = q.getColumn(0).getInt64();
+  m.client_message_id = q.getColumn(1).getString();
+  m.conversation_id = q.getColumn(2).getString();
+  m.text = q.getColumn(3).getString();
+  m.state = state_from_string(q.getColumn(4).getString());
+  m.attempts = q.getColumn(5).getInt();
+  row.next_attempt_at_ms = q.getColumn(6).getInt64();
+  row.age_from_ms = q.getColumn(7).getInt64();
+  m.created_at_ms = q.getColumn(8).getInt64();
+  if (!q.getColumn(9).isNull()) {
+    Error e;
+    e.code = error_code_from_string(q.getColumn(9).getString());
+    e.retryable = q.getColumn(10).getInt() != 0;
+    e.message = q.getColumn(11).getString();
+    e.retry_after_ms = q.getColumn(12).getInt64();
+    m.last_error = std::move(e);
+  }
+  m.message_id = q.getColumn(13).getString();
+  m.conversation_seq = q.getColumn(14).getInt64();
+  return row;
+}
+
+// Resets a cached statement when the scope ends, whatever happened in it.
+class Use {
+ public:
+  explicit Use(SQLite::Statement& s) : s_(s) {}
+  ~Use() {
+    s_.tryReset();
+    s_.clearBindings();
+  }
+  SQLite::Statement* operator->() { return &s_; }
+  SQLite::Statement& operator*() { return s_; }
+
+ private:
+  SQLite::Statement& s_;
+};
+
+}  // namespace
+
+struct OutboxStore::Statements {
+  explicit Statements(SQLite::Database& db)
+      : insert(db,
+               "INSERT INTO outbox (client_message_id, conversation_id, text, state, attempts, "
+               "next_attempt_at_ms, age_from_ms, created_at_ms) VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5)"),
+        update(db,
+               "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at_ms = ?4, age_from_ms = ?5, "
+               "error_code = ?6, error_retryable = ?7, error_message = ?8, error_retry_after_ms = ?9, "
+               "message_id = ?10, conversation_seq = ?11 WHERE local_id = ?1"),
+        remove(db, "DELETE FROM outbox WHERE local_id = ?1"),
+        unsent(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent' ORDER BY local_id"),
+        get(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE local_id = ?1") {}
+
+  SQLite::Statement insert;
+  SQLite::Statement update;
+  SQLite::Statement remove;
+  SQLite::Statement unsent;
+  SQLite::Statement get;
+};
+
+Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::filesystem::path& path,
+                                                       Synchronous synchronous) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    // Exclusive locking: the lock is taken by the first write below and held until the
+    // store closes, so two clients never flush one outbox. The OS drops it if the process dies.
+    db->exec("PRAGMA locking_mode = EXCLUSIVE");
+    db->setBusyTimeout(1000);
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec(synchronous == Synchronous::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    std::unique_ptr<OutboxStore> store(new OutboxStore(std::move(db)));
+    store->migrate();
+    store->statements_ = std::make_unique<Statements>(*store->db_);
+    return store;
+  } catch (const std::exception& e) {
+    return storage("cannot open the outbox database " + path.string() + ": " + e.what());
+  }
+}
+
+OutboxStore::OutboxStore(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+OutboxStore::~OutboxStore() = default;
+
+void OutboxStore::migrate() {
+  // BEGIN IMMEDIATE takes the write lock now, even when there is nothing to migrate, so a
+  // database in use elsewhere is refused here rather than at the first send().
+  SQLite::Transaction lock(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  int version = db_->execAndGet("PRAGMA user_version").getInt();
+  lock.commit();
+  if (version > kSchemaVersion) {
+    throw std::runtime_error("its schema version " + std::to_string(version) + " is newer than this SDK's (" +
+                             std::to_string(kSchemaVersion) + ")");
+  }
+  for (int next = version + 1; next <= kSchemaVersion; ++next) {
+    SQLite::Transaction tx(*db_);
+    db_->exec(kMigrations[static_cast<std::size_t>(next - 1)]);
+    db_->exec("PRAGMA user_version = " + std::to_string(next));
+    tx.commit();
+  }
+}
+
+int OutboxStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  return db_->execAndGet("PRAGMA user_version").getInt();
+}
+
+Result<core::OutboxRow> OutboxStore::insert(core::OutboxRow row) {
+  std::lock_guard lock(mutex_);
+  try {
+    auto& m = row.message;
+    Use q(statements_->insert);
+    q->bind(1, m.client_message_id);
+    q->bind(2, m.conversation_id);
+    q->bind(3, m.text);
+    q->bind(4, row.age_from_ms);
+    q->bind(5, m.created_at_ms);
+    q->exec();  // autocommit: durable (to the level `synchronous` gives) when this returns
+    m.local_id = db_->getLastInsertRowid();
+    m.state = OutboxState::pending;
+    m.attempts = 0;
+    return row;
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot queue the message: ") + e.what());
+  }
+}
+
+Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
+  if (rows.empty()) return {};
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    for (const auto& row : rows) {
+      const auto& m = row.message;
+      if (m.state == OutboxState::discarded) {
+        Use q(statements_->remove);
+        q->bind(1, m.local_id);
+        q->exec();
+        continue;
+      }
+      Use q(statements_->update);
+      q->bind(1, m.local_id);
+      q->bind(2, std::string(to_string(m.state)));
+      q->bind(3, m.attempts);
+      q->bind(4, row.next_attempt_at_ms);
+      q->bind(5, row.age_from_ms);
+      if (m.last_error) {
+        q->bind(6, std::string(to_string(m.last_error->code)));
+        q->bind(7, m.last_error->retryable ? 1 : 0);
+        q->bind(8, m.last_error->message);
+        q->bind(9, m.last_error->retry_after_ms);
+      }
+      if (!m.message_id.empty()) {
+        q->bind(10, m.message_id);
+        q->bind(11, m.conversation_seq);
+      }
+      q->exec();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot update the outbox: ") + e.what());
+  }
+}
+
+Result<std::vector<core::OutboxRow>> OutboxStore::load_unsent() {
+  std::lock_guard lock(mutex_);
+  try {
+    std::vector<core::OutboxRow> rows;
+    Use q(statements_->unsent);
+    while (q->executeStep()) rows.push_back(read_row(*q));
+    return rows;
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot read the outbox: ") + e.what());
+  }
+}
+
+Result<core::OutboxRow> OutboxStore::get(std::int64_t local_id) {
+  std::lock_guard lock(mutex_);
+  try {
+    Use q(statements_->get);
+    q->bind(1, local_id);
+    if (!q->executeStep()) {
+      return Error::make(ErrorCode::invalid_argument, "no message with local id " + std::to_string(local_id));
+    }
+    return read_row(*q);
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot read the outbox: ") + e.what());
+  }
+}
+
+}  // namespace confab::store
