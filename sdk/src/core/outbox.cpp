@@ -50,7 +50,8 @@ bool Outbox::expired(const Entry& entry, std::int64_t now_ms) const {
 std::int64_t Outbox::backoff_ms(int attempts) {
   int doublings = std::clamp(attempts - 1, 0, 30);
   std::int64_t ceiling = std::min(policy_.retry_cap_ms, policy_.retry_base_ms << doublings);
-  return std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(ceiling, 0))(random_);
+  if (ceiling <= 1) return 0;
+  return std::uniform_int_distribution<std::int64_t>(0, ceiling - 1)(random_);
 }
 
 void Outbox::transmit(Entry& entry, std::int64_t now_ms) {
@@ -77,11 +78,13 @@ void Outbox::fail(Entry& entry, Error error) {
 }
 
 void Outbox::flush(std::int64_t now_ms, bool connected) {
-  // fail() may erase a queue, so walk over a snapshot of the conversation ids.
-  std::vector<std::string> conversations;
+  // Conversations take turns oldest first (by their first queued message). fail() may
+  // erase a queue, so walk over a snapshot.
+  std::vector<std::pair<std::int64_t, std::string>> conversations;
   conversations.reserve(queues_.size());
-  for (const auto& [conversation, queue] : queues_) conversations.push_back(conversation);
-  for (const auto& conversation : conversations) {
+  for (const auto& [conversation, queue] : queues_) conversations.emplace_back(*queue.begin(), conversation);
+  std::sort(conversations.begin(), conversations.end());
+  for (const auto& [first, conversation] : conversations) {
     auto it = queues_.find(conversation);
     if (it != queues_.end()) flush_queue(it->second, now_ms, connected);
   }

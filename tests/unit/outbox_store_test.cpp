@@ -1,0 +1,134 @@
+// The outbox database: what send() commits survives, upgrades keep every row, and a file
+// that cannot be used is refused with a clear error.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "printers.h"
+#include "store/outbox_store.h"
+#include "temp_dir.h"
+
+namespace confab::store {
+namespace {
+
+core::OutboxRow row(std::string client_id, std::string text = "hello") {
+  core::OutboxRow r;
+  r.message.client_message_id = std::move(client_id);
+  r.message.conversation_id = "c_general";
+  r.message.text = std::move(text);
+  r.message.created_at_ms = 1000;
+  r.age_from_ms = 1000;
+  return r;
+}
+
+std::unique_ptr<OutboxStore> open_store(const std::filesystem::path& path) {
+  auto store = OutboxStore::open(path, Synchronous::normal);
+  EXPECT_TRUE(store.ok()) << (store.ok() ? "" : describe(store.error()));
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+TEST(OutboxStore, QueuedRowsSurviveReopeningInOrder) {
+  test::TempDir dir;
+  {
+    auto store = open_store(dir / "outbox.db");
+    ASSERT_TRUE(store);
+    auto first = store->insert(row("a", "first"));
+    auto second = store->insert(row("b", "second ✓"));
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_EQ(first->message.local_id + 1, second->message.local_id);
+  }
+  auto store = open_store(dir / "outbox.db");
+  ASSERT_TRUE(store);
+  auto rows = store->load_unsent();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].message.client_message_id, "a");
+  EXPECT_EQ((*rows)[1].message.text, "second ✓");
+  EXPECT_EQ((*rows)[1].message.state, OutboxState::pending);
+}
+
+TEST(OutboxStore, WriteRecordsEveryFieldAndDeletesDiscardedRows) {
+  auto store = open_store(":memory:");
+  auto a = store->insert(row("a")).value();
+  auto b = store->insert(row("b")).value();
+  auto c = store->insert(row("c")).value();
+
+  a.message.state = OutboxState::sent;
+  a.message.attempts = 2;
+  a.message.message_id = "m-1";
+  a.message.conversation_seq = 9;
+  b.message.state = OutboxState::failed;
+  b.message.attempts = 1;
+  Error refused = Error::make(ErrorCode::rate_limited, "slow down");
+  refused.retry_after_ms = 1500;
+  b.message.last_error = refused;
+  b.next_attempt_at_ms = 5000;
+  c.message.state = OutboxState::discarded;
+  std::vector<core::OutboxRow> changes{a, b, c};
+  ASSERT_TRUE(store->write(changes).ok());
+
+  auto sent = store->get(a.message.local_id);
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(sent->message.state, OutboxState::sent);
+  EXPECT_EQ(sent->message.message_id, "m-1");
+  EXPECT_EQ(sent->message.conversation_seq, 9);
+  EXPECT_EQ(sent->message.attempts, 2);
+
+  auto unsent = store->load_unsent().value();
+  ASSERT_EQ(unsent.size(), 1u) << "sent rows are kept but not unsent; discarded rows are gone";
+  EXPECT_EQ(unsent[0].message.client_message_id, "b");
+  EXPECT_EQ(unsent[0].message.state, OutboxState::failed);
+  ASSERT_TRUE(unsent[0].message.last_error.has_value());
+  EXPECT_EQ(*unsent[0].message.last_error, refused);
+  EXPECT_EQ(unsent[0].next_attempt_at_ms, 5000);
+  EXPECT_EQ(store->get(c.message.local_id).error().code, ErrorCode::invalid_argument);
+}
+
+TEST(OutboxStore, ASecondClientCannotOpenTheSameDatabase) {
+  test::TempDir dir;
+  auto first = open_store(dir / "outbox.db");
+  ASSERT_TRUE(first);
+  auto second = OutboxStore::open(dir / "outbox.db", Synchronous::normal);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::storage);
+  first.reset();
+  EXPECT_TRUE(open_store(dir / "outbox.db")) << "free again once the first one closed";
+}
+
+TEST(OutboxStore, ADatabaseFromANewerVersionIsRefusedAndLeftAlone) {
+  test::TempDir dir;
+  {
+    auto store = open_store(dir / "outbox.db");
+    ASSERT_TRUE(store->insert(row("a")).ok());
+  }
+  {
+    SQLite::Database db((dir / "outbox.db").string(), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = " + std::to_string(OutboxStore::kSchemaVersion + 1));
+  }
+  auto refused = OutboxStore::open(dir / "outbox.db", Synchronous::normal);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::storage);
+  EXPECT_NE(refused.error().message.find("newer"), std::string::npos) << refused.error().message;
+  SQLite::Database db((dir / "outbox.db").string(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM outbox").getInt(), 1);
+}
+
+TEST(OutboxStore, AFileThatIsNotADatabaseIsRefused) {
+  test::TempDir dir;
+  std::ofstream(dir / "outbox.db") << "this is not an SQLite database, just some text that is long enough";
+  auto refused = OutboxStore::open(dir / "outbox.db", Synchronous::normal);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::storage);
+}
+
+TEST(OutboxStore, AMissingDirectoryIsRefused) {
+  test::TempDir dir;
+  auto refused = OutboxStore::open(dir / "no-such-dir" / "outbox.db", Synchronous::full);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::storage);
+}
+
+}  // namespace
+}  // namespace confab::store

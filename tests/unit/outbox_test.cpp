@@ -1,0 +1,346 @@
+// The outbox's rules, driven with a fake clock: order, window, retries, timeouts, age.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/outbox.h"
+#include "printers.h"
+
+namespace confab::core {
+namespace {
+
+constexpr std::int64_t kStart = 1'763'800'000'000;
+
+class OutboxTest : public testing::Test {
+ protected:
+  OutboxTest() { reset(OutboxPolicy{}); }
+
+  void reset(OutboxPolicy policy, std::uint64_t seed = 1) {
+    policy_ = policy;
+    outbox_ = std::make_unique<Outbox>(policy, seed);
+  }
+
+  // Queues a message as send() would; returns its clientMessageId ("c<local_id>").
+  std::string add(const std::string& conversation = "c_general") {
+    OutboxRow row;
+    auto& m = row.message;
+    m.local_id = ++last_local_id_;
+    m.client_message_id = "c" + std::to_string(m.local_id);
+    m.conversation_id = conversation;
+    m.text = "text " + std::to_string(m.local_id);
+    m.created_at_ms = now_;
+    row.age_from_ms = now_;
+    outbox_->add(row);
+    return m.client_message_id;
+  }
+
+  // The clientMessageIds that went on the wire since the last call.
+  std::vector<std::string> sent() {
+    std::vector<std::string> ids;
+    for (const auto& row : outbox_->take_transmit()) ids.push_back(row.message.client_message_id);
+    return ids;
+  }
+
+  std::vector<OutboxRow> changed() { return outbox_->take_changed(); }
+
+  void flush(bool connected = true) { outbox_->flush(now_, connected); }
+
+  // Moves the clock to the next wakeup and flushes.
+  void advance_to_wakeup(bool connected = true) {
+    auto next = outbox_->next_wakeup(now_, connected);
+    ASSERT_TRUE(next.has_value());
+    now_ = *next;
+    flush(connected);
+  }
+
+  bool refuse(const std::string& id, ErrorCode code, std::int64_t retry_after_ms = 0) {
+    Error e = Error::make(code, "refused");
+    e.retry_after_ms = retry_after_ms;
+    return outbox_->on_refused(id, e, now_);
+  }
+
+  bool ack(const std::string& id, Seq seq = 1) { return outbox_->on_ack(id, "m-" + id, seq); }
+
+  OutboxState state_of(const std::string& id) {
+    for (const auto& m : outbox_->unsent()) {
+      if (m.client_message_id == id) return m.state;
+    }
+    return OutboxState::sent;  // not unsent any more
+  }
+
+  OutboxPolicy policy_;
+  std::unique_ptr<Outbox> outbox_;
+  std::int64_t now_ = kStart;
+  std::int64_t last_local_id_ = 0;
+};
+
+using Ids = std::vector<std::string>;
+
+TEST_F(OutboxTest, NothingGoesOutWhileDisconnected) {
+  add();
+  flush(false);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(state_of("c1"), OutboxState::pending);
+}
+
+TEST_F(OutboxTest, EachConversationFlushesInOrderWithinItsWindow) {
+  reset(OutboxPolicy{.window = 2});
+  for (int i = 0; i < 5; ++i) add();
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2"}));
+  flush();
+  EXPECT_TRUE(sent().empty()) << "the window is full";
+
+  ASSERT_TRUE(ack("c1"));
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c3"}));
+  ASSERT_TRUE(ack("c2"));
+  ASSERT_TRUE(ack("c3"));
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c4", "c5"}));
+}
+
+TEST_F(OutboxTest, ConversationsHaveSeparateWindows) {
+  reset(OutboxPolicy{.window = 1});
+  add("a");
+  add("a");
+  add("b");
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c3"}));
+}
+
+TEST_F(OutboxTest, AckSettlesTheMessageOnceAndARepeatedAckChangesNothing) {
+  add();
+  flush();
+  sent();
+  changed();
+  ASSERT_TRUE(ack("c1", 42));
+  auto rows = changed();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].message.state, OutboxState::sent);
+  EXPECT_EQ(rows[0].message.conversation_seq, 42);
+  EXPECT_EQ(rows[0].message.message_id, "m-c1");
+  EXPECT_FALSE(ack("c1", 42));
+  EXPECT_TRUE(changed().empty());
+  EXPECT_EQ(outbox_->size(), 0u);
+}
+
+TEST_F(OutboxTest, PermanentRefusalFailsThatMessageAndTheRestGoesOn) {
+  reset(OutboxPolicy{.window = 1});
+  add();
+  add();
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+  ASSERT_TRUE(refuse("c1", ErrorCode::not_member));
+  EXPECT_EQ(state_of("c1"), OutboxState::failed);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c2"})) << "a failed message blocks nothing";
+  flush();
+  EXPECT_TRUE(sent().empty()) << "and is not sent again by itself";
+}
+
+TEST_F(OutboxTest, RetryableRefusalBacksOffAndLaterMessagesWaitBehindIt) {
+  add();
+  add();
+  add();
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2", "c3"}));
+  // The server refuses c1, then (keeping order) the sends behind it on that connection.
+  ASSERT_TRUE(refuse("c1", ErrorCode::internal));
+  ASSERT_TRUE(refuse("c2", ErrorCode::unavailable));
+  ASSERT_TRUE(refuse("c3", ErrorCode::unavailable));
+  flush();
+  EXPECT_TRUE(sent().empty()) << "nothing goes before the backoff ends";
+  auto wake = outbox_->next_wakeup(now_, true);
+  ASSERT_TRUE(wake.has_value());
+  EXPECT_LE(*wake - now_, policy_.retry_base_ms) << "the first backoff is at most the base";
+
+  advance_to_wakeup();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2", "c3"})) << "all three again, in order, with the same ids";
+}
+
+TEST_F(OutboxTest, ServersRetryAfterSetsTheDelay) {
+  add();
+  flush();
+  sent();
+  ASSERT_TRUE(refuse("c1", ErrorCode::rate_limited, 7'000));
+  EXPECT_EQ(outbox_->next_wakeup(now_, true), now_ + 7'000);
+  now_ += 6'999;
+  flush();
+  EXPECT_TRUE(sent().empty());
+  now_ += 1;
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+}
+
+TEST_F(OutboxTest, BackoffGrowsWithFullJitterUpToTheCap) {
+  reset(OutboxPolicy{.retry_base_ms = 1'000, .retry_cap_ms = 8'000}, 99);
+  add();
+  std::vector<std::int64_t> delays;
+  for (int attempt = 1; attempt <= 8; ++attempt) {
+    flush();
+    ASSERT_EQ(sent(), (Ids{"c1"})) << "attempt " << attempt;
+    ASSERT_TRUE(refuse("c1", ErrorCode::internal));
+    auto wake = outbox_->next_wakeup(now_, true);
+    ASSERT_TRUE(wake.has_value());
+    std::int64_t delay = *wake - now_;
+    std::int64_t ceiling = std::min<std::int64_t>(8'000, 1'000LL << (attempt - 1));
+    EXPECT_GE(delay, 0);
+    EXPECT_LE(delay, ceiling) << "attempt " << attempt;
+    delays.push_back(delay);
+    now_ = *wake;
+  }
+  EXPECT_GT(*std::max_element(delays.begin(), delays.end()), 1'000) << "the window grows past the base";
+}
+
+TEST_F(OutboxTest, FirstRetriesOfManyClientsSpreadAcrossTheWindow) {
+  // A thousand devices refused at the same moment must not come back together.
+  std::set<std::int64_t> buckets;  // 100 ms buckets of the 1 s window
+  std::int64_t earliest = policy_.retry_base_ms, latest = 0;
+  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+    Outbox outbox(OutboxPolicy{}, seed);
+    OutboxRow row;
+    row.message.local_id = 1;
+    row.message.client_message_id = "c1";
+    row.message.conversation_id = "c_general";
+    row.age_from_ms = now_;
+    outbox.add(row);
+    outbox.flush(now_, true);
+    ASSERT_TRUE(outbox.on_refused("c1", Error::make(ErrorCode::unavailable, "busy"), now_));
+    std::int64_t delay = *outbox.next_wakeup(now_, true) - now_;
+    buckets.insert(delay / 100);
+    earliest = std::min(earliest, delay);
+    latest = std::max(latest, delay);
+  }
+  EXPECT_EQ(buckets.size(), 10u) << "every tenth of the window is used";
+  EXPECT_LT(earliest, 100);
+  EXPECT_GT(latest, 900);
+}
+
+TEST_F(OutboxTest, MissingAckIsResentWithTheSameIdAfterTheTimeout) {
+  reset(OutboxPolicy{.ack_timeout_ms = 5'000});
+  add();
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+  EXPECT_EQ(outbox_->next_wakeup(now_, true), now_ + 5'000);
+  now_ += 4'999;
+  flush();
+  EXPECT_TRUE(sent().empty());
+  now_ += 1;
+  flush();
+  auto again = outbox_->take_transmit();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].message.client_message_id, "c1");
+  EXPECT_EQ(again[0].message.attempts, 2);
+  ASSERT_TRUE(ack("c1"));
+}
+
+TEST_F(OutboxTest, LostConnectionPutsInFlightMessagesFirstOnTheNextOne) {
+  reset(OutboxPolicy{.window = 2});
+  add();
+  add();
+  add();
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2"}));
+  ASSERT_TRUE(ack("c1"));
+  outbox_->connection_lost(Error::make(ErrorCode::transport, "reset"));
+  EXPECT_EQ(state_of("c2"), OutboxState::pending);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c2", "c3"}));
+}
+
+TEST_F(OutboxTest, MessageNotDeliveredWithinTheMaximumAgeFailsTooOldEvenOffline) {
+  reset(OutboxPolicy{.max_age_ms = 60'000});
+  add();
+  now_ += 30'000;
+  add();
+  flush(false);
+  EXPECT_EQ(outbox_->next_wakeup(now_, false), kStart + 60'000);
+  advance_to_wakeup(false);
+  EXPECT_EQ(state_of("c1"), OutboxState::failed);
+  EXPECT_EQ(state_of("c2"), OutboxState::pending);
+  auto failed = outbox_->unsent().front();
+  ASSERT_TRUE(failed.last_error.has_value());
+  EXPECT_EQ(failed.last_error->code, ErrorCode::too_old);
+  advance_to_wakeup(false);
+  EXPECT_EQ(state_of("c2"), OutboxState::failed);
+}
+
+TEST_F(OutboxTest, RetryQueuesAFailedMessageAgainWithAFreshAge) {
+  reset(OutboxPolicy{.max_age_ms = 60'000});
+  add();
+  flush();
+  sent();
+  ASSERT_TRUE(refuse("c1", ErrorCode::not_member));
+  now_ += 120'000;
+  ASSERT_TRUE(outbox_->retry(1, now_).ok());
+  EXPECT_EQ(state_of("c1"), OutboxState::pending);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"})) << "sent again, not expired: the age counts from the retry";
+  EXPECT_EQ(outbox_->retry(1, now_).error().code, ErrorCode::invalid_argument) << "it is on the wire";
+  EXPECT_EQ(outbox_->retry(77, now_).error().code, ErrorCode::invalid_argument);
+}
+
+TEST_F(OutboxTest, RetryCutsABackoffShort) {
+  add();
+  flush();
+  sent();
+  ASSERT_TRUE(refuse("c1", ErrorCode::rate_limited, 60'000));
+  ASSERT_TRUE(outbox_->retry(1, now_).ok());
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+}
+
+TEST_F(OutboxTest, DiscardRemovesAPendingOrFailedMessageButNotOneOnTheWire) {
+  reset(OutboxPolicy{.window = 1});
+  add();
+  add();
+  add("other");
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c3"}));
+  changed();
+  EXPECT_EQ(outbox_->discard(1).error().code, ErrorCode::invalid_argument);
+  ASSERT_TRUE(outbox_->discard(2).ok());
+  auto rows = changed();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].message.state, OutboxState::discarded);
+  ASSERT_TRUE(ack("c1"));
+  flush();
+  EXPECT_TRUE(sent().empty()) << "the discarded message never goes out";
+
+  ASSERT_TRUE(refuse("c3", ErrorCode::invalid_field));
+  ASSERT_TRUE(outbox_->discard(3).ok());
+  EXPECT_EQ(outbox_->size(), 0u);
+  EXPECT_EQ(outbox_->discard(3).error().code, ErrorCode::invalid_argument);
+}
+
+TEST_F(OutboxTest, RestoredSendingRowsGoBackToPendingAndKeepTheirOrder) {
+  std::vector<OutboxRow> rows(3);
+  for (int i = 0; i < 3; ++i) {
+    auto& m = rows[static_cast<std::size_t>(i)].message;
+    m.local_id = i + 1;
+    m.client_message_id = "c" + std::to_string(i + 1);
+    m.conversation_id = "c_general";
+    m.state = i == 2 ? OutboxState::pending : OutboxState::sending;
+    m.attempts = 1;
+    rows[static_cast<std::size_t>(i)].age_from_ms = now_;
+  }
+  outbox_->restore(rows);
+  auto restored = changed();
+  ASSERT_EQ(restored.size(), 2u);
+  EXPECT_EQ(restored[0].message.state, OutboxState::pending);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2", "c3"}));
+}
+
+TEST_F(OutboxTest, AnswersForUnknownMessagesChangeNothing) {
+  add();
+  EXPECT_FALSE(ack("nope"));
+  EXPECT_FALSE(refuse("nope", ErrorCode::internal));
+  EXPECT_FALSE(refuse("c1", ErrorCode::internal)) << "c1 is not on the wire yet";
+  EXPECT_TRUE(changed().empty());
+}
+
+}  // namespace
+}  // namespace confab::core
