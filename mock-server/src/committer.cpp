@@ -1,5 +1,6 @@
 #include "committer.h"
 
+#include <optional>
 #include <vector>
 
 namespace confab::server {
@@ -30,9 +31,14 @@ void Committer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Committer::forget(std::uint64_t connection_id) {
+  std::lock_guard lock(mutex_);
+  forgotten_.push_back(connection_id);
+}
+
 void Committer::loop() {
   std::vector<Pending> batch;
-  std::vector<SendRequest> requests;
+  std::vector<std::uint64_t> forgotten;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -42,13 +48,47 @@ void Committer::loop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      forgotten.swap(forgotten_);
     }
-    requests.clear();
-    for (auto& p : batch) requests.push_back(std::move(p.request));
-    auto results = store_.append_batch(requests, clock_());
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    for (auto id : forgotten) {
+      std::erase_if(refused_, [id](const auto& entry) { return entry.first.first == id; });
+    }
+    forgotten.clear();
+    commit(batch);
     batch.clear();
   }
+}
+
+void Committer::commit(std::vector<Pending>& batch) {
+  std::vector<std::optional<AppendResult>> results(batch.size());
+  std::vector<SendRequest> requests;
+  std::vector<std::size_t> stored_at;  // batch index of each request handed to the store
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& r = batch[i].request;
+    if (r.connection_id != 0) {
+      auto held = refused_.find({r.connection_id, r.conversation_id});
+      if (held != refused_.end()) {
+        if (held->second != r.client_message_id) {
+          results[i] = AppendResult(Error::make(
+              ErrorCode::unavailable, "an earlier message to conversation '" + r.conversation_id +
+                                          "' was refused on this connection; send it again first"));
+          continue;
+        }
+        refused_.erase(held);  // the refused message is back: order is safe again
+      }
+    }
+    stored_at.push_back(i);
+    requests.push_back(batch[i].request);
+  }
+  auto stored = store_.append_batch(requests, clock_());
+  for (std::size_t k = 0; k < stored.size(); ++k) {
+    const auto& r = requests[k];
+    if (!stored[k] && stored[k].error().retryable && r.connection_id != 0) {
+      refused_.try_emplace({r.connection_id, r.conversation_id}, r.client_message_id);
+    }
+    results[stored_at[k]] = std::move(stored[k]);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*results[i]));
 }
 
 }  // namespace confab::server

@@ -2,14 +2,23 @@
 // since its last commit in a single transaction. Each request's completion runs on that
 // thread after the commit, in commit order; so acks are never early, and completions that
 // hand their events on in that order keep every conversation's events in seq order.
+//
+// Pipelined sends keep their order through a refusal: once a send is refused with a
+// retryable error, the committer refuses (retryably) every later send of that connection
+// to that conversation until the refused message comes again. Otherwise a message behind
+// it could commit first, and the sender's order would be lost.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "message_store.h"
 
@@ -33,12 +42,17 @@ class Committer {
   // Commits everything submitted so far, runs its completions, and joins the thread.
   void stop();
 
+  // The connection has ended: drop what the committer keeps about its refusals.
+  void forget(std::uint64_t connection_id);
+
  private:
   struct Pending {
     SendRequest request;
     Completion done;
   };
   void loop();
+  // Commits one batch and completes it, keeping the refusal order described above.
+  void commit(std::vector<Pending>& batch);
 
   MessageStore& store_;
   const std::size_t max_batch_;
@@ -47,7 +61,11 @@ class Committer {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
+  std::vector<std::uint64_t> forgotten_;
   bool stopping_ = false;
+
+  // Committer thread only: (connection, conversation) -> the clientMessageId refused there.
+  std::map<std::pair<std::uint64_t, std::string>, std::string> refused_;
   std::thread thread_;
 };
 

@@ -91,7 +91,8 @@ Reaction FrameHandler::on_request(const Peer& peer, const protocol::ClientFrame&
   }
   const auto& send = std::get<protocol::MessageSend>(frame);
   Reaction r;
-  r.submit = SendRequest{peer.user_id, send.conversation_id, send.client_message_id, send.body.text};
+  r.submit = SendRequest{peer.user_id, send.conversation_id, send.client_message_id, send.body.text,
+                         peer.connection_id};
   r.submit_id = send.id;
   return r;
 }

@@ -30,6 +30,7 @@ struct Reaction {
 
 // One connection's identity, empty until authenticated.
 struct Peer {
+  std::uint64_t connection_id = 0;  // unique per connection; the committer orders refusals by it
   std::string user_id;
   std::string device_id;
   bool authenticated() const noexcept { return !user_id.empty(); }

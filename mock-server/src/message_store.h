@@ -29,6 +29,7 @@ struct SendRequest {
   std::string conversation_id;
   std::string client_message_id;
   std::string text;
+  std::uint64_t connection_id = 0;  // the connection it came on (0: none)
 };
 
 struct Appended {

@@ -1,5 +1,6 @@
 #include "ws_session.h"
 
+#include <atomic>
 #include <deque>
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,6 +34,8 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
         wake_writer_(ws_.get_executor()),
         resume_reading_(ws_.get_executor()),
         deadline_(ws_.get_executor()) {
+    static std::atomic<std::uint64_t> next_connection_id{1};
+    peer_.connection_id = next_connection_id.fetch_add(1);
     beast::error_code ignored;
     remote_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
   }
@@ -79,6 +82,7 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     deadline_.cancel();
     wake_writer_.cancel();
     context_.hub.leave(this);
+    context_.committer.forget(peer_.connection_id);
     spdlog::debug("session {}: ended ({} {})", remote(), peer_.user_id, peer_.device_id);
     context_.session_ended();
   }

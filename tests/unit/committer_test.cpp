@@ -23,7 +23,8 @@ class CommitterTest : public testing::Test {
     store_ = std::move(store).value();
     ServerConfig config;
     config.users = {{"alice", "Alice", {"ta"}}, {"bob", "Bob", {"tb"}}};
-    config.conversations = {{"general", ConversationKind::channel, "general", {"alice", "bob"}}};
+    config.conversations = {{"general", ConversationKind::channel, "general", {"alice", "bob"}},
+                            {"random", ConversationKind::channel, "random", {"alice", "bob"}}};
     ASSERT_TRUE(store_->apply_directory(config).ok());
   }
 
@@ -126,6 +127,57 @@ TEST_F(CommitterTest, StopCommitsEverythingSubmittedThenRefusesWithUnavailable) 
   EXPECT_EQ(completions.results.back().error().code, ErrorCode::unavailable);
   EXPECT_TRUE(completions.results.back().error().retryable);
   EXPECT_EQ(store_->head_seq("general"), 100);
+}
+
+TEST_F(CommitterTest, AfterARetryableRefusalLaterSendsOfThatConnectionAndConversationWaitForIt) {
+  // A trigger makes the commit of one message fail, as a full disk would.
+  SQLite::Database saboteur((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
+  saboteur.exec(
+      "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.body_text = 'poison' "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  Completions c;
+  Committer committer(*store_, 1, [] { return std::int64_t{1}; });
+  committer.submit({"alice", "general", "m1", "poison", 7}, c.record());
+  committer.submit({"alice", "general", "m2", "after m1", 7}, c.record());
+  committer.submit({"bob", "general", "b1", "another connection", 8}, c.record());
+  committer.submit({"alice", "random", "r1", "another conversation", 7}, c.record());
+  ASSERT_TRUE(c.wait_for(4));
+  {
+    std::lock_guard lock(c.mutex);
+    ASSERT_FALSE(c.results[0].ok());
+    EXPECT_EQ(c.results[0].error().code, ErrorCode::internal);
+    ASSERT_FALSE(c.results[1].ok()) << "m2 must not overtake m1";
+    EXPECT_EQ(c.results[1].error().code, ErrorCode::unavailable);
+    EXPECT_TRUE(c.results[1].error().retryable);
+    EXPECT_TRUE(c.results[2].ok()) << "other connections are not held back";
+    EXPECT_TRUE(c.results[3].ok()) << "other conversations are not held back";
+  }
+  saboteur.exec("DROP TRIGGER poison");
+  committer.submit({"alice", "general", "m2", "after m1", 7}, c.record());
+  committer.submit({"alice", "general", "m1", "poison", 7}, c.record());
+  committer.submit({"alice", "general", "m2", "after m1", 7}, c.record());
+  ASSERT_TRUE(c.wait_for(7));
+  std::lock_guard lock(c.mutex);
+  EXPECT_FALSE(c.results[4].ok()) << "still held until m1 comes again";
+  ASSERT_TRUE(c.results[5].ok());
+  ASSERT_TRUE(c.results[6].ok());
+  EXPECT_EQ(c.results[5]->ack.conversation_seq + 1, c.results[6]->ack.conversation_seq) << "m1, then m2";
+}
+
+TEST_F(CommitterTest, AForgottenConnectionHoldsNothingBack) {
+  SQLite::Database saboteur((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
+  saboteur.exec(
+      "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.body_text = 'poison' "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  Completions c;
+  Committer committer(*store_, 1, [] { return std::int64_t{1}; });
+  committer.submit({"alice", "general", "m1", "poison", 7}, c.record());
+  ASSERT_TRUE(c.wait_for(1));
+  committer.forget(7);
+  committer.submit({"alice", "general", "m2", "fine", 7}, c.record());
+  ASSERT_TRUE(c.wait_for(2));
+  std::lock_guard lock(c.mutex);
+  EXPECT_TRUE(c.results[1].ok());
 }
 
 }  // namespace
