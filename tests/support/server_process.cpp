@@ -47,6 +47,7 @@ std::string default_server_config() {
 }
 
 ServerProcess::ServerProcess(std::filesystem::path dir, std::string config_json) : dir_(std::move(dir)) {
+  std::filesystem::create_directories(dir_);
   auto config_path = dir_ / "server.json";
   std::ofstream(config_path) << config_json;
   std::string log_path = (dir_ / "server.log").string();

@@ -115,7 +115,7 @@ Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::filesystem::pa
     // Exclusive locking: the lock is taken by the first write below and held until the
     // store closes, so two clients never flush one outbox. The OS drops it if the process dies.
     db->exec("PRAGMA locking_mode = EXCLUSIVE");
-    db->setBusyTimeout(1000);
+    db->setBusyTimeout(200);  // only opening waits on the lock
     db->exec("PRAGMA journal_mode = WAL");
     db->exec(synchronous == Synchronous::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     std::unique_ptr<OutboxStore> store(new OutboxStore(std::move(db)));

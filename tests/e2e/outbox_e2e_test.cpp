@@ -1,0 +1,150 @@
+// The outbox against the real server: what send() accepted reaches the server exactly
+// once and in order, across client restarts and server restarts; refused messages fail
+// alone and can be retried or discarded.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <set>
+
+#include "printers.h"
+#include "sdk_device.h"
+#include "server_log.h"
+#include "server_process.h"
+#include "temp_dir.h"
+
+namespace confab {
+namespace {
+
+using test::Device;
+
+std::vector<std::string> texts(const std::vector<test::LoggedMessage>& log) {
+  std::vector<std::string> out;
+  for (const auto& m : log) out.push_back(m.text);
+  return out;
+}
+
+std::vector<std::string> numbered(const std::string& prefix, int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+class OutboxE2e : public testing::Test {
+ protected:
+  test::TempDir dir_;
+};
+
+TEST_F(OutboxE2e, UnsentMessagesSurviveAClientRestartAndGoOutInOrder) {
+  test::ServerProcess server(dir_ / "server");
+  const auto db = dir_ / "alice.db";
+  std::vector<LocalMessage> queued;
+  {
+    Device offline("alice-phone", db);
+    for (int i = 0; i < 5; ++i) queued.push_back(offline.client->send("c_general", "g" + std::to_string(i)).value());
+    for (int i = 0; i < 2; ++i) queued.push_back(offline.client->send("c_release", "r" + std::to_string(i)).value());
+  }  // the app quits before it ever connects
+
+  Device alice("alice-phone", db);
+  auto unsent = alice.client->unsent_messages();
+  ASSERT_EQ(unsent.size(), queued.size());
+  for (std::size_t i = 0; i < unsent.size(); ++i) {
+    EXPECT_EQ(unsent[i].client_message_id, queued[i].client_message_id);
+    EXPECT_EQ(unsent[i].state, OutboxState::pending);
+  }
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_outbox(7));
+  EXPECT_TRUE(alice.client->unsent_messages().empty());
+
+  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")), numbered("g", 0, 5));
+  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_release")), numbered("r", 0, 2));
+}
+
+TEST_F(OutboxE2e, NothingIsLostOrDoubledWhenTheServerRestartsMidStream) {
+  const auto db = dir_ / "alice.db";
+  Device alice("alice-phone", db);
+  std::optional<test::ServerProcess> server(std::in_place, dir_ / "server");
+  ASSERT_TRUE(alice.client->connect(server->url(), "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::connected));
+
+  constexpr int kBefore = 300, kTotal = 400;
+  for (int i = 0; i < kBefore; ++i) ASSERT_TRUE(alice.client->send("c_general", "m" + std::to_string(i)).ok());
+  server.reset();  // SIGTERM while sends are in flight: some acked, some refused, some unread
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::disconnected));
+  for (int i = kBefore; i < kTotal; ++i) ASSERT_TRUE(alice.client->send("c_general", "m" + std::to_string(i)).ok());
+
+  server.emplace(dir_ / "server");
+  ASSERT_TRUE(alice.client->connect(server->url(), "token-alice").ok());
+  ASSERT_TRUE(alice.outbox.wait_until([](const std::vector<LocalMessage>& changes) {
+    std::set<std::string> sent;
+    for (const auto& m : changes) {
+      if (m.state == OutboxState::sent) sent.insert(m.client_message_id);
+    }
+    return sent.size() == kTotal;
+  })) << "every message acknowledged";
+
+  auto log = test::read_server_log(server->database(), "c_general");
+  EXPECT_EQ(texts(log), numbered("m", 0, kTotal)) << "each message exactly once, in send() order";
+  for (std::size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i].seq, static_cast<Seq>(i + 1));
+}
+
+TEST_F(OutboxE2e, ARefusedMessageFailsAloneAndCanBeRetriedOrDiscarded) {
+  test::ServerProcess server(dir_ / "server");
+  Device carol("carol-laptop", dir_ / "carol.db");  // carol is not in c_release
+  ASSERT_TRUE(carol.client->connect(server.url(), "token-carol").ok());
+  auto refused = carol.client->send("c_release", "let me in").value();
+  auto fine = carol.client->send("c_general", "hello").value();
+  ASSERT_TRUE(carol.wait_for_outbox(1, 1));
+
+  auto unsent = carol.client->unsent_messages();
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].local_id, refused.local_id);
+  EXPECT_EQ(unsent[0].state, OutboxState::failed);
+  ASSERT_TRUE(unsent[0].last_error.has_value());
+  EXPECT_EQ(unsent[0].last_error->code, ErrorCode::not_member);
+  EXPECT_EQ(test::read_server_log(server.database(), "c_general").size(), 1u) << fine.text << " went on";
+
+  ASSERT_TRUE(carol.client->retry(refused.local_id).ok());
+  ASSERT_TRUE(carol.wait_for_outbox(1, 2)) << "refused again";
+  EXPECT_EQ(carol.client->unsent_messages().at(0).attempts, 2);
+
+  ASSERT_TRUE(carol.client->discard(refused.local_id).ok());
+  ASSERT_TRUE(carol.outbox.wait_until([&](const std::vector<LocalMessage>& changes) {
+    return changes.back().state == OutboxState::discarded && changes.back().local_id == refused.local_id;
+  }));
+  EXPECT_TRUE(carol.client->unsent_messages().empty());
+  EXPECT_EQ(carol.client->discard(refused.local_id).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(carol.client->retry(fine.local_id).error().code, ErrorCode::invalid_argument) << "already sent";
+  EXPECT_TRUE(test::read_server_log(server.database(), "c_release").empty());
+}
+
+TEST_F(OutboxE2e, ADiscardedMessageStaysGoneAfterARestart) {
+  test::ServerProcess server(dir_ / "server");
+  const auto db = dir_ / "bob.db";
+  std::int64_t kept = 0;
+  {
+    Device bob("bob-phone", db);
+    auto gone = bob.client->send("c_general", "never mind").value();
+    kept = bob.client->send("c_general", "this one").value().local_id;
+    ASSERT_TRUE(bob.client->discard(gone.local_id).ok());
+  }
+  Device bob("bob-phone", db);
+  auto unsent = bob.client->unsent_messages();
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].local_id, kept);
+  ASSERT_TRUE(bob.client->connect(server.url(), "token-bob").ok());
+  ASSERT_TRUE(bob.wait_for_outbox(1));
+  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")), std::vector<std::string>{"this one"});
+}
+
+TEST_F(OutboxE2e, TheSameDatabaseCannotBeOpenedByTwoClients) {
+  Device first("alice-phone", dir_ / "alice.db");
+  ClientOptions options;
+  options.device_id = "alice-phone";
+  options.database_path = dir_ / "alice.db";
+  auto second = Client::open(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::storage);
+}
+
+}  // namespace
+}  // namespace confab
