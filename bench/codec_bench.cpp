@@ -16,7 +16,7 @@ MessageSend send_frame(std::size_t bytes) {
 
 Event event_frame(std::size_t bytes) {
   return Event{"c_general", 10524, "0190a1b2-7c41-7000-8123-456789abcdef", "alice",
-               "0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a6b", body_of(bytes), 1763805600123};
+               "0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a6b", body_of(bytes), 1763805600123, EventKind::message_created, {}};
 }
 
 void EncodeSend(benchmark::State& state) {

@@ -89,6 +89,22 @@ Reaction FrameHandler::on_request(const Peer& peer, const protocol::ClientFrame&
   if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
     return reply(protocol::encode(protocol::ServerFrame{protocol::Pong{ping->id}}));
   }
+  if (const auto* change = std::get_if<protocol::MessageChange>(&frame)) {
+    SendRequest request{peer.user_id, change->conversation_id, change->client_message_id, change->body.text,
+                        peer.connection_id};
+    request.target_message_id = change->message_id;
+    request.emoji = change->emoji;
+    switch (change->kind) {
+      case protocol::ChangeKind::edit: request.kind = EventKind::message_edited; break;
+      case protocol::ChangeKind::remove: request.kind = EventKind::message_deleted; break;
+      case protocol::ChangeKind::react: request.kind = EventKind::reaction_added; break;
+      case protocol::ChangeKind::unreact: request.kind = EventKind::reaction_removed; break;
+    }
+    Reaction r;
+    r.submit = std::move(request);
+    r.submit_id = change->id;
+    return r;
+  }
   const auto& send = std::get<protocol::MessageSend>(frame);
   Reaction r;
   r.submit = SendRequest{peer.user_id, send.conversation_id, send.client_message_id, send.body.text,

@@ -40,6 +40,20 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
     ) WITHOUT ROWID;
     CREATE UNIQUE INDEX events_by_client_message_id ON events (conversation_id, client_message_id);
     )sql",
+    // 2: edits, deletes and reactions. A change event has its own message_id (the event's
+    // id) and names the message it changes in target_message_id.
+    R"sql(
+    ALTER TABLE events ADD COLUMN target_message_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN emoji TEXT NOT NULL DEFAULT '';
+    CREATE INDEX events_by_target ON events (target_message_id, kind) WHERE target_message_id <> '';
+    CREATE TABLE reactions (
+      message_id TEXT    NOT NULL,
+      user_id    TEXT    NOT NULL,
+      emoji      TEXT    NOT NULL,
+      seq        INTEGER NOT NULL,
+      PRIMARY KEY (message_id, user_id, emoji)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -51,16 +65,24 @@ struct MessageStore::Statements {
       : is_member(db, "SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2"),
         members(db, "SELECT user_id FROM members WHERE conversation_id = ?1 ORDER BY user_id"),
         find_duplicate(db,
-                       "SELECT message_id, seq FROM events "
-                       "WHERE conversation_id = ?1 AND client_message_id = ?2"),
+                       "SELECT CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, seq "
+                       "FROM events WHERE conversation_id = ?1 AND client_message_id = ?2"),
         head(db, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?1"),
         insert(db,
                "INSERT INTO events (conversation_id, seq, kind, message_id, sender_id, "
-               "client_message_id, body_text, created_at_ms) "
-               "VALUES (?1, ?2, 'message.created', ?3, ?4, ?5, ?6, ?7)"),
+               "client_message_id, body_text, created_at_ms, target_message_id, emoji) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
         after(db,
-              "SELECT seq, message_id, sender_id, client_message_id, body_text, created_at_ms "
-              "FROM events WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3") {}
+              "SELECT seq, CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, "
+              "sender_id, client_message_id, body_text, created_at_ms, kind, emoji "
+              "FROM events WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
+        author(db,
+               "SELECT sender_id FROM events "
+               "WHERE message_id = ?1 AND conversation_id = ?2 AND kind = 'message.created'"),
+        deleted(db, "SELECT 1 FROM events WHERE target_message_id = ?1 AND kind = 'message.deleted'"),
+        find_reaction(db, "SELECT seq FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3"),
+        add_reaction(db, "INSERT INTO reactions (message_id, user_id, emoji, seq) VALUES (?1, ?2, ?3, ?4)"),
+        remove_reaction(db, "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3") {}
 
   SQLite::Statement is_member;
   SQLite::Statement members;
@@ -68,6 +90,11 @@ struct MessageStore::Statements {
   SQLite::Statement head;
   SQLite::Statement insert;
   SQLite::Statement after;
+  SQLite::Statement author;
+  SQLite::Statement deleted;
+  SQLite::Statement find_reaction;
+  SQLite::Statement add_reaction;
+  SQLite::Statement remove_reaction;
 };
 
 namespace {
@@ -189,6 +216,11 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
       return out;
     }
   }
+  if (r.kind != EventKind::message_created) {
+    auto checked = check_change(r, out);
+    if (!checked) return checked.error();
+    if (!*checked) return out;  // already so (a repeated reaction): the earlier ack, no event
+  }
   Seq seq = 0;
   {
     Use q(s.head);
@@ -196,16 +228,27 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
     q->executeStep();
     seq = q->getColumn(0).getInt64() + 1;
   }
-  std::string message_id = ids::new_uuid_v7();
+  std::string event_id = ids::new_uuid_v7();
   {
     Use q(s.insert);
     q->bind(1, r.conversation_id);
     q->bind(2, seq);
-    q->bind(3, message_id);
-    q->bind(4, r.user_id);
-    q->bind(5, r.client_message_id);
-    q->bind(6, r.text);
-    q->bind(7, now_ms);
+    q->bind(3, std::string(to_string(r.kind)));
+    q->bind(4, event_id);
+    q->bind(5, r.user_id);
+    q->bind(6, r.client_message_id);
+    q->bind(7, r.text);
+    q->bind(8, now_ms);
+    q->bind(9, r.target_message_id);
+    q->bind(10, r.emoji);
+    q->exec();
+  }
+  if (r.kind == EventKind::reaction_added || r.kind == EventKind::reaction_removed) {
+    Use q(r.kind == EventKind::reaction_added ? s.add_reaction : s.remove_reaction);
+    q->bind(1, r.target_message_id);
+    q->bind(2, r.user_id);
+    q->bind(3, r.emoji);
+    if (r.kind == EventKind::reaction_added) q->bind(4, seq);
     q->exec();
   }
   {
@@ -213,11 +256,64 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
     q->bind(1, r.conversation_id);
     while (q->executeStep()) out.members.push_back(q->getColumn(0).getString());
   }
+  // The message a change applies to is what its ack and event name.
+  const std::string& message_id = r.kind == EventKind::message_created ? event_id : r.target_message_id;
   out.ack.message_id = message_id;
   out.ack.conversation_seq = seq;
-  out.event = protocol::Event{r.conversation_id, seq,  message_id, r.user_id,
-                              r.client_message_id, protocol::Body{r.text}, now_ms};
+  protocol::Event event;
+  event.conversation_id = r.conversation_id;
+  event.conversation_seq = seq;
+  event.message_id = message_id;
+  event.sender_id = r.user_id;
+  event.client_message_id = r.client_message_id;
+  event.body.text = r.text;
+  event.created_at_ms = now_ms;
+  event.kind = r.kind;
+  event.emoji = r.emoji;
+  out.event = std::move(event);
   return out;
+}
+
+Result<bool> MessageStore::check_change(const SendRequest& r, Appended& out) {
+  auto& s = *statements_;
+  auto missing = [&r] {
+    return Error::make(ErrorCode::not_found,
+                       "no message '" + r.target_message_id + "' in conversation '" + r.conversation_id + "'");
+  };
+  std::string author;
+  {
+    Use q(s.author);
+    q->bind(1, r.target_message_id);
+    q->bind(2, r.conversation_id);
+    if (!q->executeStep()) return missing();
+    author = q->getColumn(0).getString();
+  }
+  {
+    Use q(s.deleted);
+    q->bind(1, r.target_message_id);
+    if (q->executeStep()) return missing();
+  }
+  bool authors_only = r.kind == EventKind::message_edited || r.kind == EventKind::message_deleted;
+  if (authors_only && author != r.user_id) {
+    return Error::make(ErrorCode::forbidden, "only the author can edit or delete message '" + r.target_message_id + "'");
+  }
+  if (r.kind == EventKind::reaction_added || r.kind == EventKind::reaction_removed) {
+    Use q(s.find_reaction);
+    q->bind(1, r.target_message_id);
+    q->bind(2, r.user_id);
+    q->bind(3, r.emoji);
+    bool present = q->executeStep();
+    if (r.kind == EventKind::reaction_removed && !present) {
+      return Error::make(ErrorCode::not_found, "no reaction '" + r.emoji + "' of yours on message '" +
+                                                   r.target_message_id + "'");
+    }
+    if (r.kind == EventKind::reaction_added && present) {
+      out.ack.message_id = r.target_message_id;
+      out.ack.conversation_seq = q->getColumn(0).getInt64();
+      return false;
+    }
+  }
+  return true;
 }
 
 std::vector<AppendResult> MessageStore::append_batch(std::span<const SendRequest> requests,
@@ -259,6 +355,12 @@ std::vector<protocol::Event> MessageStore::events_after(const std::string& conve
     e.client_message_id = q->getColumn(3).getString();
     e.body.text = q->getColumn(4).getString();
     e.created_at_ms = q->getColumn(5).getInt64();
+    std::string kind = q->getColumn(6).getString();
+    for (auto k : {EventKind::message_edited, EventKind::message_deleted, EventKind::reaction_added,
+                   EventKind::reaction_removed}) {
+      if (to_string(k) == kind) e.kind = k;
+    }
+    e.emoji = q->getColumn(7).getString();
     out.push_back(std::move(e));
   }
   return out;

@@ -24,12 +24,17 @@ class Database;
 
 namespace confab::server {
 
+// One request that appends to a conversation's log: a new message (message_created) or
+// a change to one (the other kinds, naming `target_message_id`).
 struct SendRequest {
   std::string user_id;
   std::string conversation_id;
   std::string client_message_id;
-  std::string text;
+  std::string text;                 // created and edited
   std::uint64_t connection_id = 0;  // the connection it came on (0: none)
+  EventKind kind = EventKind::message_created;
+  std::string target_message_id;
+  std::string emoji;                // reactions
 };
 
 struct Appended {
@@ -62,11 +67,13 @@ class MessageStore {
   std::vector<protocol::Event> events_after(const std::string& conversation_id, Seq after_seq,
                                             std::size_t limit);
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);
   AppendResult append_one(const SendRequest& request, std::int64_t now_ms);
+  // Checks a change against its target; fills in `out.ack` for an already applied reaction.
+  Result<bool> check_change(const SendRequest& request, Appended& out);
   void migrate();
 
   std::unique_ptr<SQLite::Database> db_;

@@ -86,6 +86,59 @@ TEST(OutboxStore, WriteRecordsEveryFieldAndDeletesDiscardedRows) {
   EXPECT_EQ(store->get(c.message.local_id).error().code, ErrorCode::invalid_argument);
 }
 
+// Builds a database at an earlier schema version, as that version of the SDK left it.
+void create_at_version(const std::filesystem::path& path, int version) {
+  SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  auto steps = OutboxStore::migrations();
+  for (int v = 1; v <= version; ++v) db.exec(steps[static_cast<std::size_t>(v - 1)]);
+  db.exec("PRAGMA user_version = " + std::to_string(version));
+}
+
+TEST(OutboxStore, UpgradesFromEveryEarlierVersionKeepQueuedRows) {
+  for (int version = 1; version < OutboxStore::kSchemaVersion; ++version) {
+    SCOPED_TRACE("from version " + std::to_string(version));
+    test::TempDir dir;
+    create_at_version(dir / "outbox.db", version);
+    {
+      // The columns every version has; each version's rows in each unsent state.
+      SQLite::Database db((dir / "outbox.db").string(), SQLite::OPEN_READWRITE);
+      db.exec(
+          "INSERT INTO outbox (client_message_id, conversation_id, text, state, attempts, age_from_ms, "
+          "created_at_ms) VALUES ('a', 'c_general', 'pending one', 'pending', 0, 10, 10), "
+          "('b', 'c_general', 'in flight', 'sending', 1, 11, 11), "
+          "('c', 'c_release', 'refused', 'failed', 1, 12, 12)");
+    }
+    auto store = open_store(dir / "outbox.db");
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->schema_version(), OutboxStore::kSchemaVersion);
+    auto rows = store->load_unsent().value();
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].message.text, "pending one");
+    EXPECT_EQ(rows[1].message.state, OutboxState::sending);
+    EXPECT_EQ(rows[1].message.attempts, 1);
+    EXPECT_EQ(rows[2].message.state, OutboxState::failed);
+    for (const auto& r : rows) EXPECT_EQ(r.message.kind, OutboxKind::message);
+  }
+}
+
+TEST(OutboxStore, ChangesKeepTheirTargetAndKind) {
+  auto store = open_store(":memory:");
+  auto target = store->insert(row("t")).value();
+  core::OutboxRow change = row("e", "new text");
+  change.message.kind = OutboxKind::react;
+  change.message.emoji = "👍";
+  change.message.target_local_id = target.message.local_id;
+  auto stored = store->insert(change).value();
+  stored.message.target_message_id = "m-77";
+  std::vector<core::OutboxRow> changes{stored};
+  ASSERT_TRUE(store->write(changes).ok());
+  auto back = store->get(stored.message.local_id).value();
+  EXPECT_EQ(back.message.kind, OutboxKind::react);
+  EXPECT_EQ(back.message.emoji, "👍");
+  EXPECT_EQ(back.message.target_local_id, target.message.local_id);
+  EXPECT_EQ(back.message.target_message_id, "m-77");
+}
+
 TEST(OutboxStore, ASecondClientCannotOpenTheSameDatabase) {
   test::TempDir dir;
   auto first = open_store(dir / "outbox.db");

@@ -35,6 +35,22 @@ class OutboxTest : public testing::Test {
     return m.client_message_id;
   }
 
+  // Queues a change to the message with local id `target` (still in the outbox).
+  std::string add_change(std::int64_t target, OutboxKind kind = OutboxKind::edit,
+                         const std::string& conversation = "c_general") {
+    OutboxRow row;
+    auto& m = row.message;
+    m.local_id = ++last_local_id_;
+    m.client_message_id = "c" + std::to_string(m.local_id);
+    m.conversation_id = conversation;
+    m.kind = kind;
+    m.text = "edited";
+    m.target_local_id = target;
+    row.age_from_ms = now_;
+    outbox_->add(row);
+    return m.client_message_id;
+  }
+
   // The clientMessageIds that went on the wire since the last call.
   std::vector<std::string> sent() {
     std::vector<std::string> ids;
@@ -332,6 +348,58 @@ TEST_F(OutboxTest, RestoredSendingRowsGoBackToPendingAndKeepTheirOrder) {
   EXPECT_EQ(restored[0].message.state, OutboxState::pending);
   flush();
   EXPECT_EQ(sent(), (Ids{"c1", "c2", "c3"}));
+}
+
+TEST_F(OutboxTest, AChangeToAMessageStillInTheOutboxWaitsForItsAck) {
+  add();
+  add_change(1, OutboxKind::edit);
+  add_change(1, OutboxKind::react);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"})) << "the edit needs the server's id of c1";
+  ASSERT_TRUE(ack("c1"));
+  flush();
+  auto out = outbox_->take_transmit();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].message.client_message_id, "c2");
+  EXPECT_EQ(out[0].message.target_message_id, "m-c1");
+  EXPECT_EQ(out[1].message.target_message_id, "m-c1");
+}
+
+TEST_F(OutboxTest, ChangesFailWithTheirTargetAndDoNotBlockTheConversation) {
+  add();
+  add_change(1);
+  add();
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+  ASSERT_TRUE(refuse("c1", ErrorCode::invalid_field));
+  EXPECT_EQ(state_of("c2"), OutboxState::failed);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c3"}));
+}
+
+TEST_F(OutboxTest, DiscardingAMessageDiscardsTheChangesWaitingForIt) {
+  add();
+  add_change(1, OutboxKind::react);
+  changed();
+  ASSERT_TRUE(outbox_->discard(1).ok());
+  auto rows = changed();
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) EXPECT_EQ(row.message.state, OutboxState::discarded);
+  EXPECT_EQ(outbox_->size(), 0u);
+}
+
+TEST_F(OutboxTest, ARestoredChangeWhoseTargetIsGoneFails) {
+  OutboxRow orphan;
+  orphan.message.local_id = 5;
+  orphan.message.client_message_id = "c5";
+  orphan.message.conversation_id = "c_general";
+  orphan.message.kind = OutboxKind::edit;
+  orphan.message.target_local_id = 4;  // not in the outbox, and no server id recorded
+  orphan.age_from_ms = now_;
+  outbox_->restore({orphan});
+  EXPECT_EQ(state_of("c5"), OutboxState::failed);
+  flush();
+  EXPECT_TRUE(sent().empty());
 }
 
 TEST_F(OutboxTest, AnswersForUnknownMessagesChangeNothing) {

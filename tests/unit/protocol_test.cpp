@@ -40,11 +40,46 @@ TEST(ProtocolCodec, ServerFramesSurviveRoundTrip) {
   EXPECT_EQ(round_trip_server(ok), ok);
   MessageAck ack{"r7", "c_general", "cm-1", "m-1", 42};
   EXPECT_EQ(round_trip_server(ack), ack);
-  Event event{"c_general", 42, "m-1", "alice", "cm-1", Body{"hi"}, 1763800000123};
+  Event event{"c_general", 42, "m-1", "alice", "cm-1", Body{"hi"}, 1763800000123, EventKind::message_created, {}};
   EXPECT_EQ(round_trip_server(event), event);
   ErrorFrame error{"r7", Error::make(ErrorCode::not_member, "not a member"), "", "not_member"};
   EXPECT_EQ(round_trip_server(error), error);
   EXPECT_EQ(round_trip_server(Pong{"p1"}), Pong{"p1"});
+}
+
+TEST(ProtocolCodec, ChangesAndTheirEventsSurviveRoundTrip) {
+  MessageChange edit{"e1", ChangeKind::edit, "c_general", "cm-2", "m-1", Body{"fixed"}, {}};
+  MessageChange remove{"d1", ChangeKind::remove, "c_general", "cm-3", "m-1", {}, {}};
+  MessageChange react{"x1", ChangeKind::react, "c_general", "cm-4", "m-1", {}, "👍"};
+  MessageChange unreact{"x2", ChangeKind::unreact, "c_general", "cm-5", "m-1", {}, "👍"};
+  for (const auto& change : {edit, remove, react, unreact}) EXPECT_EQ(round_trip_client(change), change);
+  EXPECT_EQ(type_name(ClientFrame{remove}), "message.delete");
+  EXPECT_EQ(type_name(ClientFrame{react}), "reaction.add");
+
+  Event edited{"c_general", 43, "m-1", "alice", "cm-2", Body{"fixed"}, 5, EventKind::message_edited, {}};
+  Event deleted{"c_general", 44, "m-1", "alice", "cm-3", {}, 6, EventKind::message_deleted, {}};
+  Event added{"c_general", 45, "m-1", "bob", "cm-4", {}, 7, EventKind::reaction_added, "🎉"};
+  Event removed{"c_general", 46, "m-1", "bob", "cm-5", {}, 8, EventKind::reaction_removed, "🎉"};
+  for (const auto& event : {edited, deleted, added, removed}) EXPECT_EQ(round_trip_server(event), event);
+}
+
+TEST(ProtocolCodec, ChangesNeedTheirTargetAndAValidEmoji) {
+  auto no_target = decode_client_frame(
+      R"({"type":"message.delete","id":"d","conversationId":"c_general","clientMessageId":"cm"})");
+  ASSERT_FALSE(no_target.ok());
+  EXPECT_EQ(no_target.error().field, "messageId");
+  auto control = decode_client_frame(
+      R"({"type":"reaction.add","id":"x","conversationId":"c","clientMessageId":"cm","messageId":"m","emoji":"a\u0007"})");
+  ASSERT_FALSE(control.ok());
+  EXPECT_EQ(control.error().field, "emoji");
+  auto long_emoji = decode_client_frame(R"({"type":"reaction.add","id":"x","conversationId":"c","clientMessageId":"cm",)"
+                                        R"("messageId":"m","emoji":")" + std::string(65, 'x') + R"("})");
+  ASSERT_FALSE(long_emoji.ok());
+  EXPECT_EQ(long_emoji.error().code, ErrorCode::invalid_field);
+  auto no_body = decode_client_frame(
+      R"({"type":"message.edit","id":"e","conversationId":"c","clientMessageId":"cm","messageId":"m"})");
+  ASSERT_FALSE(no_body.ok());
+  EXPECT_EQ(no_body.error().field, "body");
 }
 
 TEST(ProtocolCodec, DecodesTheDocumentedExamples) {

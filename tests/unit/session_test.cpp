@@ -197,7 +197,7 @@ TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTh
 }
 
 TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
-  protocol::Event event{"c_general", 3, "m-9", "bob", "cm-9", protocol::Body{"yo"}, 5};
+  protocol::Event event{"c_general", 3, "m-9", "bob", "cm-9", protocol::Body{"yo"}, 5, EventKind::message_created, {}};
   std::string frame = protocol::encode(protocol::ServerFrame{event});
 
   Session s = make_session();

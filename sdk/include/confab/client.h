@@ -68,6 +68,19 @@ struct ClientOptions {
   std::chrono::milliseconds connect_step_timeout{10'000};
 };
 
+// Names a message to change: by the server's id, or by the local id of a message this
+// device sent (which works before the server has it).
+struct MessageRef {
+  std::string conversation_id;  // with message_id
+  std::string message_id;
+  std::int64_t local_id = 0;
+
+  static MessageRef server(std::string conversation_id, std::string message_id) {
+    return MessageRef{std::move(conversation_id), std::move(message_id), 0};
+  }
+  static MessageRef local(std::int64_t local_id) { return MessageRef{{}, {}, local_id}; }
+};
+
 class Client {
  public:
   // Checks the options, opens (or creates, or upgrades) the outbox database and starts
@@ -105,6 +118,21 @@ class Client {
   // for an invalid conversation id or a text that is empty, over 16384 bytes or not UTF-8,
   // and with `storage` when the database cannot be written.
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text);
+
+  // Changes to a message, queued in the outbox like send(): each returns its own outbox
+  // row (kind edit, remove, react or unreact) once committed, and reaches the server
+  // exactly once, after anything queued before it in that conversation. A change to a
+  // message still in the outbox waits until the server has that message; if the message
+  // fails or is discarded, so does the change. Only the author may edit or delete (the
+  // server refuses others with `forbidden`). Fails with invalid_argument for a bad text,
+  // emoji or reference (an unknown local id, or a local id of a change, not a message).
+  Result<LocalMessage> edit(const MessageRef& target, std::string_view text);
+  Result<LocalMessage> react(const MessageRef& target, std::string_view emoji);
+  Result<LocalMessage> unreact(const MessageRef& target, std::string_view emoji);
+  // Deletes a message. A message of this device that has not gone on the wire yet is
+  // simply discarded (with whatever waits for it): the returned row is that message, in
+  // state `discarded`, and nothing is sent.
+  Result<LocalMessage> remove(const MessageRef& target);
 
   // Sends a `failed` message again (or a pending one that is waiting to retry, at once),
   // with its original clientMessageId and a fresh maximum age. Fails with

@@ -21,6 +21,8 @@ enum class ErrorCode {
   unauthorized,         // the token was refused
   unsupported_version,  // no protocol version in common
   not_member,           // the user is not a member of that conversation (or it does not exist)
+  not_found,            // the message (or reaction) a change applies to does not exist, or was deleted
+  forbidden,            // the user may not do this (e.g. edit someone else's message)
   internal,             // the server failed; the same request may succeed later
   unavailable,          // the server is shutting down or overloaded; try again later
   rate_limited,         // too many requests; `retry_after_ms` says when to try again

@@ -25,12 +25,41 @@ enum class OutboxState {
 
 std::string_view to_string(OutboxState state) noexcept;
 
+// What an outbox row asks the server to do.
+enum class OutboxKind {
+  message,  // post a new message (`text`)
+  edit,     // replace the text of the target message with `text`
+  remove,   // delete the target message
+  react,    // add the reaction `emoji` to the target message
+  unreact,  // take the reaction `emoji` back
+};
+
+std::string_view to_string(OutboxKind kind) noexcept;
+
+// What one event of a conversation's log records.
+enum class EventKind {
+  message_created,
+  message_edited,    // `text` is the new text; `sender_id` is who edited
+  message_deleted,   // no text
+  reaction_added,    // `emoji`; `sender_id` is who reacted
+  reaction_removed,
+};
+
+std::string_view to_string(EventKind kind) noexcept;
+
 // A message this device sent, as the app shows it before and after the server has it.
 struct LocalMessage {
   std::int64_t local_id = 0;      // this device's handle for it: 1, 2, 3, ... in send() order
   std::string client_message_id;  // chosen here (UUIDv7); the server deduplicates by it
   std::string conversation_id;
-  std::string text;
+  OutboxKind kind = OutboxKind::message;
+  std::string text;                // the message, or an edit's new text
+  std::string emoji;               // for react and unreact
+  // For edit, remove, react and unreact: the message it applies to. `target_message_id`
+  // is the server's id; while the target is still in this outbox it is empty, and
+  // `target_local_id` names the target until the server has it.
+  std::string target_message_id;
+  std::int64_t target_local_id = 0;
   std::int64_t created_at_ms = 0;  // this device's clock, when send() was called
   OutboxState state = OutboxState::pending;
   std::optional<Error> last_error;  // why it failed, or why the last attempt did
@@ -41,15 +70,18 @@ struct LocalMessage {
   Seq conversation_seq = 0;
 };
 
-// A message as the server committed it, delivered to every device of every member.
+// One event of a conversation's log as the server committed it, delivered to every
+// device of every member: a new message, or a change to one (`kind`).
 struct Message {
   std::string conversation_id;
   Seq conversation_seq = 0;
-  std::string message_id;
-  std::string sender_id;
-  std::string client_message_id;
-  std::string text;
+  std::string message_id;         // the message created or changed
+  std::string sender_id;          // who did it
+  std::string client_message_id;  // the request's id, as chosen by the sender's device
+  std::string text;               // created and edited
   std::int64_t created_at_ms = 0;  // the server's clock at commit
+  EventKind kind = EventKind::message_created;
+  std::string emoji;               // reactions
 };
 
 }  // namespace confab

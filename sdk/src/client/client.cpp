@@ -119,16 +119,21 @@ class Client::Impl {
 
   ConnectionState connection_state() const { return state_.load(); }
 
-  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text) {
-    if (!protocol::is_identifier(conversation_id)) {
-      return invalid("the conversation id must be 1-128 characters from A-Z a-z 0-9 . _ : -");
-    }
+  static Result<void> check_text(std::string_view text) {
     if (text.empty()) return invalid("the message text is empty");
     if (text.size() > protocol::kMaxTextBytes) {
       return invalid("the message text is " + std::to_string(text.size()) + " bytes; the limit is " +
                      std::to_string(protocol::kMaxTextBytes));
     }
     if (!utf8::is_valid(text)) return invalid("the message text is not valid UTF-8");
+    return {};
+  }
+
+  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text) {
+    if (!protocol::is_identifier(conversation_id)) {
+      return invalid("the conversation id must be 1-128 characters from A-Z a-z 0-9 . _ : -");
+    }
+    if (auto ok = check_text(text); !ok) return ok.error();
 
     core::OutboxRow row;
     auto& m = row.message;
@@ -145,6 +150,67 @@ class Client::Impl {
       apply(session_.take_actions());
     });
     return echo;
+  }
+
+  Result<LocalMessage> change(const MessageRef& target, OutboxKind kind, std::string_view text,
+                              std::string_view emoji) {
+    if (kind == OutboxKind::edit) {
+      if (auto ok = check_text(text); !ok) return ok.error();
+    }
+    if ((kind == OutboxKind::react || kind == OutboxKind::unreact) &&
+        (!utf8::is_valid(emoji) || !protocol::is_valid_emoji(emoji))) {
+      return invalid("the emoji must be 1-64 bytes of UTF-8 without control characters");
+    }
+    if (target.local_id < 0) return invalid("a local id is positive");
+    if (target.local_id == 0 &&
+        (!protocol::is_identifier(target.conversation_id) || !protocol::is_identifier(target.message_id))) {
+      return invalid("name the message by a local id, or by a conversation id and a message id");
+    }
+    core::OutboxRow row;
+    auto& request = row.message;
+    request.client_message_id = ids::new_uuid_v7();
+    request.kind = kind;
+    request.text = std::string(text);
+    request.emoji = std::string(emoji);
+    request.created_at_ms = now_ms();
+    row.age_from_ms = request.created_at_ms;
+    return on_network([this, &target, row = std::move(row)]() mutable -> Result<LocalMessage> {
+      auto& m = row.message;
+      if (target.local_id == 0) {
+        m.conversation_id = target.conversation_id;
+        m.target_message_id = target.message_id;
+      } else if (const core::OutboxRow* unsent = session_.find_unsent(target.local_id)) {
+        if (unsent->message.kind != OutboxKind::message) {
+          return invalid("local id " + std::to_string(target.local_id) + " is a change, not a message");
+        }
+        if (m.kind == OutboxKind::remove && unsent->message.state != OutboxState::sending) {
+          // Never on the wire: deleting it is discarding it.
+          LocalMessage gone = unsent->message;
+          if (auto done = session_.discard(target.local_id); !done) return done.error();
+          apply(session_.take_actions());
+          if (auto written = write_outbox(); !written) return written.error();
+          gone.state = OutboxState::discarded;
+          return gone;
+        }
+        m.conversation_id = unsent->message.conversation_id;
+        m.target_local_id = target.local_id;
+      } else {
+        auto sent = store_->get(target.local_id);
+        if (!sent) return invalid("no message with local id " + std::to_string(target.local_id));
+        if (sent->message.kind != OutboxKind::message) {
+          return invalid("local id " + std::to_string(target.local_id) + " is a change, not a message");
+        }
+        m.conversation_id = sent->message.conversation_id;
+        m.target_message_id = sent->message.message_id;
+        m.target_local_id = target.local_id;
+      }
+      auto stored = store_->insert(std::move(row));
+      if (!stored) return stored.error();
+      LocalMessage echo = stored->message;
+      session_.enqueue(std::move(stored).value());
+      apply(session_.take_actions());
+      return echo;
+    });
   }
 
   Result<void> retry(std::int64_t local_id) {
@@ -326,6 +392,18 @@ void Client::disconnect() { impl_->disconnect(); }
 ConnectionState Client::connection_state() const { return impl_->connection_state(); }
 Result<LocalMessage> Client::send(std::string_view conversation_id, std::string_view text) {
   return impl_->send(conversation_id, text);
+}
+Result<LocalMessage> Client::edit(const MessageRef& target, std::string_view text) {
+  return impl_->change(target, OutboxKind::edit, text, {});
+}
+Result<LocalMessage> Client::remove(const MessageRef& target) {
+  return impl_->change(target, OutboxKind::remove, {}, {});
+}
+Result<LocalMessage> Client::react(const MessageRef& target, std::string_view emoji) {
+  return impl_->change(target, OutboxKind::react, {}, emoji);
+}
+Result<LocalMessage> Client::unreact(const MessageRef& target, std::string_view emoji) {
+  return impl_->change(target, OutboxKind::unreact, {}, emoji);
 }
 Result<void> Client::retry(std::int64_t local_id) { return impl_->retry(local_id); }
 Result<void> Client::discard(std::int64_t local_id) { return impl_->discard(local_id); }

@@ -15,7 +15,7 @@ struct CodeInfo {
   bool retryable;
 };
 
-constexpr std::array<CodeInfo, 18> kCodes{{
+constexpr std::array<CodeInfo, 20> kCodes{{
     {ErrorCode::bad_frame, "bad_frame", false},
     {ErrorCode::unknown_type, "unknown_type", false},
     {ErrorCode::invalid_field, "invalid_field", false},
@@ -24,6 +24,8 @@ constexpr std::array<CodeInfo, 18> kCodes{{
     {ErrorCode::unauthorized, "unauthorized", false},
     {ErrorCode::unsupported_version, "unsupported_version", false},
     {ErrorCode::not_member, "not_member", false},
+    {ErrorCode::not_found, "not_found", false},
+    {ErrorCode::forbidden, "forbidden", false},
     {ErrorCode::internal, "internal", true},
     {ErrorCode::unavailable, "unavailable", true},
     {ErrorCode::rate_limited, "rate_limited", true},
@@ -70,6 +72,28 @@ std::string_view to_string(OutboxState state) noexcept {
     case OutboxState::sent: return "sent";
     case OutboxState::failed: return "failed";
     case OutboxState::discarded: return "discarded";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(OutboxKind kind) noexcept {
+  switch (kind) {
+    case OutboxKind::message: return "message";
+    case OutboxKind::edit: return "edit";
+    case OutboxKind::remove: return "remove";
+    case OutboxKind::react: return "react";
+    case OutboxKind::unreact: return "unreact";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(EventKind kind) noexcept {
+  switch (kind) {
+    case EventKind::message_created: return "message.created";
+    case EventKind::message_edited: return "message.edited";
+    case EventKind::message_deleted: return "message.deleted";
+    case EventKind::reaction_added: return "reaction.added";
+    case EventKind::reaction_removed: return "reaction.removed";
   }
   return "unknown";
 }

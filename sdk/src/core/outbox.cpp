@@ -21,6 +21,14 @@ void Outbox::restore(std::vector<OutboxRow> rows) {
     insert(std::move(row));
     if (was_sending) changed(rows_.rbegin()->second);
   }
+  // A change whose target is neither here nor known to the server could never go.
+  for (auto& [id, entry] : rows_) {
+    const auto& m = entry.row.message;
+    bool orphan = m.kind != OutboxKind::message && m.target_message_id.empty() && !rows_.contains(m.target_local_id);
+    if (orphan && m.state != OutboxState::failed) {
+      fail(entry, Error::make(ErrorCode::invalid_argument, "the message it applies to is no longer in the outbox"));
+    }
+  }
 }
 
 void Outbox::add(OutboxRow row) {
@@ -64,13 +72,34 @@ void Outbox::transmit(Entry& entry, std::int64_t now_ms) {
   changed(entry);
 }
 
+void Outbox::unqueue(const LocalMessage& m) {
+  auto queue = queues_.find(m.conversation_id);
+  if (queue == queues_.end()) return;
+  queue->second.erase(m.local_id);
+  if (queue->second.empty()) queues_.erase(queue);
+}
+
+std::vector<Outbox::Entry*> Outbox::dependents(const std::string& conversation_id, std::int64_t target_local_id) {
+  std::vector<Entry*> out;
+  auto queue = queues_.find(conversation_id);
+  if (queue == queues_.end()) return out;
+  for (auto it = queue->second.upper_bound(target_local_id); it != queue->second.end(); ++it) {
+    Entry& entry = rows_.at(*it);
+    if (entry.row.message.target_local_id == target_local_id && entry.row.message.target_message_id.empty()) {
+      out.push_back(&entry);
+    }
+  }
+  return out;
+}
+
 void Outbox::fail(Entry& entry, Error error) {
   auto& m = entry.row.message;
-  auto queue = queues_.find(m.conversation_id);
-  if (queue != queues_.end()) {
-    queue->second.erase(m.local_id);
-    if (queue->second.empty()) queues_.erase(queue);
+  if (m.kind == OutboxKind::message) {
+    for (Entry* dependent : dependents(m.conversation_id, m.local_id)) {
+      fail(*dependent, Error::make(error.code, "the message it applies to was not sent: " + error.message));
+    }
   }
+  unqueue(m);
   m.state = OutboxState::failed;
   m.last_error = std::move(error);
   entry.row.next_attempt_at_ms = 0;
@@ -113,8 +142,10 @@ void Outbox::flush_queue(Queue& queue, std::int64_t now_ms, bool connected) {
                                   std::to_string(policy_.max_age_ms / 1000) + " s of being queued"));
       continue;
     }
-    // Order: nothing behind a waiting message may overtake it.
-    if (!connected || entry.row.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
+    // Order: nothing behind a waiting message may overtake it. A change waits until its
+    // target has the server's id.
+    bool target_unsent = m.kind != OutboxKind::message && m.target_message_id.empty();
+    if (!connected || target_unsent || entry.row.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
     transmit(entry, now_ms);
     ++in_flight;
   }
@@ -144,9 +175,13 @@ bool Outbox::on_ack(const std::string& client_message_id, const std::string& mes
   m.conversation_seq = seq;
   m.last_error.reset();
   changed(entry);
-  auto queue = queues_.find(m.conversation_id);
-  queue->second.erase(id);
-  if (queue->second.empty()) queues_.erase(queue);
+  if (m.kind == OutboxKind::message) {
+    for (Entry* dependent : dependents(m.conversation_id, id)) {
+      dependent->row.message.target_message_id = message_id;
+      changed(*dependent);
+    }
+  }
+  unqueue(m);
   by_client_id_.erase(found);
   rows_.erase(id);
   return true;
@@ -198,11 +233,15 @@ Result<void> Outbox::discard(std::int64_t local_id) {
     return invalid("message " + std::to_string(local_id) +
                    " is on the wire and may already be committed; delete it once it is sent");
   }
-  auto queue = queues_.find(m.conversation_id);
-  if (queue != queues_.end()) {
-    queue->second.erase(local_id);
-    if (queue->second.empty()) queues_.erase(queue);
+  if (m.kind == OutboxKind::message) {
+    // What waits for it can never go: discard it too (none of it is on the wire, since it
+    // waits for the target's ack).
+    for (Entry* dependent : dependents(m.conversation_id, local_id)) {
+      auto dependent_id = dependent->row.message.local_id;
+      static_cast<void>(discard(dependent_id));
+    }
   }
+  unqueue(m);
   m.state = OutboxState::discarded;
   changed(*entry);
   by_client_id_.erase(m.client_message_id);
@@ -229,6 +268,11 @@ std::optional<std::int64_t> Outbox::next_wakeup(std::int64_t now_ms, bool connec
     }
   }
   return next;
+}
+
+const OutboxRow* Outbox::find_row(std::int64_t local_id) const {
+  auto it = rows_.find(local_id);
+  return it == rows_.end() ? nullptr : &it->second.row;
 }
 
 std::vector<OutboxRow> Outbox::take_changed() { return std::exchange(changed_, {}); }

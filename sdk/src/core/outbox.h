@@ -10,6 +10,9 @@
 // - A lost connection puts every in-flight message back to pending, to go first on the
 //   next connection.
 // - A message still unsent `max_age_ms` after it was queued (or retried) fails `too_old`.
+// - An edit, delete or reaction whose target is still in the outbox waits until the
+//   target is acknowledged (and so has the server's id); if the target fails or is
+//   discarded, so are the changes that wait for it.
 //
 // Every row that changes is reported through take_changed(), in the order it changed, so
 // the adapter can persist it and tell the app. Time is Unix milliseconds, passed in.
@@ -72,6 +75,9 @@ class Outbox {
   Result<void> retry(std::int64_t local_id, std::int64_t now_ms);
   Result<void> discard(std::int64_t local_id);
 
+  // The unsent row with this local id, if any.
+  const OutboxRow* find_row(std::int64_t local_id) const;
+
   // When flush() next has something to do, after `now_ms`, if ever. (What is due by then
   // but held back by a full window goes when an ack makes room.)
   std::optional<std::int64_t> next_wakeup(std::int64_t now_ms, bool connected) const;
@@ -93,6 +99,9 @@ class Outbox {
   void insert(OutboxRow row);
   void transmit(Entry& entry, std::int64_t now_ms);
   void fail(Entry& entry, Error error);
+  void unqueue(const LocalMessage& m);
+  // The rows of the conversation that wait for `target_local_id`.
+  std::vector<Entry*> dependents(const std::string& conversation_id, std::int64_t target_local_id);
   void changed(const Entry& entry);
   void flush_queue(Queue& queue, std::int64_t now_ms, bool connected);
   bool expired(const Entry& entry, std::int64_t now_ms) const;

@@ -28,6 +28,7 @@ inline constexpr std::size_t kMaxClientMessageIdBytes = 64;
 inline constexpr std::size_t kMaxRequestIdBytes = 64;
 inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
+inline constexpr std::size_t kMaxEmojiBytes = 64;
 inline constexpr int kMaxJsonDepth = 8;
 inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 60 * 60 * 1000;  // a day
 
@@ -47,6 +48,9 @@ inline constexpr std::uint16_t kUnsupportedVersion = 4426;  // no protocol versi
 
 // True for 1..max_bytes characters from [A-Za-z0-9._:-].
 bool is_identifier(std::string_view s, std::size_t max_bytes = kMaxIdentifierBytes) noexcept;
+
+// True for 1..kMaxEmojiBytes bytes of UTF-8 with no control characters.
+bool is_valid_emoji(std::string_view s) noexcept;
 
 struct Body {
   std::string text;  // kind "text" is the only kind in version 1
@@ -71,12 +75,27 @@ struct MessageSend {
   friend bool operator==(const MessageSend&, const MessageSend&) = default;
 };
 
+// A change to an existing message: message.edit, message.delete, reaction.add and
+// reaction.remove. Each carries its own clientMessageId, deduplicated like a send's.
+enum class ChangeKind { edit, remove, react, unreact };
+
+struct MessageChange {
+  std::string id;
+  ChangeKind kind = ChangeKind::edit;
+  std::string conversation_id;
+  std::string client_message_id;
+  std::string message_id;  // the target
+  Body body;               // edit only
+  std::string emoji;       // react and unreact only
+  friend bool operator==(const MessageChange&, const MessageChange&) = default;
+};
+
 struct Ping {
   std::string id;
   friend bool operator==(const Ping&, const Ping&) = default;
 };
 
-using ClientFrame = std::variant<Auth, MessageSend, Ping>;
+using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange>;
 
 // ---- server -> client -------------------------------------------------------------
 
@@ -100,7 +119,8 @@ struct MessageAck {
   friend bool operator==(const MessageAck&, const MessageAck&) = default;
 };
 
-// One entry of a conversation's log. Version 1 has one kind: "message.created".
+// One entry of a conversation's log (see EventKind). `message_id` is the message created
+// or changed; `body` is set for created and edited, `emoji` for reactions.
 struct Event {
   std::string conversation_id;
   Seq conversation_seq = 0;
@@ -109,6 +129,8 @@ struct Event {
   std::string client_message_id;
   Body body;
   std::int64_t created_at_ms = 0;
+  EventKind kind = EventKind::message_created;
+  std::string emoji;
   friend bool operator==(const Event&, const Event&) = default;
 };
 

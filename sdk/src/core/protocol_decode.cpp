@@ -1,4 +1,5 @@
 // Decoding of frames in both directions (client -> server and server -> client).
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <limits>
@@ -50,6 +51,44 @@ ClientFrame read_message_send(const JsonReader& r, std::string id) {
 
 ClientFrame read_ping(const JsonReader&, std::string id) { return Ping{std::move(id)}; }
 
+std::string read_emoji(const JsonReader& r) {
+  std::string emoji = r.string("emoji", kMaxEmojiBytes);
+  if (!is_valid_emoji(emoji)) r.fail("emoji", "field 'emoji' must not contain control characters");
+  return emoji;
+}
+
+MessageChange read_change_common(const JsonReader& r, std::string id, ChangeKind kind) {
+  MessageChange c;
+  c.id = std::move(id);
+  c.kind = kind;
+  c.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
+  c.client_message_id = r.identifier("clientMessageId", kMaxClientMessageIdBytes);
+  c.message_id = r.identifier("messageId", kMaxIdentifierBytes);
+  return c;
+}
+
+ClientFrame read_message_edit(const JsonReader& r, std::string id) {
+  MessageChange c = read_change_common(r, std::move(id), ChangeKind::edit);
+  c.body = read_body(r);
+  return c;
+}
+
+ClientFrame read_message_delete(const JsonReader& r, std::string id) {
+  return read_change_common(r, std::move(id), ChangeKind::remove);
+}
+
+ClientFrame read_reaction_add(const JsonReader& r, std::string id) {
+  MessageChange c = read_change_common(r, std::move(id), ChangeKind::react);
+  c.emoji = read_emoji(r);
+  return c;
+}
+
+ClientFrame read_reaction_remove(const JsonReader& r, std::string id) {
+  MessageChange c = read_change_common(r, std::move(id), ChangeKind::unreact);
+  c.emoji = read_emoji(r);
+  return c;
+}
+
 // ---- server frames ----
 
 ServerFrame read_auth_ok(const JsonReader& r, std::string id) {
@@ -75,16 +114,23 @@ ServerFrame read_event(const JsonReader& r, std::string) {
   event.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
   event.conversation_seq = r.integer("conversationSeq", 1, kMaxInt);
   std::string kind = r.string("kind", 64);
-  if (kind != "message.created") {
-    throw FieldError{ErrorCode::unknown_type, r.field_path("kind"),
-                     "unknown event kind '" + kind + "'"};
+  constexpr std::array kKinds{EventKind::message_created, EventKind::message_edited, EventKind::message_deleted,
+                              EventKind::reaction_added, EventKind::reaction_removed};
+  auto known = std::find_if(kKinds.begin(), kKinds.end(), [&](EventKind k) { return to_string(k) == kind; });
+  if (known == kKinds.end()) {
+    throw FieldError{ErrorCode::unknown_type, r.field_path("kind"), "unknown event kind '" + kind + "'"};
   }
-  JsonReader message = r.object("message");
-  event.message_id = message.identifier("messageId", kMaxIdentifierBytes);
-  event.sender_id = message.identifier("senderId", kMaxIdentifierBytes);
-  event.client_message_id = message.identifier("clientMessageId", kMaxClientMessageIdBytes);
-  event.body = read_body(message);
-  event.created_at_ms = message.integer("createdAtMs", 0, kMaxInt);
+  event.kind = *known;
+  bool reaction = event.kind == EventKind::reaction_added || event.kind == EventKind::reaction_removed;
+  JsonReader payload = r.object(reaction ? "reaction" : "message");
+  event.message_id = payload.identifier("messageId", kMaxIdentifierBytes);
+  event.sender_id = payload.identifier("senderId", kMaxIdentifierBytes);
+  event.client_message_id = payload.identifier("clientMessageId", kMaxClientMessageIdBytes);
+  event.created_at_ms = payload.integer("createdAtMs", 0, kMaxInt);
+  if (event.kind == EventKind::message_created || event.kind == EventKind::message_edited) {
+    event.body = read_body(payload);
+  }
+  if (reaction) event.emoji = read_emoji(payload);
   return event;
 }
 
@@ -108,10 +154,14 @@ struct FrameReader {
   Frame (*read)(const JsonReader&, std::string id);
 };
 
-constexpr std::array<FrameReader<ClientFrame>, 3> kClientReaders{{
+constexpr std::array<FrameReader<ClientFrame>, 7> kClientReaders{{
     {"auth", read_auth},
     {"message.send", read_message_send},
     {"ping", read_ping},
+    {"message.edit", read_message_edit},
+    {"message.delete", read_message_delete},
+    {"reaction.add", read_reaction_add},
+    {"reaction.remove", read_reaction_remove},
 }};
 
 constexpr std::array<FrameReader<ServerFrame>, 5> kServerReaders{{
@@ -173,9 +223,16 @@ ErrorFrame to_error_frame(const DecodeError& error) {
 }
 
 Message to_message(const Event& event) {
-  return Message{event.conversation_id, event.conversation_seq, event.message_id,
-                 event.sender_id,       event.client_message_id, event.body.text,
-                 event.created_at_ms};
+  return Message{event.conversation_id, event.conversation_seq, event.message_id, event.sender_id,
+                 event.client_message_id, event.body.text, event.created_at_ms, event.kind, event.emoji};
+}
+
+bool is_valid_emoji(std::string_view s) noexcept {
+  if (s.empty() || s.size() > kMaxEmojiBytes) return false;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
 }
 
 bool is_identifier(std::string_view s, std::size_t max_bytes) noexcept {

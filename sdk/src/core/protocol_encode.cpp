@@ -42,6 +42,26 @@ Json to_json(const MessageSend& f) {
 
 Json to_json(const Ping& f) { return envelope("ping", f.id); }
 
+std::string_view change_type(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::edit: return "message.edit";
+    case ChangeKind::remove: return "message.delete";
+    case ChangeKind::react: return "reaction.add";
+    case ChangeKind::unreact: return "reaction.remove";
+  }
+  return "message.edit";
+}
+
+Json to_json(const MessageChange& f) {
+  Json j = envelope(change_type(f.kind), f.id);
+  j["conversationId"] = f.conversation_id;
+  j["clientMessageId"] = f.client_message_id;
+  j["messageId"] = f.message_id;
+  if (f.kind == ChangeKind::edit) j["body"] = body_json(f.body);
+  if (f.kind == ChangeKind::react || f.kind == ChangeKind::unreact) j["emoji"] = f.emoji;
+  return j;
+}
+
 Json to_json(const AuthOk& f) {
   Json j = envelope("auth.ok", f.id);
   j["userId"] = f.user_id;
@@ -65,12 +85,26 @@ Json to_json(const Event& f) {
   Json j = envelope("event", {});
   j["conversationId"] = f.conversation_id;
   j["conversationSeq"] = f.conversation_seq;
-  j["kind"] = "message.created";
-  j["message"] = Json{{"messageId", f.message_id},
-                      {"senderId", f.sender_id},
-                      {"clientMessageId", f.client_message_id},
-                      {"body", body_json(f.body)},
-                      {"createdAtMs", f.created_at_ms}};
+  j["kind"] = to_string(f.kind);
+  Json payload{{"messageId", f.message_id},
+               {"senderId", f.sender_id},
+               {"clientMessageId", f.client_message_id},
+               {"createdAtMs", f.created_at_ms}};
+  switch (f.kind) {
+    case EventKind::message_created:
+    case EventKind::message_edited:
+      payload["body"] = body_json(f.body);
+      j["message"] = std::move(payload);
+      break;
+    case EventKind::message_deleted:
+      j["message"] = std::move(payload);
+      break;
+    case EventKind::reaction_added:
+    case EventKind::reaction_removed:
+      payload["emoji"] = f.emoji;
+      j["reaction"] = std::move(payload);
+      break;
+  }
   return j;
 }
 
@@ -99,6 +133,7 @@ std::string encode(const ServerFrame& frame) {
 }
 
 std::string_view type_name(const ClientFrame& frame) noexcept {
+  if (const auto* change = std::get_if<MessageChange>(&frame)) return change_type(change->kind);
   static constexpr std::string_view kNames[] = {"auth", "message.send", "ping"};
   return kNames[frame.index()];
 }

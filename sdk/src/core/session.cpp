@@ -7,6 +7,37 @@ namespace {
 
 constexpr std::string_view kAuthRequestId = "auth";
 
+// The request that carries an outbox row. Its id is the row's clientMessageId, so the
+// answer finds the row again.
+std::string encode_request(const LocalMessage& m) {
+  if (m.kind == OutboxKind::message) {
+    return protocol::encode(protocol::MessageSend{m.client_message_id, m.conversation_id, m.client_message_id,
+                                                  protocol::Body{m.text}});
+  }
+  protocol::MessageChange change;
+  change.id = m.client_message_id;
+  change.conversation_id = m.conversation_id;
+  change.client_message_id = m.client_message_id;
+  change.message_id = m.target_message_id;
+  switch (m.kind) {
+    case OutboxKind::edit:
+      change.kind = protocol::ChangeKind::edit;
+      change.body.text = m.text;
+      break;
+    case OutboxKind::remove:
+      change.kind = protocol::ChangeKind::remove;
+      break;
+    case OutboxKind::react:
+    case OutboxKind::unreact:
+      change.kind = m.kind == OutboxKind::react ? protocol::ChangeKind::react : protocol::ChangeKind::unreact;
+      change.emoji = m.emoji;
+      break;
+    case OutboxKind::message:
+      break;
+  }
+  return protocol::encode(change);
+}
+
 }  // namespace
 
 Session::Session(SessionOptions options, Clock clock)
@@ -25,14 +56,13 @@ void Session::set_state(ConnectionState state, std::optional<Error> error) {
 
 void Session::drain_outbox() {
   for (auto& row : outbox_.take_transmit()) {
-    const auto& m = row.message;
-    protocol::MessageSend send{m.client_message_id, m.conversation_id, m.client_message_id,
-                               protocol::Body{m.text}};
-    actions_.push_back(SendFrame{protocol::encode(send)});
+    actions_.push_back(SendFrame{encode_request(row.message)});
   }
-  for (auto& row : outbox_.take_changed()) {
-    actions_.push_back(NotifyOutbox{row.message});
-    actions_.push_back(PersistOutbox{std::move(row)});
+  auto changed = outbox_.take_changed();
+  actions_.reserve(actions_.size() + 2 * changed.size());
+  for (auto& row : changed) {
+    actions_.emplace_back(std::in_place_type<NotifyOutbox>, row.message);
+    actions_.emplace_back(std::in_place_type<PersistOutbox>, std::move(row));
   }
 }
 

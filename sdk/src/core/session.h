@@ -74,6 +74,7 @@ class Session {
   // When tick() next has work, if ever.
   std::optional<std::int64_t> next_wakeup() const;
   std::vector<LocalMessage> unsent() const { return outbox_.unsent(); }
+  const OutboxRow* find_unsent(std::int64_t local_id) const { return outbox_.find_row(local_id); }
 
   void transport_opened();
   void frame_received(std::string_view text);

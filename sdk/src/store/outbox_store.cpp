@@ -30,14 +30,28 @@ constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
     );
     CREATE INDEX outbox_unsent ON outbox (state) WHERE state <> 'sent';
     )sql",
+    // 2: edits, deletes and reactions, which may wait for a message still in the outbox.
+    R"sql(
+    ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+    ALTER TABLE outbox ADD COLUMN emoji TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN target_message_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN target_local_id INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 constexpr const char* kColumns =
     "local_id, client_message_id, conversation_id, text, state, attempts, next_attempt_at_ms, "
     "age_from_ms, created_at_ms, error_code, error_retryable, error_message, error_retry_after_ms, "
-    "message_id, conversation_seq";
+    "message_id, conversation_seq, kind, emoji, target_message_id, target_local_id";
 
 Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
+
+OutboxKind kind_from_string(const std::string& s) {
+  for (auto kind : {OutboxKind::edit, OutboxKind::remove, OutboxKind::react, OutboxKind::unreact}) {
+    if (to_string(kind) == s) return kind;
+  }
+  return OutboxKind::message;
+}
 
 OutboxState state_from_string(const std::string& s) {
   if (s == "sending") return OutboxState::sending;
@@ -68,6 +82,10 @@ core::OutboxRow read_row(SQLite::Statement& q) {
   }
   m.message_id = q.getColumn(13).getString();
   m.conversation_seq = q.getColumn(14).getInt64();
+  m.kind = kind_from_string(q.getColumn(15).getString());
+  m.emoji = q.getColumn(16).getString();
+  m.target_message_id = q.getColumn(17).getString();
+  m.target_local_id = q.getColumn(18).getInt64();
   return row;
 }
 
@@ -92,11 +110,12 @@ struct OutboxStore::Statements {
   explicit Statements(SQLite::Database& db)
       : insert(db,
                "INSERT INTO outbox (client_message_id, conversation_id, text, state, attempts, "
-               "next_attempt_at_ms, age_from_ms, created_at_ms) VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5)"),
+               "next_attempt_at_ms, age_from_ms, created_at_ms, kind, emoji, target_message_id, target_local_id) "
+               "VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5, ?6, ?7, ?8, ?9)"),
         update(db,
                "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at_ms = ?4, age_from_ms = ?5, "
                "error_code = ?6, error_retryable = ?7, error_message = ?8, error_retry_after_ms = ?9, "
-               "message_id = ?10, conversation_seq = ?11 WHERE local_id = ?1"),
+               "message_id = ?10, conversation_seq = ?11, target_message_id = ?12 WHERE local_id = ?1"),
         remove(db, "DELETE FROM outbox WHERE local_id = ?1"),
         unsent(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent' ORDER BY local_id"),
         get(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE local_id = ?1") {}
@@ -126,6 +145,8 @@ Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::filesystem::pa
     return storage("cannot open the outbox database " + path.string() + ": " + e.what());
   }
 }
+
+std::span<const char* const> OutboxStore::migrations() { return kMigrations; }
 
 OutboxStore::OutboxStore(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
 OutboxStore::~OutboxStore() = default;
@@ -163,6 +184,10 @@ Result<core::OutboxRow> OutboxStore::insert(core::OutboxRow row) {
     q->bind(3, m.text);
     q->bind(4, row.age_from_ms);
     q->bind(5, m.created_at_ms);
+    q->bind(6, std::string(to_string(m.kind)));
+    q->bind(7, m.emoji);
+    q->bind(8, m.target_message_id);
+    q->bind(9, m.target_local_id);
     q->exec();  // autocommit: durable (to the level `synchronous` gives) when this returns
     m.local_id = db_->getLastInsertRowid();
     m.state = OutboxState::pending;
@@ -202,6 +227,7 @@ Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
         q->bind(10, m.message_id);
         q->bind(11, m.conversation_seq);
       }
+      q->bind(12, m.target_message_id);
       q->exec();
     }
     tx.commit();

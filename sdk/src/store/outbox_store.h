@@ -33,7 +33,10 @@ class OutboxStore {
  public:
   // The newest schema this version writes. Migrations are forward-only, run in one
   // transaction each, and keep every row.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
+
+  // The migration steps (step N takes version N-1 to N), for upgrade tests.
+  static std::span<const char* const> migrations();
 
   // Opens or creates the database at `path` (":memory:" for one that lives in memory) and
   // migrates it. Fails with `storage` when the file cannot be opened, is not a database,
