@@ -146,5 +146,91 @@ TEST_F(OutboxE2e, TheSameDatabaseCannotBeOpenedByTwoClients) {
   EXPECT_EQ(second.error().code, ErrorCode::storage);
 }
 
+TEST_F(OutboxE2e, EditsAndReactionsQueuedBeforeTheMessageIsSentReachOtherDevicesInOrder) {
+  test::ServerProcess server(dir_ / "server");
+  Device alice("alice-phone", dir_ / "alice.db");
+  Device bob("bob-phone");
+  auto hello = alice.client->send("c_general", "helo").value();
+  auto edit = alice.client->edit(MessageRef::local(hello.local_id), "hello");
+  ASSERT_TRUE(edit.ok()) << describe(edit.error());
+  EXPECT_EQ(edit->kind, OutboxKind::edit);
+  EXPECT_EQ(edit->target_local_id, hello.local_id);
+  EXPECT_TRUE(edit->target_message_id.empty()) << "the server has no id for it yet";
+  ASSERT_TRUE(alice.client->react(MessageRef::local(hello.local_id), "👋").ok());
+
+  ASSERT_TRUE(bob.client->connect(server.url(), "token-bob").ok());
+  ASSERT_TRUE(bob.wait_for_state(ConnectionState::connected));
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  ASSERT_TRUE(bob.messages.wait_for_count(3));
+  auto seen = bob.messages.items();
+  EXPECT_EQ(seen[0].kind, EventKind::message_created);
+  EXPECT_EQ(seen[1].kind, EventKind::message_edited);
+  EXPECT_EQ(seen[1].text, "hello");
+  EXPECT_EQ(seen[2].kind, EventKind::reaction_added);
+  EXPECT_EQ(seen[2].emoji, "👋");
+  for (const auto& m : seen) EXPECT_EQ(m.message_id, seen[0].message_id);
+
+  // A message known by its server id: bob reacts, alice deletes.
+  auto ref = MessageRef::server("c_general", seen[0].message_id);
+  ASSERT_TRUE(bob.client->react(ref, "🎉").ok());
+  ASSERT_TRUE(alice.client->remove(ref).ok());
+  ASSERT_TRUE(bob.messages.wait_for_count(5));
+  EXPECT_EQ(bob.messages.items()[4].kind, EventKind::message_deleted);
+  ASSERT_TRUE(alice.wait_for_outbox(4));
+}
+
+TEST_F(OutboxE2e, OnlyTheAuthorMayEditAndTheRefusalFailsOnlyThatChange) {
+  test::ServerProcess server(dir_ / "server");
+  Device alice("alice-phone");
+  Device bob("bob-phone");
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  ASSERT_TRUE(bob.client->connect(server.url(), "token-bob").ok());
+  ASSERT_TRUE(alice.client->send("c_general", "mine").ok());
+  ASSERT_TRUE(bob.messages.wait_for_count(1));
+  auto ref = MessageRef::server("c_general", bob.messages.items()[0].message_id);
+  auto hijack = bob.client->edit(ref, "yours now").value();
+  ASSERT_TRUE(bob.client->send("c_general", "sorry").ok());
+  ASSERT_TRUE(bob.wait_for_outbox(1, 1));
+  auto failed = bob.client->unsent_messages();
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].local_id, hijack.local_id);
+  EXPECT_EQ(failed[0].last_error->code, ErrorCode::forbidden);
+  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")),
+            (std::vector<std::string>{"mine", "sorry"}));
+}
+
+TEST_F(OutboxE2e, DeletingAMessageThatNeverLeftTheDeviceSendsNothing) {
+  test::ServerProcess server(dir_ / "server");
+  Device alice("alice-phone", dir_ / "alice.db");
+  auto oops = alice.client->send("c_general", "wrong chat").value();
+  ASSERT_TRUE(alice.client->react(MessageRef::local(oops.local_id), "🙈").ok());
+  auto removed = alice.client->remove(MessageRef::local(oops.local_id));
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->state, OutboxState::discarded);
+  EXPECT_EQ(removed->local_id, oops.local_id);
+  EXPECT_TRUE(alice.client->unsent_messages().empty()) << "the reaction waiting for it went too";
+  auto kept = alice.client->send("c_general", "right chat").value();
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_outbox(1));
+  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")), std::vector<std::string>{kept.text});
+}
+
+TEST_F(OutboxE2e, ChangesRefuseBadInputAndWriteNothing) {
+  Device alice("alice-phone");
+  auto hello = alice.client->send("c_general", "hello").value();
+  auto local = MessageRef::local(hello.local_id);
+  EXPECT_EQ(alice.client->edit(local, "").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(alice.client->react(local, "").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(alice.client->react(local, "bell\a").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(alice.client->react(local, std::string(65, 'x')).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(alice.client->edit(MessageRef::local(999), "x").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(alice.client->edit(MessageRef::server("c_general", ""), "x").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(alice.client->edit(MessageRef::server("bad id", "m"), "x").error().code, ErrorCode::invalid_argument);
+  auto reaction = alice.client->react(local, "👍").value();
+  EXPECT_EQ(alice.client->edit(MessageRef::local(reaction.local_id), "x").error().code, ErrorCode::invalid_argument)
+      << "a change is not a message";
+  EXPECT_EQ(alice.client->unsent_messages().size(), 2u);
+}
+
 }  // namespace
 }  // namespace confab

@@ -173,5 +173,81 @@ TEST_F(MessageStoreTest, RefusesADatabaseFromANewerServer) {
   EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
 }
 
+SendRequest change(std::string user, std::string client_id, EventKind kind, std::string target,
+                   std::string text = {}, std::string emoji = {}) {
+  SendRequest r{std::move(user), "general", std::move(client_id), std::move(text)};
+  r.kind = kind;
+  r.target_message_id = std::move(target);
+  r.emoji = std::move(emoji);
+  return r;
+}
+
+TEST_F(MessageStoreTest, OnlyTheAuthorEditsOrDeletesAndEachChangeIsAnEvent) {
+  auto store = open();
+  auto created = append(*store, {"alice", "general", "cm-1", "first"});
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->ack.message_id;
+
+  auto foreign = append(*store, change("bob", "cm-2", EventKind::message_edited, id, "bob's words"));
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, ErrorCode::forbidden);
+  EXPECT_EQ(append(*store, change("bob", "cm-3", EventKind::message_deleted, id)).error().code, ErrorCode::forbidden);
+
+  auto edited = append(*store, change("alice", "cm-4", EventKind::message_edited, id, "first, fixed"));
+  ASSERT_TRUE(edited.ok());
+  EXPECT_EQ(edited->ack.message_id, id) << "the ack names the message changed";
+  EXPECT_EQ(edited->ack.conversation_seq, 2);
+  ASSERT_TRUE(edited->event.has_value());
+  EXPECT_EQ(edited->event->kind, EventKind::message_edited);
+  EXPECT_EQ(edited->event->body.text, "first, fixed");
+
+  auto deleted = append(*store, change("alice", "cm-5", EventKind::message_deleted, id));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->event->kind, EventKind::message_deleted);
+  auto again = append(*store, change("alice", "cm-6", EventKind::message_edited, id, "too late"));
+  EXPECT_EQ(again.error().code, ErrorCode::not_found) << "a deleted message cannot change";
+  auto repeat = append(*store, change("alice", "cm-5", EventKind::message_deleted, id));
+  ASSERT_TRUE(repeat.ok()) << "a resent delete gets its original ack";
+  EXPECT_EQ(repeat->ack.conversation_seq, 3);
+  EXPECT_FALSE(repeat->event.has_value());
+
+  auto events = store->events_after("general", 0, 10);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].kind, EventKind::message_edited);
+  EXPECT_EQ(events[1].message_id, id);
+  EXPECT_EQ(events[2].kind, EventKind::message_deleted);
+}
+
+TEST_F(MessageStoreTest, AChangeToAMessageOfAnotherConversationIsNotFound) {
+  auto store = open();
+  auto elsewhere = append(*store, {"alice", "release", "cm-1", "private"});
+  ASSERT_TRUE(elsewhere.ok());
+  auto r = append(*store, change("alice", "cm-2", EventKind::message_edited, elsewhere->ack.message_id, "x"));
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_EQ(append(*store, change("alice", "cm-3", EventKind::reaction_added, "no-such-id", {}, "👍")).error().code,
+            ErrorCode::not_found);
+}
+
+TEST_F(MessageStoreTest, ReactionsAreAddedOncePerUserAndRemovedOnlyWhenPresent) {
+  auto store = open();
+  auto created = append(*store, {"alice", "general", "cm-1", "lunch?"});
+  const std::string id = created->ack.message_id;
+  auto added = append(*store, change("bob", "cm-2", EventKind::reaction_added, id, {}, "👍"));
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->event->emoji, "👍");
+  auto twice = append(*store, change("bob", "cm-3", EventKind::reaction_added, id, {}, "👍"));
+  ASSERT_TRUE(twice.ok());
+  EXPECT_FALSE(twice->event.has_value()) << "already there: no second event";
+  EXPECT_EQ(twice->ack.conversation_seq, added->ack.conversation_seq);
+  EXPECT_TRUE(append(*store, change("carol", "cm-4", EventKind::reaction_added, id, {}, "👍"))->event.has_value());
+
+  EXPECT_EQ(append(*store, change("alice", "cm-5", EventKind::reaction_removed, id, {}, "👍")).error().code,
+            ErrorCode::not_found) << "alice never reacted";
+  auto removed = append(*store, change("bob", "cm-6", EventKind::reaction_removed, id, {}, "👍"));
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->event->kind, EventKind::reaction_removed);
+  EXPECT_EQ(store->head_seq("general"), 4);
+}
+
 }  // namespace
 }  // namespace confab::server
