@@ -61,6 +61,7 @@ class Client::Impl {
         store_(std::move(store)),
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
+        write_timer_(io_),
         session_(session_options(options_), now_ms),
         callback_thread_(std::make_shared<client::CallbackThread>()),
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
@@ -327,9 +328,14 @@ class Client::Impl {
           action);
     }
     if (!unwritten_.empty() && !write_posted_) {
-      // Batched: everything that changes before this runs goes in one transaction.
+      // Batched: everything that changes within kWriteDelay goes in one transaction. The
+      // delay costs nothing on a crash: an unrecorded `sent` means one resend, answered by
+      // the server with the original ack.
       write_posted_ = true;
-      asio::post(io_, [this] { static_cast<void>(write_outbox()); });  // kept and retried on failure
+      write_timer_.expires_after(kWriteDelay);
+      write_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) static_cast<void>(write_outbox());  // kept and retried on failure
+      });
     }
     schedule_wakeup();
   }
@@ -341,7 +347,9 @@ class Client::Impl {
   std::atomic<ConnectionState> state_{ConnectionState::initialized};
 
   // Network thread only.
+  static constexpr std::chrono::milliseconds kWriteDelay{10};
   asio::steady_timer wake_timer_;
+  asio::steady_timer write_timer_;
   std::optional<std::int64_t> scheduled_wakeup_;
   core::Session session_;
   std::unique_ptr<net::WsTransport> transport_;

@@ -40,7 +40,11 @@ void Outbox::add(OutboxRow row) {
 void Outbox::insert(OutboxRow row) {
   auto id = row.message.local_id;
   by_client_id_[row.message.client_message_id] = id;
-  if (row.message.state != OutboxState::failed) queues_[row.message.conversation_id].insert(id);
+  const auto& m = row.message;
+  if (m.state != OutboxState::failed) queues_[m.conversation_id].insert(id);
+  if (m.kind != OutboxKind::message && m.target_message_id.empty() && m.target_local_id != 0) {
+    waiting_[m.target_local_id].push_back(id);
+  }
   rows_[id] = Entry{std::move(row), 0};
 }
 
@@ -79,23 +83,22 @@ void Outbox::unqueue(const LocalMessage& m) {
   if (queue->second.empty()) queues_.erase(queue);
 }
 
-std::vector<Outbox::Entry*> Outbox::dependents(const std::string& conversation_id, std::int64_t target_local_id) {
+std::vector<Outbox::Entry*> Outbox::take_dependents(std::int64_t target_local_id) {
   std::vector<Entry*> out;
-  auto queue = queues_.find(conversation_id);
-  if (queue == queues_.end()) return out;
-  for (auto it = queue->second.upper_bound(target_local_id); it != queue->second.end(); ++it) {
-    Entry& entry = rows_.at(*it);
-    if (entry.row.message.target_local_id == target_local_id && entry.row.message.target_message_id.empty()) {
-      out.push_back(&entry);
-    }
+  auto found = waiting_.find(target_local_id);
+  if (found == waiting_.end()) return out;
+  for (auto id : found->second) {
+    auto it = rows_.find(id);  // a dependent may have gone on its own (discarded)
+    if (it != rows_.end() && it->second.row.message.target_message_id.empty()) out.push_back(&it->second);
   }
+  waiting_.erase(found);
   return out;
 }
 
 void Outbox::fail(Entry& entry, Error error) {
   auto& m = entry.row.message;
   if (m.kind == OutboxKind::message) {
-    for (Entry* dependent : dependents(m.conversation_id, m.local_id)) {
+    for (Entry* dependent : take_dependents(m.local_id)) {
       fail(*dependent, Error::make(error.code, "the message it applies to was not sent: " + error.message));
     }
   }
@@ -114,16 +117,21 @@ void Outbox::flush(std::int64_t now_ms, bool connected) {
   for (const auto& [conversation, queue] : queues_) conversations.emplace_back(*queue.begin(), conversation);
   std::sort(conversations.begin(), conversations.end());
   for (const auto& [first, conversation] : conversations) {
-    auto it = queues_.find(conversation);
-    if (it != queues_.end()) flush_queue(it->second, now_ms, connected);
+    flush_queue(conversation, now_ms, connected);
   }
 }
 
-void Outbox::flush_queue(Queue& queue, std::int64_t now_ms, bool connected) {
+void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms, bool connected) {
   std::size_t in_flight = 0;
-  std::vector<std::int64_t> ids(queue.begin(), queue.end());
-  for (auto id : ids) {
-    Entry& entry = rows_.at(id);
+  // Walks by id, looking the queue up again each step: fail() may erase entries, or the
+  // whole queue.
+  for (std::int64_t after = 0;;) {
+    auto queue = queues_.find(conversation_id);
+    if (queue == queues_.end()) return;
+    auto next = queue->second.upper_bound(after);
+    if (next == queue->second.end()) return;
+    after = *next;
+    Entry& entry = rows_.at(after);
     auto& m = entry.row.message;
     if (m.state == OutboxState::sending) {
       if (connected && now_ms >= entry.ack_deadline_ms) {
@@ -176,7 +184,7 @@ bool Outbox::on_ack(const std::string& client_message_id, const std::string& mes
   m.last_error.reset();
   changed(entry);
   if (m.kind == OutboxKind::message) {
-    for (Entry* dependent : dependents(m.conversation_id, id)) {
+    for (Entry* dependent : take_dependents(id)) {
       dependent->row.message.target_message_id = message_id;
       changed(*dependent);
     }
@@ -236,7 +244,7 @@ Result<void> Outbox::discard(std::int64_t local_id) {
   if (m.kind == OutboxKind::message) {
     // What waits for it can never go: discard it too (none of it is on the wire, since it
     // waits for the target's ack).
-    for (Entry* dependent : dependents(m.conversation_id, local_id)) {
+    for (Entry* dependent : take_dependents(local_id)) {
       auto dependent_id = dependent->row.message.local_id;
       static_cast<void>(discard(dependent_id));
     }

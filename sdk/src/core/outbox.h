@@ -100,10 +100,10 @@ class Outbox {
   void transmit(Entry& entry, std::int64_t now_ms);
   void fail(Entry& entry, Error error);
   void unqueue(const LocalMessage& m);
-  // The rows of the conversation that wait for `target_local_id`.
-  std::vector<Entry*> dependents(const std::string& conversation_id, std::int64_t target_local_id);
+  // The rows that wait for the message `target_local_id` (and forgets them as waiting).
+  std::vector<Entry*> take_dependents(std::int64_t target_local_id);
   void changed(const Entry& entry);
-  void flush_queue(Queue& queue, std::int64_t now_ms, bool connected);
+  void flush_queue(const std::string& conversation_id, std::int64_t now_ms, bool connected);
   bool expired(const Entry& entry, std::int64_t now_ms) const;
   std::int64_t backoff_ms(int attempts);
   Entry* find(std::int64_t local_id);
@@ -113,6 +113,8 @@ class Outbox {
   std::map<std::int64_t, Entry> rows_;  // every unsent row, failed ones included
   std::unordered_map<std::string, std::int64_t> by_client_id_;
   std::unordered_map<std::string, Queue> queues_;  // by conversation
+  // Changes waiting for a message still in the outbox: target local id -> their local ids.
+  std::unordered_map<std::int64_t, std::vector<std::int64_t>> waiting_;
   std::vector<OutboxRow> changed_;
   std::vector<OutboxRow> transmit_;
 };
