@@ -63,6 +63,34 @@ TEST(ProtocolCodec, ChangesAndTheirEventsSurviveRoundTrip) {
   for (const auto& event : {edited, deleted, added, removed}) EXPECT_EQ(round_trip_server(event), event);
 }
 
+TEST(ProtocolCodec, DecodesTheDocumentedChangeExamples) {
+  // The same frames appear in docs/protocol.md, "Changing a message" and "Events".
+  auto edit = decode_client_frame(R"json({"type": "message.edit", "id": "e1", "conversationId": "c_general",
+      "clientMessageId": "0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a70",
+      "messageId": "0190a1b2-7c41-7000-8123-456789abcdef",
+      "body": {"kind": "text", "text": "ship it (after the standup)"}})json");
+  ASSERT_TRUE(edit.ok());
+  EXPECT_EQ(std::get<MessageChange>(edit.value()).body.text, "ship it (after the standup)");
+  auto react = decode_client_frame(R"({"type": "reaction.add", "id": "x1", "conversationId": "c_general",
+      "clientMessageId": "0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a72",
+      "messageId": "0190a1b2-7c41-7000-8123-456789abcdef", "emoji": "🚀"})");
+  ASSERT_TRUE(react.ok());
+  EXPECT_EQ(std::get<MessageChange>(react.value()).kind, ChangeKind::react);
+  auto event = decode_server_frame(R"({"type": "event", "conversationId": "c_general", "conversationSeq": 10526,
+      "kind": "reaction.added",
+      "reaction": {"messageId": "0190a1b2-7c41-7000-8123-456789abcdef", "senderId": "bob",
+                   "clientMessageId": "0190a1b2-7c3d-7e4f-9a0b-1c2d3e4f5a72", "emoji": "🚀",
+                   "createdAtMs": 1763805601000}})");
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(std::get<Event>(event.value()).kind, EventKind::reaction_added);
+  EXPECT_EQ(std::get<Event>(event.value()).emoji, "🚀");
+  auto limited = decode_server_frame(
+      R"({"type":"error","id":"r7","code":"rate_limited","retryable":true,"message":"slow down","retryAfterMs":1500})");
+  ASSERT_TRUE(limited.ok());
+  EXPECT_EQ(std::get<ErrorFrame>(limited.value()).error.code, ErrorCode::rate_limited);
+  EXPECT_EQ(std::get<ErrorFrame>(limited.value()).error.retry_after_ms, 1500);
+}
+
 TEST(ProtocolCodec, ChangesNeedTheirTargetAndAValidEmoji) {
   auto no_target = decode_client_frame(
       R"({"type":"message.delete","id":"d","conversationId":"c_general","clientMessageId":"cm"})");
