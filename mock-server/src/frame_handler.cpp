@@ -1,5 +1,7 @@
 #include "frame_handler.h"
 
+#include <algorithm>
+
 namespace confab::server {
 namespace {
 
@@ -29,6 +31,14 @@ std::string error_frame(ErrorCode code, std::string message, std::string id, std
 FrameHandler::FrameHandler(const ServerConfig& config) : max_frame_bytes_(config.max_frame_bytes) {
   for (const auto& user : config.users) {
     for (const auto& token : user.tokens) user_by_token_.emplace(token, user.id);
+  }
+  for (const auto& conversation : config.conversations) {
+    for (const auto& member : conversation.members) {
+      conversations_by_user_[member].push_back({conversation.id, std::string(to_string(conversation.kind))});
+    }
+  }
+  for (auto& [user, list] : conversations_by_user_) {
+    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.conversation_id < b.conversation_id; });
   }
 }
 
@@ -88,6 +98,19 @@ Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int6
 Reaction FrameHandler::on_request(const Peer& peer, const protocol::ClientFrame& frame) const {
   if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
     return reply(protocol::encode(protocol::ServerFrame{protocol::Pong{ping->id}}));
+  }
+  if (const auto* list = std::get_if<protocol::ConversationsList>(&frame)) {
+    protocol::Conversations page;
+    page.id = list->id;
+    auto found = conversations_by_user_.find(peer.user_id);
+    if (found != conversations_by_user_.end()) {
+      const auto& all = found->second;
+      auto it = std::upper_bound(all.begin(), all.end(), list->after,
+                                 [](const std::string& after, const auto& c) { return after < c.conversation_id; });
+      for (; it != all.end() && page.items.size() < static_cast<std::size_t>(list->limit); ++it) page.items.push_back(*it);
+      if (it != all.end()) page.next = page.items.back().conversation_id;
+    }
+    return reply(protocol::encode(protocol::ServerFrame{std::move(page)}));
   }
   if (const auto* change = std::get_if<protocol::MessageChange>(&frame)) {
     SendRequest request{peer.user_id, change->conversation_id, change->client_message_id, change->body.text,

@@ -54,6 +54,8 @@ class FrameHandler {
   Reaction on_request(const Peer& peer, const protocol::ClientFrame& frame) const;
 
   std::unordered_map<std::string, std::string> user_by_token_;
+  // Each user's conversations, in id order (the directory is fixed while the server runs).
+  std::unordered_map<std::string, std::vector<protocol::ConversationSummary>> conversations_by_user_;
   std::size_t max_frame_bytes_;
 };
 

@@ -23,6 +23,9 @@ void accept_auth(ScriptedServer::Socket& ws) {
   ws.text(true);
   ws.write(boost::asio::buffer(protocol::encode(
       protocol::ServerFrame{protocol::AuthOk{"auth", "alice", "dev", 1, 0, 65536, 16384}})));
+  buffer.clear();
+  ws.read(buffer);  // conversations.list
+  ws.write(boost::asio::buffer(protocol::encode(protocol::ServerFrame{protocol::Conversations{"conversations", {}, {}}})));
 }
 
 // Reads until the client closes.

@@ -232,5 +232,30 @@ TEST_F(OutboxE2e, ChangesRefuseBadInputAndWriteNothing) {
   EXPECT_EQ(alice.client->unsent_messages().size(), 2u);
 }
 
+TEST_F(OutboxE2e, OnceTheServerListedTheConversationsSendRefusesAnUnknownOneEvenOffline) {
+  test::ServerProcess server(dir_ / "server");
+  const auto db = dir_ / "carol.db";
+  {
+    Device carol("carol-laptop", db);
+    EXPECT_TRUE(carol.client->send("c_nowhere", "accepted: nothing is known yet").ok());
+    ASSERT_TRUE(carol.client->connect(server.url(), "token-carol").ok());
+    ASSERT_TRUE(carol.wait_for_state(ConnectionState::connected));
+    auto unknown = carol.client->send("c_nowhere", "hello?");
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, ErrorCode::invalid_argument);
+    EXPECT_NE(unknown.error().message.find("c_nowhere"), std::string::npos) << unknown.error().message;
+    EXPECT_EQ(carol.client->send("c_release", "not a member either").error().code, ErrorCode::invalid_argument);
+    EXPECT_TRUE(carol.client->send("c_general", "fine").ok());
+    ASSERT_TRUE(carol.wait_for_outbox(1, 1)) << "the first one was refused by the server";
+  }
+  Device carol("carol-laptop", db);  // offline: the list from the last connection holds
+  EXPECT_EQ(carol.client->send("c_nowhere", "still no").error().code, ErrorCode::invalid_argument);
+  EXPECT_TRUE(carol.client->send("c_general", "still fine").ok());
+  auto unsent = carol.client->unsent_messages();
+  ASSERT_EQ(unsent.size(), 2u) << "the refused message and the new one; nothing for c_nowhere";
+  EXPECT_EQ(unsent[0].state, OutboxState::failed);
+  EXPECT_EQ(unsent[1].text, "still fine");
+}
+
 }  // namespace
 }  // namespace confab

@@ -12,7 +12,10 @@ using nlohmann::json;
 
 ServerConfig config() {
   ServerConfig c;
-  c.users = {{"alice", "Alice", {"token-alice"}}};
+  c.users = {{"alice", "Alice", {"token-alice"}}, {"bob", "Bob", {"token-bob"}}};
+  c.conversations = {{"c_b", ConversationKind::channel, "b", {"alice", "bob"}},
+                     {"c_a", ConversationKind::private_channel, "a", {"alice"}},
+                     {"c_c", ConversationKind::dm, "c", {"alice", "bob"}}};
   return c;
 }
 
@@ -164,6 +167,29 @@ TEST_F(FrameHandlerTest, AnswersAreAcksOrTypedErrorsEchoingTheRequestId) {
   EXPECT_EQ(error["code"], "internal");
   EXPECT_EQ(error["retryable"], true);
   EXPECT_EQ(error["id"], "r2");
+}
+
+TEST_F(FrameHandlerTest, ListsOnlyTheUsersConversationsInIdOrderPageByPage) {
+  authenticate();
+  auto first = only_reply(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","limit":2})", 1));
+  EXPECT_EQ(first["type"], "conversations");
+  ASSERT_EQ(first["items"].size(), 2u);
+  EXPECT_EQ(first["items"][0]["conversationId"], "c_a");
+  EXPECT_EQ(first["items"][0]["kind"], "private_channel");
+  EXPECT_EQ(first["items"][1]["conversationId"], "c_b");
+  EXPECT_EQ(first["next"], "c_b");
+  auto second =
+      only_reply(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","after":"c_b","limit":2})", 1));
+  ASSERT_EQ(second["items"].size(), 1u);
+  EXPECT_EQ(second["items"][0]["conversationId"], "c_c");
+  EXPECT_FALSE(second.contains("next"));
+
+  Peer bob;
+  handler_.on_text(bob, auth("token-bob"), 1);
+  auto bobs = only_reply(handler_.on_text(bob, R"({"type":"conversations.list","id":"l"})", 1));
+  ASSERT_EQ(bobs["items"].size(), 2u) << "c_a is private to alice";
+  auto too_many = only_reply(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","limit":201})", 1));
+  EXPECT_EQ(too_many["code"], "invalid_field");
 }
 
 }  // namespace

@@ -41,6 +41,12 @@ std::string auth_ok() {
   return protocol::encode(protocol::ServerFrame{protocol::AuthOk{"auth", "alice", "phone", 1, 1, 65536, 16384}});
 }
 
+std::string conversations(std::vector<std::string> ids, std::string next = {}) {
+  protocol::Conversations page{"conversations", {}, std::move(next)};
+  for (auto& id : ids) page.items.push_back({std::move(id), "channel"});
+  return protocol::encode(protocol::ServerFrame{page});
+}
+
 std::string ack(const std::string& client_id, Seq seq) {
   return protocol::encode(protocol::ServerFrame{protocol::MessageAck{client_id, "c_general", client_id, "m-" + client_id, seq}});
 }
@@ -70,11 +76,12 @@ Drained drain(Session& s) {
   return d;
 }
 
-// Connects (again) and authenticates; returns what that produced.
+// Connects (again), authenticates and lists the conversations; returns what that produced.
 Drained reconnect(Session& s) {
   s.connect_requested("token");
   s.transport_opened();
   s.frame_received(auth_ok());
+  s.frame_received(conversations({"c_general", "c_release"}));
   return drain(s);
 }
 
@@ -105,6 +112,11 @@ TEST(Session, AuthenticatesFirstThenSendsQueuedMessagesInOrder) {
 
   s.frame_received(auth_ok());
   auto authed = drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::connecting) << "connected once the conversations are listed";
+  ASSERT_EQ(authed.frames.size(), 1u);
+  EXPECT_EQ(authed.frames[0]["type"], "conversations.list");
+  s.frame_received(conversations({"c_general"}));
+  authed = drain(s);
   EXPECT_EQ(s.state(), ConnectionState::connected);
   EXPECT_EQ(s.user_id(), "alice");
   ASSERT_EQ(authed.frames.size(), 3u);
@@ -170,8 +182,8 @@ TEST(Session, RetryableErrorResendsTheMessageAfterABackoffEvenAcrossAReconnect) 
   auto resent = drain(s);
   std::vector<json> frames = reconnected.frames;
   frames.insert(frames.end(), resent.frames.begin(), resent.frames.end());
-  ASSERT_EQ(frames.size(), 2u);  // auth, then the message again
-  EXPECT_EQ(frames[1]["clientMessageId"], "m1");
+  ASSERT_EQ(frames.size(), 3u);  // auth, conversations.list, then the message again
+  EXPECT_EQ(frames[2]["clientMessageId"], "m1");
 }
 
 TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTheSameId) {
@@ -192,8 +204,8 @@ TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTh
   EXPECT_EQ(lost.outbox[0].state, OutboxState::pending);
 
   auto again = reconnect(s);
-  ASSERT_EQ(again.frames.size(), 2u);
-  EXPECT_EQ(again.frames[1]["clientMessageId"], "m2") << "only the unacknowledged message is resent";
+  ASSERT_EQ(again.frames.size(), 3u);  // auth, conversations.list, m2
+  EXPECT_EQ(again.frames[2]["clientMessageId"], "m2") << "only the unacknowledged message is resent";
 }
 
 TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
@@ -207,6 +219,7 @@ TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
   EXPECT_TRUE(drain(s).messages.empty());
 
   s.frame_received(auth_ok());
+  s.frame_received(conversations({"c_general"}));
   drain(s);
   s.frame_received(frame);
   auto d = drain(s);
@@ -214,6 +227,37 @@ TEST(Session, EventsReachTheAppOnlyOnceAuthenticated) {
   EXPECT_EQ(d.messages[0].conversation_seq, 3);
   EXPECT_EQ(d.messages[0].sender_id, "bob");
   EXPECT_EQ(d.messages[0].text, "yo");
+}
+
+TEST(Session, ListsConversationsPageByPageBeforeItCountsAsConnected) {
+  Session s = make_session();
+  s.connect_requested("token");
+  s.transport_opened();
+  s.frame_received(auth_ok());
+  drain(s);
+  s.frame_received(conversations({"a", "b"}, "b"));
+  auto next = drain(s);
+  ASSERT_EQ(next.frames.size(), 1u);
+  EXPECT_EQ(next.frames[0]["type"], "conversations.list");
+  EXPECT_EQ(next.frames[0]["after"], "b");
+  EXPECT_EQ(s.state(), ConnectionState::connecting);
+  s.frame_received(conversations({"c"}));
+  std::vector<std::string> known;
+  for (auto& action : s.take_actions()) {
+    if (auto* k = std::get_if<KnownConversations>(&action)) known = k->ids;
+  }
+  EXPECT_EQ(known, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(s.state(), ConnectionState::connected);
+}
+
+TEST(Session, AServerThatCannotListConversationsStillConnects) {
+  Session s = make_session();
+  s.connect_requested("token");
+  s.transport_opened();
+  s.frame_received(auth_ok());
+  s.frame_received(error("conversations", ErrorCode::unknown_type));
+  drain(s);
+  EXPECT_EQ(s.state(), ConnectionState::connected);
 }
 
 TEST(Session, RefusedTokenFailsTheConnectionForGood) {

@@ -115,8 +115,10 @@ class Client {
   // the client is connected, in send() order within its conversation, and resent with the
   // same clientMessageId until the server acknowledges it or refuses it for good. State
   // changes arrive through on_outbox(). Fails, and queues nothing, with invalid_argument
-  // for an invalid conversation id or a text that is empty, over 16384 bytes or not UTF-8,
-  // and with `storage` when the database cannot be written.
+  // for an invalid conversation id, a conversation that is not this user's (once the
+  // server has listed them: at each connection, remembered across restarts), or a text
+  // that is empty, over 16384 bytes or not UTF-8; and with `storage` when the database
+  // cannot be written.
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text);
 
   // Changes to a message, queued in the outbox like send(): each returns its own outbox
@@ -147,7 +149,8 @@ class Client {
   // The messages not yet sent (pending, sending and failed), in send() order.
   std::vector<LocalMessage> unsent_messages() const;
 
-  // Every change of connection state.
+  // Every change of connection state. `connected` comes once the server has accepted the
+  // token and listed the user's conversations.
   Subscription on_connection(std::function<void(const ConnectionChange&)> callback);
 
   // Every message the server delivers for a conversation this user is a member of,

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
+#include <set>
 #include <optional>
 #include <random>
 #include <thread>
@@ -56,8 +58,10 @@ core::SessionOptions session_options(const ClientOptions& o) {
 
 class Client::Impl {
  public:
-  Impl(ClientOptions options, std::unique_ptr<store::OutboxStore> store, std::vector<core::OutboxRow> unsent)
+  Impl(ClientOptions options, std::unique_ptr<store::OutboxStore> store, std::vector<core::OutboxRow> unsent,
+       std::vector<std::string> conversations)
       : options_(std::move(options)),
+        conversations_(conversations.begin(), conversations.end()),
         store_(std::move(store)),
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
@@ -130,10 +134,21 @@ class Client::Impl {
     return {};
   }
 
-  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text) {
+  // Refuses a conversation the server did not list for this user. Before the first list
+  // (a new device that has never connected) every well-formed id is accepted.
+  Result<void> check_conversation(std::string_view conversation_id) {
     if (!protocol::is_identifier(conversation_id)) {
       return invalid("the conversation id must be 1-128 characters from A-Z a-z 0-9 . _ : -");
     }
+    std::lock_guard lock(conversations_mutex_);
+    if (!conversations_.empty() && !conversations_.contains(std::string(conversation_id))) {
+      return invalid("'" + std::string(conversation_id) + "' is not one of this user's conversations");
+    }
+    return {};
+  }
+
+  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text) {
+    if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
     if (auto ok = check_text(text); !ok) return ok.error();
 
     core::OutboxRow row;
@@ -163,9 +178,11 @@ class Client::Impl {
       return invalid("the emoji must be 1-64 bytes of UTF-8 without control characters");
     }
     if (target.local_id < 0) return invalid("a local id is positive");
-    if (target.local_id == 0 &&
-        (!protocol::is_identifier(target.conversation_id) || !protocol::is_identifier(target.message_id))) {
-      return invalid("name the message by a local id, or by a conversation id and a message id");
+    if (target.local_id == 0) {
+      if (!protocol::is_identifier(target.message_id)) {
+        return invalid("name the message by a local id, or by a conversation id and a message id");
+      }
+      if (auto ok = check_conversation(target.conversation_id); !ok) return ok.error();
     }
     core::OutboxRow row;
     auto& request = row.message;
@@ -323,6 +340,13 @@ class Client::Impl {
               message_listeners_->publish(std::move(a.message));
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
+            } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
+              {
+                std::lock_guard lock(conversations_mutex_);
+                conversations_ = std::set<std::string>(a.ids.begin(), a.ids.end());
+              }
+              // Best effort: without it, the next start knows the list from the next connection.
+              static_cast<void>(store_->replace_conversations(a.ids));
             }
           },
           action);
@@ -341,6 +365,8 @@ class Client::Impl {
   }
 
   const ClientOptions options_;
+  std::mutex conversations_mutex_;
+  std::set<std::string> conversations_;  // the user's conversations; empty until known
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
@@ -386,8 +412,10 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
   if (!store) return store.error();
   auto unsent = (*store)->load_unsent();
   if (!unsent) return unsent.error();
-  return std::unique_ptr<Client>(
-      new Client(std::make_unique<Impl>(std::move(options), std::move(store).value(), std::move(unsent).value())));
+  auto conversations = (*store)->load_conversations();
+  if (!conversations) return conversations.error();
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(
+      std::move(options), std::move(store).value(), std::move(unsent).value(), std::move(conversations).value())));
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -85,4 +85,19 @@ JsonReader JsonReader::object(std::string_view name) const {
   return JsonReader(require(name, Json::value_t::object, "an object"), field_path(name) + ".");
 }
 
+std::vector<JsonReader> JsonReader::objects(std::string_view name, std::size_t max_items) const {
+  const Json& array = require(name, Json::value_t::array, "an array");
+  if (array.size() > max_items) {
+    fail(name, "field '" + field_path(name) + "' has more than " + std::to_string(max_items) + " items");
+  }
+  std::vector<JsonReader> out;
+  out.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    std::string path = field_path(name) + "[" + std::to_string(i) + "]";
+    if (!array[i].is_object()) fail(name, "field '" + path + "' must be an object");
+    out.emplace_back(array[i], path + ".");
+  }
+  return out;
+}
+
 }  // namespace confab::protocol::detail

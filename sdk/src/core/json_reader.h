@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,8 @@ class JsonReader {
   bool boolean(std::string_view name) const;
   // Required nested object.
   JsonReader object(std::string_view name) const;
+  // Required array of at most max_items objects.
+  std::vector<JsonReader> objects(std::string_view name, std::size_t max_items) const;
 
   [[noreturn]] void fail(std::string_view name, std::string message) const;
   std::string field_path(std::string_view name) const;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "confab/error.h"
 #include "confab/message.h"
@@ -29,6 +30,7 @@ inline constexpr std::size_t kMaxRequestIdBytes = 64;
 inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
 inline constexpr std::size_t kMaxEmojiBytes = 64;
+inline constexpr int kMaxConversationsPage = 200;  // conversations per `conversations` frame
 inline constexpr int kMaxJsonDepth = 8;
 inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 60 * 60 * 1000;  // a day
 
@@ -95,7 +97,15 @@ struct Ping {
   friend bool operator==(const Ping&, const Ping&) = default;
 };
 
-using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange>;
+// Lists the user's conversations, a page at a time, by conversation id.
+struct ConversationsList {
+  std::string id;
+  std::string after;  // the last id of the previous page; empty for the first page
+  int limit = kMaxConversationsPage;
+  friend bool operator==(const ConversationsList&, const ConversationsList&) = default;
+};
+
+using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange, ConversationsList>;
 
 // ---- server -> client -------------------------------------------------------------
 
@@ -147,7 +157,22 @@ struct Pong {
   friend bool operator==(const Pong&, const Pong&) = default;
 };
 
-using ServerFrame = std::variant<AuthOk, MessageAck, Event, ErrorFrame, Pong>;
+struct ConversationSummary {
+  std::string conversation_id;
+  std::string kind;  // channel, private_channel, dm, group_dm
+  friend bool operator==(const ConversationSummary&, const ConversationSummary&) = default;
+};
+
+// One page of the user's conversations, in id order. `next` is the `after` of the next
+// page; empty on the last one.
+struct Conversations {
+  std::string id;
+  std::vector<ConversationSummary> items;
+  std::string next;
+  friend bool operator==(const Conversations&, const Conversations&) = default;
+};
+
+using ServerFrame = std::variant<AuthOk, MessageAck, Event, ErrorFrame, Pong, Conversations>;
 
 // ---- codec ---------------------------------------------------------------------------
 

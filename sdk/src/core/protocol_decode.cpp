@@ -148,13 +148,30 @@ ServerFrame read_error(const JsonReader& r, std::string id) {
 
 ServerFrame read_pong(const JsonReader&, std::string id) { return Pong{std::move(id)}; }
 
+ServerFrame read_conversations(const JsonReader& r, std::string id) {
+  Conversations page;
+  page.id = std::move(id);
+  for (const auto& item : r.objects("items", kMaxConversationsPage)) {
+    page.items.push_back({item.identifier("conversationId", kMaxIdentifierBytes), item.string("kind", 32)});
+  }
+  page.next = r.optional_identifier("next", kMaxIdentifierBytes);
+  return page;
+}
+
+ClientFrame read_conversations_list(const JsonReader& r, std::string id) {
+  return ConversationsList{std::move(id), r.optional_identifier("after", kMaxIdentifierBytes),
+                           static_cast<int>(r.optional_integer("limit", 1, kMaxConversationsPage,
+                                                               kMaxConversationsPage))};
+}
+
 template <class Frame>
 struct FrameReader {
   std::string_view type;
   Frame (*read)(const JsonReader&, std::string id);
 };
 
-constexpr std::array<FrameReader<ClientFrame>, 7> kClientReaders{{
+constexpr std::array<FrameReader<ClientFrame>, 8> kClientReaders{{
+    {"conversations.list", read_conversations_list},
     {"auth", read_auth},
     {"message.send", read_message_send},
     {"ping", read_ping},
@@ -164,7 +181,8 @@ constexpr std::array<FrameReader<ClientFrame>, 7> kClientReaders{{
     {"reaction.remove", read_reaction_remove},
 }};
 
-constexpr std::array<FrameReader<ServerFrame>, 5> kServerReaders{{
+constexpr std::array<FrameReader<ServerFrame>, 6> kServerReaders{{
+    {"conversations", read_conversations},
     {"auth.ok", read_auth_ok},
     {"message.ack", read_message_ack},
     {"event", read_event},

@@ -122,6 +122,22 @@ Json to_json(const ErrorFrame& f) {
 
 Json to_json(const Pong& f) { return envelope("pong", f.id); }
 
+Json to_json(const ConversationsList& f) {
+  Json j = envelope("conversations.list", f.id);
+  if (!f.after.empty()) j["after"] = f.after;
+  j["limit"] = f.limit;
+  return j;
+}
+
+Json to_json(const Conversations& f) {
+  Json j = envelope("conversations", f.id);
+  Json items = Json::array();
+  for (const auto& item : f.items) items.push_back(Json{{"conversationId", item.conversation_id}, {"kind", item.kind}});
+  j["items"] = std::move(items);
+  if (!f.next.empty()) j["next"] = f.next;
+  return j;
+}
+
 }  // namespace
 
 std::string encode(const ClientFrame& frame) {
@@ -134,13 +150,13 @@ std::string encode(const ServerFrame& frame) {
 
 std::string_view type_name(const ClientFrame& frame) noexcept {
   if (const auto* change = std::get_if<MessageChange>(&frame)) return change_type(change->kind);
-  static constexpr std::string_view kNames[] = {"auth", "message.send", "ping"};
+  static constexpr std::string_view kNames[] = {"auth", "message.send", "ping", "", "conversations.list"};
   return kNames[frame.index()];
 }
 
 std::string_view type_name(const ServerFrame& frame) noexcept {
   static constexpr std::string_view kNames[] = {"auth.ok", "message.ack", "event", "error",
-                                                "pong"};
+                                                "pong", "conversations"};
   return kNames[frame.index()];
 }
 

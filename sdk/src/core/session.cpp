@@ -6,6 +6,7 @@ namespace confab::core {
 namespace {
 
 constexpr std::string_view kAuthRequestId = "auth";
+constexpr std::string_view kListRequestId = "conversations";
 
 // The request that carries an outbox row. Its id is the row's clientMessageId, so the
 // answer finds the row again.
@@ -78,6 +79,7 @@ void Session::restore(std::vector<OutboxRow> rows) {
 
 void Session::connect_requested(std::string token) {
   token_ = std::move(token);
+  user_id_.clear();
   transport_open_ = false;
   outbox_.connection_lost(Error::make(ErrorCode::transport, "reconnecting"));
   set_state(ConnectionState::connecting);
@@ -145,6 +147,8 @@ void Session::frame_received(std::string_view text) {
           if (state_ == ConnectionState::connected) {
             actions_.push_back(NotifyMessage{protocol::to_message(frame)});
           }
+        } else if constexpr (std::is_same_v<T, protocol::Conversations>) {
+          on_conversations(frame);
         } else if constexpr (std::is_same_v<T, protocol::ErrorFrame>) {
           on_error(frame);
         }
@@ -171,11 +175,39 @@ void Session::on_auth_ok(const protocol::AuthOk& ok) {
     return;
   }
   user_id_ = ok.user_id;
+  // The conversation list comes before `connected`, so that once connected, send() knows
+  // which conversations exist for this user.
+  listed_.clear();
+  request_conversations({});
+}
+
+void Session::request_conversations(std::string after) {
+  actions_.push_back(SendFrame{protocol::encode(
+      protocol::ConversationsList{std::string(kListRequestId), std::move(after), protocol::kMaxConversationsPage})});
+}
+
+void Session::on_conversations(const protocol::Conversations& page) {
+  if (state_ != ConnectionState::connecting || user_id_.empty() || page.id != kListRequestId) return;
+  for (const auto& item : page.items) listed_.push_back(item.conversation_id);
+  if (!page.next.empty() && !page.items.empty()) {
+    request_conversations(page.next);
+    return;
+  }
+  actions_.push_back(KnownConversations{std::exchange(listed_, {})});
+  finish_connecting();
+}
+
+void Session::finish_connecting() {
   set_state(ConnectionState::connected);
   flush_outbox();
 }
 
 void Session::on_error(const protocol::ErrorFrame& frame) {
+  if (state_ == ConnectionState::connecting && !user_id_.empty() && frame.id == kListRequestId) {
+    // A server that cannot list conversations: connect without the list.
+    finish_connecting();
+    return;
+  }
   if (state_ == ConnectionState::connecting) {
     // The server refused the auth frame; it closes the connection next.
     transport_open_ = false;

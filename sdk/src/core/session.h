@@ -42,7 +42,12 @@ struct NotifyMessage {
 struct PersistOutbox {
   OutboxRow row;
 };
-using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox>;
+// The server listed the user's conversations (all of them, in id order).
+struct KnownConversations {
+  std::vector<std::string> ids;
+};
+using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox,
+                            KnownConversations>;
 
 struct SessionOptions {
   std::string device_id;
@@ -89,6 +94,9 @@ class Session {
 
  private:
   void on_auth_ok(const protocol::AuthOk& ok);
+  void on_conversations(const protocol::Conversations& page);
+  void request_conversations(std::string after);
+  void finish_connecting();
   void on_error(const protocol::ErrorFrame& frame);
   void fail_connection(Error error);
   void set_state(ConnectionState state, std::optional<Error> error = std::nullopt);
@@ -105,6 +113,7 @@ class Session {
   bool transport_open_ = false;
 
   Outbox outbox_;
+  std::vector<std::string> listed_;  // conversations listed so far while connecting
   std::vector<Action> actions_;
 };
 

@@ -37,6 +37,10 @@ constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
     ALTER TABLE outbox ADD COLUMN target_message_id TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbox ADD COLUMN target_local_id INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 3: the user's conversations, as the server lists them at each connection.
+    R"sql(
+    CREATE TABLE conversations (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    )sql",
 };
 
 constexpr const char* kColumns =
@@ -166,6 +170,36 @@ void OutboxStore::migrate() {
     db_->exec(kMigrations[static_cast<std::size_t>(next - 1)]);
     db_->exec("PRAGMA user_version = " + std::to_string(next));
     tx.commit();
+  }
+}
+
+Result<void> OutboxStore::replace_conversations(const std::vector<std::string>& ids) {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    db_->exec("DELETE FROM conversations");
+    SQLite::Statement insert(*db_, "INSERT OR IGNORE INTO conversations (id) VALUES (?1)");
+    for (const auto& id : ids) {
+      insert.bind(1, id);
+      insert.exec();
+      insert.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot store the conversation list: ") + e.what());
+  }
+}
+
+Result<std::vector<std::string>> OutboxStore::load_conversations() {
+  std::lock_guard lock(mutex_);
+  try {
+    std::vector<std::string> ids;
+    SQLite::Statement q(*db_, "SELECT id FROM conversations ORDER BY id");
+    while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+    return ids;
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot read the conversation list: ") + e.what());
   }
 }
 

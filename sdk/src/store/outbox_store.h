@@ -1,5 +1,6 @@
 // The outbox on disk: one SQLite database per client (WAL), holding every message the
-// app sent until the server has it, and the sent ones after that.
+// app sent until the server has it, and the sent ones after that; and the list of the
+// user's conversations, so that send() can refuse one that does not exist.
 //
 // insert() commits before it returns; that commit is what makes send()'s promise. Later
 // state changes are written in batches (write()), because losing one costs nothing: a row
@@ -33,7 +34,7 @@ class OutboxStore {
  public:
   // The newest schema this version writes. Migrations are forward-only, run in one
   // transaction each, and keep every row.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // The migration steps (step N takes version N-1 to N), for upgrade tests.
   static std::span<const char* const> migrations();
@@ -55,6 +56,10 @@ class OutboxStore {
   Result<std::vector<core::OutboxRow>> load_unsent();
   // The row with this local id, in any state.
   Result<core::OutboxRow> get(std::int64_t local_id);
+
+  // The user's conversations, as the server last listed them (empty until then).
+  Result<void> replace_conversations(const std::vector<std::string>& ids);
+  Result<std::vector<std::string>> load_conversations();
 
   int schema_version();
 
