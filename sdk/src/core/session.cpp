@@ -62,8 +62,8 @@ void Session::drain_outbox() {
   auto changed = outbox_.take_changed();
   actions_.reserve(actions_.size() + 2 * changed.size());
   for (auto& row : changed) {
-    actions_.emplace_back(std::in_place_type<NotifyOutbox>, row.message);
-    actions_.emplace_back(std::in_place_type<PersistOutbox>, std::move(row));
+    actions_.emplace_back(std::in_place_type<NotifyOutbox>, NotifyOutbox{row.message});
+    actions_.emplace_back(std::in_place_type<PersistOutbox>, PersistOutbox{std::move(row)});
   }
 }
 
