@@ -173,6 +173,7 @@ TEST_F(OutboxE2e, EditsAndReactionsQueuedBeforeTheMessageIsSentReachOtherDevices
   // A message known by its server id: bob reacts, alice deletes.
   auto ref = MessageRef::server("c_general", seen[0].message_id);
   ASSERT_TRUE(bob.client->react(ref, "🎉").ok());
+  ASSERT_TRUE(bob.messages.wait_for_count(4)) << "the reaction lands before the delete is sent";
   ASSERT_TRUE(alice.client->remove(ref).ok());
   ASSERT_TRUE(bob.messages.wait_for_count(5));
   EXPECT_EQ(bob.messages.items()[4].kind, EventKind::message_deleted);
@@ -185,6 +186,7 @@ TEST_F(OutboxE2e, OnlyTheAuthorMayEditAndTheRefusalFailsOnlyThatChange) {
   Device bob("bob-phone");
   ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
   ASSERT_TRUE(bob.client->connect(server.url(), "token-bob").ok());
+  ASSERT_TRUE(bob.wait_for_state(ConnectionState::connected));  // events reach connected devices only
   ASSERT_TRUE(alice.client->send("c_general", "mine").ok());
   ASSERT_TRUE(bob.messages.wait_for_count(1));
   auto ref = MessageRef::server("c_general", bob.messages.items()[0].message_id);
