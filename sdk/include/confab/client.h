@@ -7,8 +7,8 @@
 // Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
 // server has acknowledged them, across disconnects, restarts and crashes.
 //
-// Scope of this version: plaintext WebSocket (ws://) only, and no automatic reconnect:
-// the app calls connect() again after a drop. docs/architecture.md tracks what comes next.
+// Scope of this version: plaintext WebSocket (ws://) only. docs/architecture.md tracks
+// what comes next.
 #pragma once
 
 #include <chrono>
@@ -42,6 +42,27 @@ struct OutboxOptions {
   std::chrono::milliseconds retry_cap{60'000};
 };
 
+// How the connection heals itself. The defaults follow the Ably client spec.
+struct ConnectionOptions {
+  // Reconnect by itself after a drop. (Off: one attempt per connect() call.)
+  bool reconnect = true;
+  // The first unexpected drop of a healthy connection retries at once. Later attempts wait
+  // U(0, min(retry_cap, retry_base * 2^(attempt-1))) (full jitter).
+  std::chrono::milliseconds retry_base{1'000};
+  std::chrono::milliseconds retry_cap{30'000};
+  // A connection that stays up this long counts as healthy: the attempt count resets.
+  std::chrono::milliseconds healthy_after{10'000};
+  // Disconnected this long: `suspended`, retrying every `suspended_retry`.
+  std::chrono::milliseconds connection_state_ttl{120'000};
+  std::chrono::milliseconds suspended_retry{30'000};
+  // The client pings when the connection has been quiet for `ping_interval`, and drops
+  // a connection on which nothing arrived for `ping_interval + ping_timeout` (half-open).
+  std::chrono::milliseconds ping_interval{25'000};
+  std::chrono::milliseconds ping_timeout{10'000};
+  // app_moved_to_background() closes the connection until app_moved_to_foreground().
+  bool disconnect_in_background = false;
+};
+
 // How hard the outbox database syncs to disk when send() commits.
 enum class Durability {
   normal,  // SQLite synchronous=NORMAL (WAL): survives the app crashing or being killed
@@ -58,6 +79,7 @@ struct ClientOptions {
   std::filesystem::path database_path;
   Durability durability = Durability::normal;
   OutboxOptions outbox;
+  ConnectionOptions connection;
 
   // ws:// sends tokens and messages in clear text; the client refuses it unless this is
   // set. (wss:// is not available in this version.)
@@ -97,17 +119,29 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts connecting to `url` (ws://host:port/path) and authenticating with `token`.
-  // Returns at once; progress arrives through on_connection(). Fails with
-  // invalid_argument for a malformed URL, a disallowed scheme or an empty token.
-  // Calling connect() while connected replaces the connection.
+  // Starts connecting to `url` (ws://host:port/path) and authenticating with `token`,
+  // and from then on keeps the connection up: after a drop it reconnects by itself
+  // (see ConnectionOptions) until disconnect(), or until the server refuses the token or
+  // the protocol version for good (`failed`). Returns at once; progress arrives through
+  // on_connection(). Fails with invalid_argument for a malformed URL, a disallowed scheme
+  // or an empty token. Calling connect() while connected replaces the connection.
   Result<void> connect(std::string_view url, std::string token);
 
-  // Closes the connection. Outgoing messages that were not acknowledged go back to
-  // `pending` and are sent after the next connect().
+  // Closes the connection and stops reconnecting. Outgoing messages that were not
+  // acknowledged go back to `pending` and are sent after the next connect().
   void disconnect();
 
   ConnectionState connection_state() const;
+  // The last change: state, error, and when the next attempt starts.
+  ConnectionChange connection() const;
+
+  // Platform hints (see platform/). Network available: a disconnected or suspended client
+  // tries at once. Unavailable: the connection is dropped at once (`disconnected`).
+  void set_network_available(bool available);
+  // Background: closes the connection if ConnectionOptions::disconnect_in_background.
+  // Foreground: a disconnected or suspended client tries at once.
+  void app_moved_to_background();
+  void app_moved_to_foreground();
 
   // Queues a text message for a conversation and returns its local echo, in state
   // `pending`, once the outbox row is committed to the database; it does not wait for the

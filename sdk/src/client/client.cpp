@@ -45,6 +45,16 @@ Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argum
 core::SessionOptions session_options(const ClientOptions& o) {
   core::SessionOptions s;
   s.device_id = o.device_id;
+  const auto& c = o.connection;
+  s.reconnect = c.reconnect;
+  s.connection.retry_base_ms = c.retry_base.count();
+  s.connection.retry_cap_ms = c.retry_cap.count();
+  s.connection.state_ttl_ms = c.connection_state_ttl.count();
+  s.connection.suspended_retry_ms = c.suspended_retry.count();
+  s.connection.healthy_after_ms = c.healthy_after.count();
+  s.connection.ping_interval_ms = c.ping_interval.count();
+  s.connection.ping_timeout_ms = c.ping_timeout.count();
+  s.connection.auth_timeout_ms = o.connect_step_timeout.count();
   s.outbox.window = o.outbox.window;
   s.outbox.ack_timeout_ms = o.outbox.ack_timeout.count();
   s.outbox.max_age_ms = o.outbox.max_age.count();
@@ -103,12 +113,8 @@ class Client::Impl {
     if (!utf8::is_valid(token)) return invalid("the token is not valid UTF-8");
 
     asio::post(io_, [this, url = std::move(parsed).value(), token = std::move(token)]() mutable {
-      transport_.reset();  // a previous connection, if any; its callbacks are dropped
-      session_.connect_requested(std::move(token));
-      transport_ = std::make_unique<net::WsTransport>(io_.get_executor(), std::move(url),
-                                                      options_.connect_step_timeout,
-                                                      transport_callbacks());
-      transport_->start();
+      url_ = std::move(url);
+      session_.connect_requested(std::move(token));  // asks for a transport: OpenTransport
       apply(session_.take_actions());
     });
     return {};
@@ -117,12 +123,26 @@ class Client::Impl {
   void disconnect() {
     asio::post(io_, [this] {
       session_.disconnect_requested();
-      if (!transport_) session_.transport_closed(Error::make(ErrorCode::closed, "not connected"));
+      apply(session_.take_actions());
+    });
+  }
+
+  // Runs a session input on the network thread, then its actions.
+  template <class F>
+  void post_to_session(F f) {
+    asio::post(io_, [this, f = std::move(f)]() mutable {
+      f(session_);
       apply(session_.take_actions());
     });
   }
 
   ConnectionState connection_state() const { return state_.load(); }
+  bool disconnects_in_background() const { return options_.connection.disconnect_in_background; }
+
+  ConnectionChange connection() const {
+    std::lock_guard lock(connection_mutex_);
+    return connection_;
+  }
 
   static Result<void> check_text(std::string_view text) {
     if (text.empty()) return invalid("the message text is empty");
@@ -331,8 +351,17 @@ class Client::Impl {
               if (transport_) transport_->send(std::move(a.text));
             } else if constexpr (std::is_same_v<T, core::CloseConnection>) {
               if (transport_) transport_->close();
+            } else if constexpr (std::is_same_v<T, core::OpenTransport>) {
+              transport_.reset();  // a previous connection, if any; its callbacks are dropped
+              transport_ = std::make_unique<net::WsTransport>(io_.get_executor(), *url_,
+                                                              options_.connect_step_timeout, transport_callbacks());
+              transport_->start();
             } else if constexpr (std::is_same_v<T, core::NotifyConnection>) {
               state_.store(a.change.state);
+              {
+                std::lock_guard lock(connection_mutex_);
+                connection_ = a.change;
+              }
               connection_listeners_->publish(std::move(a.change));
             } else if constexpr (std::is_same_v<T, core::NotifyOutbox>) {
               outbox_listeners_->publish(std::move(a.message));
@@ -371,6 +400,8 @@ class Client::Impl {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::atomic<ConnectionState> state_{ConnectionState::initialized};
+  mutable std::mutex connection_mutex_;
+  ConnectionChange connection_;  // the last change, for connection()
 
   // Network thread only.
   static constexpr std::chrono::milliseconds kWriteDelay{10};
@@ -379,6 +410,7 @@ class Client::Impl {
   std::optional<std::int64_t> scheduled_wakeup_;
   core::Session session_;
   std::unique_ptr<net::WsTransport> transport_;
+  std::optional<net::WsUrl> url_;
   std::map<std::int64_t, core::OutboxRow> unwritten_;  // outbox changes not yet written
   bool write_posted_ = false;
 
@@ -396,6 +428,12 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
   }
   if (options.connect_step_timeout <= std::chrono::milliseconds::zero()) {
     return invalid("connect_step_timeout must be positive");
+  }
+  const auto& c = options.connection;
+  std::chrono::milliseconds zero{0};
+  if (c.retry_base <= zero || c.retry_cap < c.retry_base || c.connection_state_ttl <= zero ||
+      c.suspended_retry <= zero || c.healthy_after < zero || c.ping_interval <= zero || c.ping_timeout <= zero) {
+    return invalid("connection times must be positive, and retry_cap at least retry_base");
   }
   const auto& o = options.outbox;
   if (o.window == 0) return invalid("outbox.window must be at least 1");
@@ -426,6 +464,17 @@ Result<void> Client::connect(std::string_view url, std::string token) {
 }
 void Client::disconnect() { impl_->disconnect(); }
 ConnectionState Client::connection_state() const { return impl_->connection_state(); }
+ConnectionChange Client::connection() const { return impl_->connection(); }
+void Client::set_network_available(bool available) {
+  impl_->post_to_session([available](core::Session& s) { s.network_changed(available); });
+}
+void Client::app_moved_to_background() {
+  bool disconnect = impl_->disconnects_in_background();
+  impl_->post_to_session([disconnect](core::Session& s) { s.app_backgrounded(disconnect); });
+}
+void Client::app_moved_to_foreground() {
+  impl_->post_to_session([](core::Session& s) { s.app_foregrounded(); });
+}
 Result<LocalMessage> Client::send(std::string_view conversation_id, std::string_view text) {
   return impl_->send(conversation_id, text);
 }

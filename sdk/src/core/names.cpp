@@ -104,6 +104,7 @@ std::string_view to_string(ConnectionState state) noexcept {
     case ConnectionState::connecting: return "connecting";
     case ConnectionState::connected: return "connected";
     case ConnectionState::disconnected: return "disconnected";
+    case ConnectionState::suspended: return "suspended";
     case ConnectionState::closing: return "closing";
     case ConnectionState::closed: return "closed";
     case ConnectionState::failed: return "failed";

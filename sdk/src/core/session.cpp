@@ -1,5 +1,6 @@
 #include "core/session.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace confab::core {
@@ -42,17 +43,27 @@ std::string encode_request(const LocalMessage& m) {
 }  // namespace
 
 Session::Session(SessionOptions options, Clock clock)
-    : options_(std::move(options)), clock_(std::move(clock)), outbox_(options_.outbox, options_.seed) {}
+    : options_(std::move(options)),
+      clock_(std::move(clock)),
+      schedule_(options_.connection, options_.seed ^ 0x9e3779b97f4a7c15ULL),
+      liveness_(options_.connection),
+      outbox_(options_.outbox, options_.seed) {}
 
 std::vector<Action> Session::take_actions() { return std::exchange(actions_, {}); }
 
-void Session::set_state(ConnectionState state, std::optional<Error> error) {
+void Session::set_state(ConnectionState state, std::optional<Error> error, std::optional<std::int64_t> retry_in_ms) {
   if (state == state_ && !error) return;
   state_ = state;
   NotifyConnection notify;
   notify.change.state = state;
   notify.change.error = std::move(error);
+  if (retry_in_ms) notify.change.retry_in = std::chrono::milliseconds(*retry_in_ms);
   actions_.emplace_back(std::move(notify));
+}
+
+void Session::send_frame(std::string text) {
+  liveness_.sent(clock_());
+  actions_.push_back(SendFrame{std::move(text)});
 }
 
 void Session::drain_outbox() {
@@ -79,22 +90,95 @@ void Session::restore(std::vector<OutboxRow> rows) {
 
 void Session::connect_requested(std::string token) {
   token_ = std::move(token);
+  wanted_ = true;
+  backgrounded_ = false;
+  schedule_.reset();
+  start_attempt();
+}
+
+void Session::start_attempt() {
   user_id_.clear();
   transport_open_ = false;
+  has_transport_ = true;
+  retry_at_.reset();
+  auth_deadline_.reset();
   outbox_.connection_lost(Error::make(ErrorCode::transport, "reconnecting"));
   set_state(ConnectionState::connecting);
+  actions_.push_back(OpenTransport{});
   drain_outbox();
 }
 
 void Session::disconnect_requested() {
+  wanted_ = false;
+  retry_at_.reset();
+  auth_deadline_.reset();
   if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return;
-  bool has_transport = state_ == ConnectionState::connecting || state_ == ConnectionState::connected;
-  if (!has_transport) {
+  if (!has_transport_) {
     set_state(ConnectionState::closed);
     return;
   }
   set_state(ConnectionState::closing);
   actions_.push_back(CloseConnection{Error::make(ErrorCode::closed, "disconnect requested")});
+}
+
+void Session::set_waiting(ConnectionState state, Error why, std::optional<std::int64_t> retry_at) {
+  retry_at_ = retry_at;
+  std::optional<std::int64_t> retry_in;
+  if (retry_at) retry_in = std::max<std::int64_t>(*retry_at - clock_(), 0);
+  set_state(state, std::move(why), retry_in);
+}
+
+void Session::lose_connection(Error why, bool close_transport) {
+  bool was_connected = state_ == ConnectionState::connected;
+  if (close_transport && has_transport_) actions_.push_back(CloseConnection{why});
+  has_transport_ = false;
+  transport_open_ = false;
+  auth_deadline_.reset();
+  outbox_.connection_lost(why);
+  drain_outbox();
+  if (!wanted_ || !options_.reconnect || backgrounded_) {
+    set_waiting(ConnectionState::disconnected, std::move(why), std::nullopt);
+    return;
+  }
+  auto now = clock_();
+  auto retry = schedule_.lost(now, was_connected);
+  set_waiting(retry.suspended ? ConnectionState::suspended : ConnectionState::disconnected, std::move(why),
+              now + retry.delay_ms);
+  if (retry.delay_ms == 0) start_attempt();
+}
+
+void Session::network_changed(bool available) {
+  network_up_ = available;
+  if (available) {
+    bool waiting = state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended;
+    if (waiting && wanted_ && !backgrounded_) {
+      schedule_.reset();
+      start_attempt();
+    }
+    return;
+  }
+  if (state_ == ConnectionState::connecting || state_ == ConnectionState::connected) {
+    lose_connection(Error::make(ErrorCode::transport, "the network is unavailable"), true);
+  }
+}
+
+void Session::app_backgrounded(bool disconnect) {
+  if (!disconnect || !wanted_) return;
+  backgrounded_ = true;
+  if (state_ == ConnectionState::connecting || state_ == ConnectionState::connected) {
+    lose_connection(Error::make(ErrorCode::closed, "the app is in the background"), true);
+  } else {
+    retry_at_.reset();
+  }
+}
+
+void Session::app_foregrounded() {
+  bool was_backgrounded = std::exchange(backgrounded_, false);
+  bool waiting = state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended;
+  if (wanted_ && waiting && (was_backgrounded || retry_at_)) {
+    schedule_.reset();
+    start_attempt();
+  }
 }
 
 void Session::enqueue(OutboxRow row) {
@@ -114,19 +198,53 @@ Result<void> Session::discard(std::int64_t local_id) {
   return done;
 }
 
-void Session::tick() { flush_outbox(); }
+void Session::tick() {
+  auto now = clock_();
+  if (retry_at_ && now >= *retry_at_ &&
+      (state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended)) {
+    start_attempt();
+  } else if (state_ == ConnectionState::connecting && auth_deadline_ && now >= *auth_deadline_) {
+    lose_connection(Error::make(ErrorCode::timeout, "no answer to auth within " +
+                                                        std::to_string(options_.connection.auth_timeout_ms) + " ms"),
+                    true);
+  } else if (state_ == ConnectionState::connected) {
+    if (liveness_.dead(now)) {
+      // A half-open connection: the socket looks fine, but nothing comes back.
+      lose_connection(Error::make(ErrorCode::timeout, "nothing received for " +
+                                                          std::to_string(options_.connection.ping_interval_ms +
+                                                                         options_.connection.ping_timeout_ms) +
+                                                          " ms"),
+                      true);
+    } else if (liveness_.ping_due(now)) {
+      send_frame(protocol::encode(protocol::Ping{"ping:" + std::to_string(++pings_)}));
+    }
+  }
+  flush_outbox();
+}
 
-std::optional<std::int64_t> Session::next_wakeup() const { return outbox_.next_wakeup(clock_(), connected()); }
+std::optional<std::int64_t> Session::next_wakeup() const {
+  auto now = clock_();
+  auto next = outbox_.next_wakeup(now, connected());
+  auto consider = [&next](std::optional<std::int64_t> t) {
+    if (t) next = next ? std::min(*next, *t) : *t;
+  };
+  if (state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended) consider(retry_at_);
+  if (state_ == ConnectionState::connecting) consider(auth_deadline_);
+  if (state_ == ConnectionState::connected) consider(liveness_.next_check());
+  return next;
+}
 
 void Session::transport_opened() {
-  if (state_ != ConnectionState::connecting) return;
+  if (state_ != ConnectionState::connecting || !has_transport_) return;
   transport_open_ = true;
+  auth_deadline_ = clock_() + options_.connection.auth_timeout_ms;
   protocol::Auth auth{std::string(kAuthRequestId), token_, protocol::kVersion, options_.device_id};
-  actions_.push_back(SendFrame{protocol::encode(auth)});
+  send_frame(protocol::encode(auth));
 }
 
 void Session::frame_received(std::string_view text) {
   if (!transport_open_) return;
+  liveness_.received(clock_());
   auto decoded = protocol::decode_server_frame(text);
   if (!decoded) {
     const auto& e = decoded.error();
@@ -156,13 +274,7 @@ void Session::frame_received(std::string_view text) {
       decoded.value());
 }
 
-void Session::fail_connection(Error error) {
-  actions_.push_back(CloseConnection{error});
-  transport_open_ = false;
-  outbox_.connection_lost(error);
-  set_state(ConnectionState::disconnected, std::move(error));
-  drain_outbox();
-}
+void Session::fail_connection(Error error) { lose_connection(std::move(error), true); }
 
 void Session::on_auth_ok(const protocol::AuthOk& ok) {
   if (state_ != ConnectionState::connecting) return;
@@ -171,6 +283,8 @@ void Session::on_auth_ok(const protocol::AuthOk& ok) {
                               "server chose protocol version " + std::to_string(ok.protocol_version));
     actions_.push_back(CloseConnection{error});
     transport_open_ = false;
+    has_transport_ = false;
+    wanted_ = false;
     set_state(ConnectionState::failed, std::move(error));
     return;
   }
@@ -182,8 +296,8 @@ void Session::on_auth_ok(const protocol::AuthOk& ok) {
 }
 
 void Session::request_conversations(std::string after) {
-  actions_.push_back(SendFrame{protocol::encode(
-      protocol::ConversationsList{std::string(kListRequestId), std::move(after), protocol::kMaxConversationsPage})});
+  send_frame(protocol::encode(
+      protocol::ConversationsList{std::string(kListRequestId), std::move(after), protocol::kMaxConversationsPage}));
 }
 
 void Session::on_conversations(const protocol::Conversations& page) {
@@ -198,6 +312,10 @@ void Session::on_conversations(const protocol::Conversations& page) {
 }
 
 void Session::finish_connecting() {
+  auto now = clock_();
+  auth_deadline_.reset();
+  schedule_.connected(now);
+  liveness_.start(now);
   set_state(ConnectionState::connected);
   flush_outbox();
 }
@@ -209,10 +327,17 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     return;
   }
   if (state_ == ConnectionState::connecting) {
-    // The server refused the auth frame; it closes the connection next.
+    // The server refused the auth frame; it closes the connection next. A permanent
+    // refusal (token, version) ends the retries until the app calls connect() again.
+    if (frame.error.retryable) {
+      lose_connection(frame.error, true);
+      return;
+    }
     transport_open_ = false;
-    bool permanent = !frame.error.retryable;
-    set_state(permanent ? ConnectionState::failed : ConnectionState::disconnected, frame.error);
+    wanted_ = false;
+    retry_at_.reset();
+    auth_deadline_.reset();
+    set_state(ConnectionState::failed, frame.error);
     return;
   }
   // The request id of a send is its clientMessageId; other errors concern no message.
@@ -220,22 +345,16 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
 }
 
 void Session::transport_closed(const Error& why) {
-  transport_open_ = false;
-  outbox_.connection_lost(why);
-  drain_outbox();
-  switch (state_) {
-    case ConnectionState::failed:
-      break;  // keep the reason we failed for
-    case ConnectionState::closing:
-    case ConnectionState::closed:
-      set_state(ConnectionState::closed);
-      break;
-    case ConnectionState::disconnected:
-      break;  // already reported (we closed it after a protocol error)
-    default:
-      set_state(ConnectionState::disconnected, why);
-      break;
+  if (!has_transport_) return;  // one we already gave up on
+  if (state_ == ConnectionState::closing || state_ == ConnectionState::failed) {
+    has_transport_ = false;
+    transport_open_ = false;
+    outbox_.connection_lost(why);
+    drain_outbox();
+    if (state_ == ConnectionState::closing) set_state(ConnectionState::closed);
+    return;
   }
+  lose_connection(why, false);
 }
 
 }  // namespace confab::core

@@ -20,6 +20,7 @@
 #include "confab/message.h"
 #include "core/outbox.h"
 #include "core/protocol.h"
+#include "core/reconnect.h"
 
 namespace confab::core {
 
@@ -46,13 +47,17 @@ struct PersistOutbox {
 struct KnownConversations {
   std::vector<std::string> ids;
 };
+// Open a new transport (dropping any previous one without its callbacks).
+struct OpenTransport {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox,
-                            KnownConversations>;
+                            KnownConversations, OpenTransport>;
 
 struct SessionOptions {
   std::string device_id;
   OutboxPolicy outbox;
-  std::uint64_t seed = 0;  // for the backoff's jitter
+  ConnectionPolicy connection;
+  bool reconnect = true;   // retry by itself after a drop (tests of single attempts turn it off)
+  std::uint64_t seed = 0;  // for the backoffs' jitter
 };
 
 class Session {
@@ -64,17 +69,25 @@ class Session {
   // The unsent rows found in the database at startup.
   void restore(std::vector<OutboxRow> rows);
 
-  // The adapter is about to open a transport; the token goes into the auth frame.
+  // The app wants to be connected with this token: connect now (asks for OpenTransport),
+  // and keep reconnecting after drops until disconnect_requested() or a permanent refusal.
   // Messages that were on the wire of a previous connection go back to pending.
   void connect_requested(std::string token);
-  // The app wants the connection closed.
+  // The app wants the connection closed, and no more retries.
   void disconnect_requested();
+  // Hints from the platform. Network up, or the app back in the foreground: a
+  // disconnected or suspended session tries now. Network down: drop the connection at
+  // once. Background with `disconnect`: close, and wait for the foreground.
+  void network_changed(bool available);
+  void app_backgrounded(bool disconnect);
+  void app_foregrounded();
   // A new outgoing message, already committed to the database, in state pending.
   void enqueue(OutboxRow row);
   // The app's outbox requests (see Outbox::retry and Outbox::discard).
   Result<void> retry(std::int64_t local_id);
   Result<void> discard(std::int64_t local_id);
-  // Time passed: resend unanswered messages, send backed-off ones, expire old ones.
+  // Time passed: reconnect when the backoff ends, ping, drop a dead connection, resend
+  // unanswered messages, send backed-off ones, expire old ones.
   void tick();
   // When tick() next has work, if ever.
   std::optional<std::int64_t> next_wakeup() const;
@@ -87,19 +100,27 @@ class Session {
   void transport_closed(const Error& why);
 
   ConnectionState state() const noexcept { return state_; }
+  // When the next automatic attempt starts, while disconnected or suspended.
+  std::optional<std::int64_t> retry_at() const noexcept { return retry_at_; }
   // The server's id for this user, once authenticated.
   const std::string& user_id() const noexcept { return user_id_; }
 
   std::vector<Action> take_actions();
 
  private:
+  void start_attempt();
+  // The connection is gone or unusable: close it if it is ours, and schedule a retry.
+  void lose_connection(Error why, bool close_transport);
+  void set_waiting(ConnectionState state, Error why, std::optional<std::int64_t> retry_at);
+  void send_frame(std::string text);
   void on_auth_ok(const protocol::AuthOk& ok);
   void on_conversations(const protocol::Conversations& page);
   void request_conversations(std::string after);
   void finish_connecting();
   void on_error(const protocol::ErrorFrame& frame);
   void fail_connection(Error error);
-  void set_state(ConnectionState state, std::optional<Error> error = std::nullopt);
+  void set_state(ConnectionState state, std::optional<Error> error = std::nullopt,
+                 std::optional<std::int64_t> retry_in_ms = std::nullopt);
   bool connected() const noexcept { return state_ == ConnectionState::connected; }
   // Runs the outbox and turns what it did into actions.
   void flush_outbox();
@@ -110,7 +131,16 @@ class Session {
   std::string token_;
   std::string user_id_;
   ConnectionState state_ = ConnectionState::initialized;
-  bool transport_open_ = false;
+  bool has_transport_ = false;   // a transport was asked for and has not been reported closed
+  bool transport_open_ = false;  // it is open: frames may be sent and received
+  bool wanted_ = false;          // the app asked to be connected
+  bool backgrounded_ = false;    // closed for the background; waits for the foreground
+  bool network_up_ = true;
+  std::optional<std::int64_t> retry_at_;
+  std::optional<std::int64_t> auth_deadline_;
+  RetrySchedule schedule_;
+  Liveness liveness_;
+  std::uint64_t pings_ = 0;
 
   Outbox outbox_;
   std::vector<std::string> listed_;  // conversations listed so far while connecting
