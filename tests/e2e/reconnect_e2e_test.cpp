@@ -139,5 +139,37 @@ TEST_F(ReconnectE2e, DestroyingTheClientMidConnectOrMidBackoffIsClean) {
   }
 }
 
+TEST_F(ReconnectE2e, AnExpiredTokenIsReplacedByTheProviderOnce) {
+  test::ServerProcess server(dir_ / "server");
+  Device alice("alice-phone", ":memory:", quick);
+  std::atomic<int> calls{0};
+  auto provider = [&calls]() -> Result<std::string> {
+    return ++calls == 1 ? std::string("token-that-expired") : std::string("token-alice");
+  };
+  ASSERT_TRUE(alice.client->connect(server.url(), provider).ok());
+  ASSERT_TRUE(wait_for_connected_count(alice, 1));
+  EXPECT_EQ(calls.load(), 2) << "the first token, then one refresh";
+}
+
+TEST_F(ReconnectE2e, ATokenRefusedAgainAfterTheRefreshEndsInFailed) {
+  test::ServerProcess server(dir_ / "server");
+  Device alice("alice-phone", ":memory:", quick);
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(alice.client->connect(server.url(), [&calls]() -> Result<std::string> {
+    ++calls;
+    return std::string("never-valid");
+  }).ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::failed));
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(alice.client->connection().error->code, ErrorCode::unauthorized);
+
+  Device bob("bob-phone", ":memory:", quick);
+  ASSERT_TRUE(bob.client->connect(server.url(), []() -> Result<std::string> {
+    return Error::make(ErrorCode::unauthorized, "signed out");
+  }).ok());
+  ASSERT_TRUE(bob.wait_for_state(ConnectionState::failed));
+  EXPECT_EQ(bob.client->connection().error->message, "signed out");
+}
+
 }  // namespace
 }  // namespace confab

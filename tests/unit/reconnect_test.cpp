@@ -296,5 +296,60 @@ TEST_F(ReconnectingSession, BackgroundClosesWhenAskedAndForegroundReconnects) {
   EXPECT_EQ(drain(session_).opens, 1);
 }
 
+std::string unauthorized() {
+  return protocol::encode(
+      protocol::ServerFrame{protocol::ErrorFrame{"auth", Error::make(ErrorCode::unauthorized, "expired"), "", ""}});
+}
+
+TEST_F(ReconnectingSession, ARefusedTokenIsRefreshedOnceThenTheSessionFails) {
+  session_.connect_requested("old", true);
+  drain(session_);
+  session_.transport_opened();
+  drain(session_);
+  session_.frame_received(unauthorized());
+  bool asked = false;
+  for (auto& action : session_.take_actions()) asked |= std::holds_alternative<RefreshToken>(action);
+  EXPECT_TRUE(asked);
+  EXPECT_EQ(session_.state(), ConnectionState::disconnected);
+  session_.transport_closed(Error::make(ErrorCode::transport, "closed 4401"));  // ignored: given up already
+  EXPECT_EQ(drain(session_).opens, 0);
+
+  session_.token_refreshed(std::string("new"));
+  EXPECT_EQ(drain(session_).opens, 1);
+  session_.transport_opened();
+  auto auth = drain(session_);
+  ASSERT_EQ(auth.frame_types, std::vector<std::string>{"auth"});
+  session_.frame_received(unauthorized());
+  for (auto& action : session_.take_actions()) EXPECT_FALSE(std::holds_alternative<RefreshToken>(action));
+  EXPECT_EQ(session_.state(), ConnectionState::failed) << "refused again after the refresh";
+}
+
+TEST_F(ReconnectingSession, ASuccessfulConnectionAllowsALaterRefresh) {
+  session_.connect_requested("t1", true);
+  drain(session_);
+  accept();
+  fake_now += 60'000;
+  session_.frame_received(R"({"type":"pong","id":"x"})");
+  session_.transport_closed(Error::make(ErrorCode::transport, "reset"));
+  ASSERT_EQ(drain(session_).opens, 1);
+  session_.transport_opened();
+  session_.frame_received(unauthorized());
+  bool asked = false;
+  for (auto& action : session_.take_actions()) asked |= std::holds_alternative<RefreshToken>(action);
+  EXPECT_TRUE(asked) << "the token expired while connected: refresh again";
+}
+
+TEST_F(ReconnectingSession, AProviderThatCannotSupplyATokenFailsTheSession) {
+  session_.connect_requested("t1", true);
+  drain(session_);
+  session_.transport_opened();
+  session_.frame_received(unauthorized());
+  drain(session_);
+  session_.token_refreshed(Error::make(ErrorCode::unauthorized, "signed out"));
+  auto d = drain(session_);
+  EXPECT_EQ(session_.state(), ConnectionState::failed);
+  EXPECT_EQ(d.changes.back().error->message, "signed out");
+}
+
 }  // namespace
 }  // namespace confab::core

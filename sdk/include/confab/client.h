@@ -127,6 +127,13 @@ class Client {
   // or an empty token. Calling connect() while connected replaces the connection.
   Result<void> connect(std::string_view url, std::string token);
 
+  // Supplies tokens on demand: called for the first connection, and again, once, when
+  // the server refuses the token (expired or revoked); if the fresh token is refused too,
+  // or the provider fails, the client goes to `failed` with that error. It runs on the
+  // client's callback thread and may block (e.g. to ask the app's backend).
+  using TokenProvider = std::function<Result<std::string>()>;
+  Result<void> connect(std::string_view url, TokenProvider provider);
+
   // Closes the connection and stops reconnecting. Outgoing messages that were not
   // acknowledged go back to `pending` and are sent after the next connect().
   void disconnect();

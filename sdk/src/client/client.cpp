@@ -101,23 +101,68 @@ class Client::Impl {
     callback_thread_->stop();
   }
 
-  Result<void> connect(std::string_view url, std::string token) {
+  Result<net::WsUrl> check_url(std::string_view url) {
     auto parsed = net::parse_ws_url(url);
     if (!parsed) return parsed.error();
     if (parsed->secure) return invalid("wss:// is not supported yet; use ws:// with allow_insecure_transport");
     if (!options_.allow_insecure_transport) {
       return invalid("ws:// is unencrypted; set ClientOptions::allow_insecure_transport to use it");
     }
+    return parsed;
+  }
+
+  static Result<void> check_token(const std::string& token) {
     if (token.empty()) return invalid("the token is empty");
     if (token.size() > protocol::kMaxTokenBytes) return invalid("the token exceeds 4096 bytes");
     if (!utf8::is_valid(token)) return invalid("the token is not valid UTF-8");
+    return {};
+  }
 
+  Result<void> connect(std::string_view url, std::string token) {
+    auto parsed = check_url(url);
+    if (!parsed) return parsed.error();
+    if (auto ok = check_token(token); !ok) return ok.error();
     asio::post(io_, [this, url = std::move(parsed).value(), token = std::move(token)]() mutable {
       url_ = std::move(url);
+      provider_ = nullptr;
       session_.connect_requested(std::move(token));  // asks for a transport: OpenTransport
       apply(session_.take_actions());
     });
     return {};
+  }
+
+  Result<void> connect(std::string_view url, TokenProvider provider) {
+    auto parsed = check_url(url);
+    if (!parsed) return parsed.error();
+    if (!provider) return invalid("the token provider is empty");
+    asio::post(io_, [this, url = std::move(parsed).value(), provider = std::move(provider)]() mutable {
+      url_ = std::move(url);
+      provider_ = std::make_shared<TokenProvider>(std::move(provider));
+      ask_for_token([this](Result<std::string> token) {
+        if (!token) {
+          session_.no_token(token.error());
+        } else {
+          session_.connect_requested(std::move(token).value(), true);
+        }
+      });
+    });
+    return {};
+  }
+
+  // Runs the app's token provider on the callback thread (it may block), then `then` with
+  // its answer on the network thread.
+  template <class Then>
+  void ask_for_token(Then then) {
+    auto provider = provider_;
+    callback_thread_->post([this, provider, then = std::move(then)]() mutable {
+      Result<std::string> token = (*provider)();
+      if (token && !check_token(*token)) token = check_token(*token).error();
+      asio::post(io_, [this, provider, then = std::move(then), token = std::move(token)]() mutable {
+        if (provider != provider_) return;  // connect() was called again meanwhile
+        then(std::move(token));
+        apply(session_.take_actions());
+      });
+    });
   }
 
   void disconnect() {
@@ -351,6 +396,12 @@ class Client::Impl {
               if (transport_) transport_->send(std::move(a.text));
             } else if constexpr (std::is_same_v<T, core::CloseConnection>) {
               if (transport_) transport_->close();
+            } else if constexpr (std::is_same_v<T, core::RefreshToken>) {
+              if (provider_) {
+                ask_for_token([this](Result<std::string> token) { session_.token_refreshed(std::move(token)); });
+              } else {
+                session_.token_refreshed(Error::make(ErrorCode::unauthorized, "no token provider"));
+              }
             } else if constexpr (std::is_same_v<T, core::OpenTransport>) {
               transport_.reset();  // a previous connection, if any; its callbacks are dropped
               transport_ = std::make_unique<net::WsTransport>(io_.get_executor(), *url_,
@@ -411,6 +462,7 @@ class Client::Impl {
   core::Session session_;
   std::unique_ptr<net::WsTransport> transport_;
   std::optional<net::WsUrl> url_;
+  std::shared_ptr<TokenProvider> provider_;  // set by connect(url, provider)
   std::map<std::int64_t, core::OutboxRow> unwritten_;  // outbox changes not yet written
   bool write_posted_ = false;
 
@@ -461,6 +513,9 @@ Client::~Client() = default;
 
 Result<void> Client::connect(std::string_view url, std::string token) {
   return impl_->connect(url, std::move(token));
+}
+Result<void> Client::connect(std::string_view url, TokenProvider provider) {
+  return impl_->connect(url, std::move(provider));
 }
 void Client::disconnect() { impl_->disconnect(); }
 ConnectionState Client::connection_state() const { return impl_->connection_state(); }

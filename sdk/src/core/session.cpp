@@ -88,12 +88,37 @@ void Session::restore(std::vector<OutboxRow> rows) {
   flush_outbox();
 }
 
-void Session::connect_requested(std::string token) {
+void Session::connect_requested(std::string token, bool refreshable) {
   token_ = std::move(token);
+  refreshable_ = refreshable;
+  refreshed_ = false;
   wanted_ = true;
   backgrounded_ = false;
   schedule_.reset();
   start_attempt();
+}
+
+void Session::token_refreshed(Result<std::string> token) {
+  if (!wanted_ || state_ != ConnectionState::disconnected) return;  // disconnect() came first
+  if (!token || token->empty()) {
+    wanted_ = false;
+    retry_at_.reset();
+    set_state(ConnectionState::failed,
+              token ? Error::make(ErrorCode::unauthorized, "the token provider returned an empty token")
+                    : token.error());
+    return;
+  }
+  token_ = std::move(token).value();
+  start_attempt();
+}
+
+void Session::no_token(Error why) {
+  wanted_ = false;
+  retry_at_.reset();
+  if (has_transport_) actions_.push_back(CloseConnection{why});
+  has_transport_ = false;
+  transport_open_ = false;
+  set_state(ConnectionState::failed, std::move(why));
 }
 
 void Session::start_attempt() {
@@ -313,6 +338,7 @@ void Session::on_conversations(const protocol::Conversations& page) {
 
 void Session::finish_connecting() {
   auto now = clock_();
+  refreshed_ = false;  // a later expiry may refresh again
   auth_deadline_.reset();
   schedule_.connected(now);
   liveness_.start(now);
@@ -331,6 +357,19 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     // refusal (token, version) ends the retries until the app calls connect() again.
     if (frame.error.retryable) {
       lose_connection(frame.error, true);
+      return;
+    }
+    if (frame.error.code == ErrorCode::unauthorized && refreshable_ && !refreshed_) {
+      // Expired or revoked: ask the app's token provider once, then try again with it.
+      refreshed_ = true;
+      actions_.push_back(CloseConnection{frame.error});
+      has_transport_ = false;
+      transport_open_ = false;
+      auth_deadline_.reset();
+      outbox_.connection_lost(frame.error);
+      drain_outbox();
+      set_waiting(ConnectionState::disconnected, frame.error, std::nullopt);
+      actions_.push_back(RefreshToken{});
       return;
     }
     transport_open_ = false;

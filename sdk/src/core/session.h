@@ -49,8 +49,10 @@ struct KnownConversations {
 };
 // Open a new transport (dropping any previous one without its callbacks).
 struct OpenTransport {};
+// Ask the app's token provider for a fresh token; answer with token_refreshed().
+struct RefreshToken {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox,
-                            KnownConversations, OpenTransport>;
+                            KnownConversations, OpenTransport, RefreshToken>;
 
 struct SessionOptions {
   std::string device_id;
@@ -72,7 +74,12 @@ class Session {
   // The app wants to be connected with this token: connect now (asks for OpenTransport),
   // and keep reconnecting after drops until disconnect_requested() or a permanent refusal.
   // Messages that were on the wire of a previous connection go back to pending.
-  void connect_requested(std::string token);
+  // With `refreshable`, a refused token is refreshed once (RefreshToken) before giving up.
+  void connect_requested(std::string token, bool refreshable = false);
+  // The token provider's answer: a fresh token to try now, or why there is none (failed).
+  void token_refreshed(Result<std::string> token);
+  // The token provider could not supply the first token: failed, with its error.
+  void no_token(Error why);
   // The app wants the connection closed, and no more retries.
   void disconnect_requested();
   // Hints from the platform. Network up, or the app back in the foreground: a
@@ -136,6 +143,8 @@ class Session {
   bool wanted_ = false;          // the app asked to be connected
   bool backgrounded_ = false;    // closed for the background; waits for the foreground
   bool network_up_ = true;
+  bool refreshable_ = false;  // a token provider can replace a refused token
+  bool refreshed_ = false;    // it did, since the last successful connection
   std::optional<std::int64_t> retry_at_;
   std::optional<std::int64_t> auth_deadline_;
   RetrySchedule schedule_;
