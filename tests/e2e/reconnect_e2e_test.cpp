@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <optional>
+#include <set>
 
 #include "fault_proxy.h"
 #include "printers.h"
@@ -169,6 +170,39 @@ TEST_F(ReconnectE2e, ATokenRefusedAgainAfterTheRefreshEndsInFailed) {
   }).ok());
   ASSERT_TRUE(bob.wait_for_state(ConnectionState::failed));
   EXPECT_EQ(bob.client->connection().error->message, "signed out");
+}
+
+TEST_F(ReconnectE2e, EverythingArrivesOnceAndInOrderThroughASlowSlicedLinkThatKeepsDropping) {
+  test::ServerProcess server(dir_ / "server");
+  test::FaultProxy proxy(server.port());
+  test::Toxics toxics;
+  toxics.latency = 5ms;
+  toxics.jitter = 5ms;
+  toxics.slice_bytes = 7;              // frames arrive in pieces
+  toxics.bytes_per_second = 200'000;
+  toxics.close_after_bytes = 3'000;    // every connection dies after 3 KB
+  proxy.set_toxics(toxics);
+  Device alice("alice-phone", dir_ / "alice.db", quick);
+  ASSERT_TRUE(alice.client->connect(proxy.url(), "token-alice").ok());
+  constexpr int kMessages = 40;
+  std::vector<std::string> sent;
+  for (int i = 0; i < kMessages; ++i) {
+    sent.push_back("message " + std::to_string(i) + " with some padding to fill the link");
+    ASSERT_TRUE(alice.client->send("c_general", sent.back()).ok());
+  }
+  ASSERT_TRUE(alice.outbox.wait_until(
+      [](const std::vector<LocalMessage>& changes) {
+        std::set<std::string> acked;
+        for (const auto& m : changes) {
+          if (m.state == OutboxState::sent) acked.insert(m.client_message_id);
+        }
+        return acked.size() == kMessages;
+      },
+      60s));
+  EXPECT_GT(proxy.connections_accepted(), 2u) << "the link dropped and the client came back, several times";
+  std::vector<std::string> texts;
+  for (const auto& m : test::read_server_log(server.database(), "c_general")) texts.push_back(m.text);
+  EXPECT_EQ(texts, sent);
 }
 
 }  // namespace
