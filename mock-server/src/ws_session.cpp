@@ -63,6 +63,14 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(beast::http::field::server, "confab-server");
     }));
+    // Compression for clients that offer it, with small windows (memory per connection)
+    // and none for short frames.
+    websocket::permessage_deflate deflate;
+    deflate.server_enable = true;
+    deflate.server_max_window_bits = 10;
+    deflate.client_max_window_bits = 10;
+    deflate.msg_size_threshold = 256;
+    ws_.set_option(deflate);
     // Frames over the limit are answered with an error and a close reason by read_frame();
     // this backstop lets Beast drop absurdly large ones before reading them at all.
     ws_.read_message_max(context_.config.max_frame_bytes * 4);

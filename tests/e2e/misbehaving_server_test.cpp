@@ -117,5 +117,20 @@ TEST(MisbehavingServer, AServerThatNeverUpgradesTimesOut) {
   EXPECT_TRUE(reason.retryable);
 }
 
+TEST(ClientTransport, OffersCompressionInItsUpgradeRequest) {
+  ScriptedServer server([](ScriptedServer::Socket& ws) {
+    accept_auth(ws);
+    drain(ws);
+  });
+  auto client = open_client();
+  Observed observed(*client);
+  ASSERT_TRUE(client->connect(server.url(), "token").ok());
+  ASSERT_TRUE(observed.changes.wait_until([](const std::vector<ConnectionChange>& all) {
+    return !all.empty() && all.back().state == ConnectionState::connected;
+  }));
+  EXPECT_NE(server.offered_extensions().find("permessage-deflate"), std::string::npos)
+      << server.offered_extensions();
+}
+
 }  // namespace
 }  // namespace confab

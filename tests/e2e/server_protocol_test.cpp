@@ -7,6 +7,10 @@
 #include <future>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "server_process.h"
 #include "temp_dir.h"
@@ -257,6 +261,39 @@ TEST(ServerLifecycle, ABadConfigurationStopsTheServerWithAClearMessage) {
   std::ifstream out(dir / "out");
   std::string text((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("ghost"), std::string::npos) << text;
+}
+
+TEST_F(ServerProtocol, AcceptsCompressionAndCarriesCompressedFramesBothWays) {
+  namespace beast = boost::beast;
+  namespace websocket = beast::websocket;
+  boost::asio::io_context io;
+  websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  websocket::permessage_deflate deflate;
+  deflate.client_enable = true;
+  ws.set_option(deflate);
+  websocket::response_type response;
+  ws.handshake(response, "127.0.0.1", "/");
+  EXPECT_NE(std::string(response[beast::http::field::sec_websocket_extensions]).find("permessage-deflate"),
+            std::string::npos);
+
+  auto exchange = [&ws](const std::string& frame) {
+    ws.write(boost::asio::buffer(frame));
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    return json::parse(beast::buffers_to_string(buffer.data()));
+  };
+  auto ok = exchange(json{{"type", "auth"}, {"id", "a"}, {"token", "token-alice"}, {"protocolVersion", 1},
+                          {"deviceId", "d"}}.dump());
+  ASSERT_EQ(ok["type"], "auth.ok");
+  std::string long_text(8000, 'z');  // far above the compression threshold
+  auto ack = exchange(message_send_frame("c_general", "cm-deflate", long_text, "r1"));
+  EXPECT_EQ(ack["type"], "message.ack") << ack.dump();
+  beast::flat_buffer buffer;
+  ws.read(buffer);
+  auto event = json::parse(beast::buffers_to_string(buffer.data()));
+  EXPECT_EQ(event["message"]["body"]["text"], long_text);
+  ws.close(websocket::close_code::normal);
 }
 
 }  // namespace

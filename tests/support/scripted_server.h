@@ -24,6 +24,9 @@ class ScriptedServer {
   ~ScriptedServer();
 
   std::string url() const;
+  // The Sec-WebSocket-Extensions header of the client's upgrade request, once the
+  // connection has been accepted (empty before, or when it offered none).
+  std::string offered_extensions() const;
 
  private:
   struct State;

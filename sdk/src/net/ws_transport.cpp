@@ -104,6 +104,14 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
     tcp_layer.socket().set_option(tcp::no_delay(true), ec);
 
     tcp_layer.expires_after(step_timeout_);
+    // Offer compression; used when the server accepts it. Small windows keep the memory
+    // per connection low, and short frames (most chat lines) go uncompressed.
+    websocket::permessage_deflate deflate;
+    deflate.client_enable = true;
+    deflate.client_max_window_bits = 10;
+    deflate.server_max_window_bits = 10;
+    deflate.msg_size_threshold = 256;
+    ws_.set_option(deflate);
     std::string host_header = url_.host.find(':') == std::string::npos ? url_.host : "[" + url_.host + "]";
     host_header += ":" + url_.port;
     co_await ws_.async_handshake(host_header, url_.target, asio::redirect_error(use_awaitable, ec));
