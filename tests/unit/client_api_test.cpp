@@ -66,10 +66,21 @@ TEST(ClientApi, ConnectRefusesUrlsItCannotUseSafely) {
   EXPECT_EQ(careful->connect("ws://127.0.0.1:1/", "t").error().code, ErrorCode::invalid_argument)
       << "plaintext needs an explicit opt-in";
   auto client = open_client();
-  EXPECT_EQ(client->connect("wss://example.com/", "t").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->connect("http://example.com/", "t").error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(client->connect("wss://example.com/", "").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->connect("ws://127.0.0.1:1/", "").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->connection_state(), ConnectionState::initialized) << "a refused call changes nothing";
+}
+
+TEST(ClientApi, OpenRefusesACaThatIsNotPem) {
+  ClientOptions options;
+  options.device_id = "d";
+  options.database_path = ":memory:";
+  options.tls_ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+  auto refused = Client::open(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(refused.error().message.find("tls_ca_pem"), std::string::npos);
 }
 
 TEST(ClientApi, DestroyingAClientMidConnectWithQueuedSendsReturnsPromptly) {

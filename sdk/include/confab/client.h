@@ -7,8 +7,7 @@
 // Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
 // server has acknowledged them, across disconnects, restarts and crashes.
 //
-// Scope of this version: plaintext WebSocket (ws://) only. docs/architecture.md tracks
-// what comes next.
+// docs/architecture.md tracks what comes next.
 #pragma once
 
 #include <chrono>
@@ -82,8 +81,12 @@ struct ClientOptions {
   ConnectionOptions connection;
 
   // ws:// sends tokens and messages in clear text; the client refuses it unless this is
-  // set. (wss:// is not available in this version.)
+  // set. wss:// (TLS) always verifies the server's certificate and host name.
   bool allow_insecure_transport = false;
+
+  // The certificate authorities wss:// trusts, as PEM text. Empty: the system's store.
+  // Set, it replaces the system's store (pinning; and tests with their own CA).
+  std::string tls_ca_pem;
 
   // Each step of opening a connection (resolve, TCP connect, WebSocket upgrade,
   // authentication) must finish within this time.
@@ -105,8 +108,8 @@ struct MessageRef {
 
 class Client {
  public:
-  // Checks the options, opens (or creates, or upgrades) the outbox database and starts
-  // the client's threads. Messages left unsent by an earlier run are queued again, to go
+  // Checks the options (a tls_ca_pem that is not valid PEM is invalid_argument), opens
+  // (or creates, or upgrades) the outbox database and starts the client's threads. Messages left unsent by an earlier run are queued again, to go
   // out on the next connection. Fails with invalid_argument for bad options, and with
   // `storage` when the database cannot be opened (unreadable, newer than this SDK, or in
   // use by another client).
@@ -119,7 +122,8 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts connecting to `url` (ws://host:port/path) and authenticating with `token`,
+  // Starts connecting to `url` (wss://host[:port]/path, or ws:// when allowed) and
+  // authenticating with `token`,
   // and from then on keeps the connection up: after a drop it reconnects by itself
   // (see ConnectionOptions) until disconnect(), or until the server refuses the token or
   // the protocol version for good (`failed`). Returns at once; progress arrives through

@@ -16,6 +16,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "client/callback_thread.h"
@@ -41,6 +42,26 @@ std::int64_t now_ms() {
 }
 
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
+
+// TLS for wss://: TLS 1.2 or later, the peer always verified, against the system's CAs
+// or only the pinned ones.
+Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const std::string& ca_pem) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1,
+                       ec);
+  context->set_verify_mode(asio::ssl::verify_peer, ec);
+  if (ca_pem.empty()) {
+    context->set_default_verify_paths(ec);
+    if (ec) return Error::make(ErrorCode::transport, "cannot load the system's CA store: " + ec.message());
+  } else {
+    context->add_certificate_authority(asio::buffer(ca_pem), ec);
+    if (ec) return invalid("tls_ca_pem is not a PEM certificate: " + ec.message());
+  }
+  return context;
+}
 
 core::SessionOptions session_options(const ClientOptions& o) {
   core::SessionOptions s;
@@ -68,9 +89,10 @@ core::SessionOptions session_options(const ClientOptions& o) {
 
 class Client::Impl {
  public:
-  Impl(ClientOptions options, std::unique_ptr<store::OutboxStore> store, std::vector<core::OutboxRow> unsent,
-       std::vector<std::string> conversations)
+  Impl(ClientOptions options, std::shared_ptr<asio::ssl::context> tls, std::unique_ptr<store::OutboxStore> store,
+       std::vector<core::OutboxRow> unsent, std::vector<std::string> conversations)
       : options_(std::move(options)),
+        tls_(std::move(tls)),
         conversations_(conversations.begin(), conversations.end()),
         store_(std::move(store)),
         work_(asio::make_work_guard(io_)),
@@ -104,9 +126,8 @@ class Client::Impl {
   Result<net::WsUrl> check_url(std::string_view url) {
     auto parsed = net::parse_ws_url(url);
     if (!parsed) return parsed.error();
-    if (parsed->secure) return invalid("wss:// is not supported yet; use ws:// with allow_insecure_transport");
-    if (!options_.allow_insecure_transport) {
-      return invalid("ws:// is unencrypted; set ClientOptions::allow_insecure_transport to use it");
+    if (!parsed->secure && !options_.allow_insecure_transport) {
+      return invalid("ws:// is unencrypted; use wss://, or set ClientOptions::allow_insecure_transport");
     }
     return parsed;
   }
@@ -405,7 +426,8 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::OpenTransport>) {
               transport_.reset();  // a previous connection, if any; its callbacks are dropped
               transport_ = std::make_unique<net::WsTransport>(io_.get_executor(), *url_,
-                                                              options_.connect_step_timeout, transport_callbacks());
+                                                              options_.connect_step_timeout, transport_callbacks(),
+                                                              tls_);
               transport_->start();
             } else if constexpr (std::is_same_v<T, core::NotifyConnection>) {
               state_.store(a.change.state);
@@ -445,6 +467,7 @@ class Client::Impl {
   }
 
   const ClientOptions options_;
+  std::shared_ptr<asio::ssl::context> tls_;  // for wss://
   std::mutex conversations_mutex_;
   std::set<std::string> conversations_;  // the user's conversations; empty until known
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
@@ -496,6 +519,8 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
   if (options.database_path.empty()) {
     return invalid("database_path is empty; the outbox needs a database (\":memory:\" for tests)");
   }
+  auto tls = make_tls_context(options.tls_ca_pem);
+  if (!tls) return tls.error();
   auto store = store::OutboxStore::open(options.database_path, options.durability == Durability::full
                                                                    ? store::Synchronous::full
                                                                    : store::Synchronous::normal);
@@ -504,8 +529,9 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
   if (!unsent) return unsent.error();
   auto conversations = (*store)->load_conversations();
   if (!conversations) return conversations.error();
-  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(
-      std::move(options), std::move(store).value(), std::move(unsent).value(), std::move(conversations).value())));
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options), std::move(tls).value(),
+                                                                    std::move(store).value(), std::move(unsent).value(),
+                                                                    std::move(conversations).value())));
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -9,8 +9,11 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace confab::net {
 namespace {
@@ -33,7 +36,26 @@ std::string describe_close(const websocket::close_reason& reason) {
 
 }  // namespace
 
-class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl> {
+class WsTransport::Impl {
+ public:
+  virtual ~Impl() = default;
+  virtual void start() = 0;
+  virtual void send(std::string frame) = 0;
+  virtual void close() = 0;
+  virtual void abandon() = 0;
+};
+
+namespace {
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection over `NextLayer`: plain TCP (ws://) or TLS over TCP (wss://).
+template <class NextLayer>
+class Connection final : public WsTransport::Impl, public std::enable_shared_from_this<Connection<NextLayer>> {
+  static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
+  using std::enable_shared_from_this<Connection<NextLayer>>::shared_from_this;
+
   // A name lookup in progress; shared with its completion handler, which may outlive us.
   struct Lookup {
     explicit Lookup(asio::any_io_executor ex) : resolver(ex), deadline(ex) {}
@@ -45,26 +67,27 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
   };
 
  public:
-  Impl(asio::any_io_executor executor, WsUrl url, std::chrono::milliseconds step_timeout,
-       TransportCallbacks callbacks)
+  Connection(asio::any_io_executor executor, WsUrl url, std::chrono::milliseconds step_timeout,
+             TransportCallbacks callbacks, std::shared_ptr<asio::ssl::context> tls)
       : executor_(executor),
         url_(std::move(url)),
         step_timeout_(step_timeout),
         callbacks_(std::move(callbacks)),
-        ws_(executor),
+        tls_(std::move(tls)),
+        ws_(make_stream(executor, tls_.get())),
         wake_writer_(executor) {}
 
-  void start() {
+  void start() override {
     asio::co_spawn(executor_, [self = shared_from_this()] { return self->run(); }, asio::detached);
   }
 
-  void send(std::string frame) {
+  void send(std::string frame) override {
     if (close_requested_ || finished_) return;
     outgoing_.push_back(std::move(frame));
     wake_writer_.cancel();
   }
 
-  void close() {
+  void close() override {
     if (finished_) return;
     close_requested_ = true;
     if (!open_) {
@@ -75,7 +98,7 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
     wake_writer_.cancel();
   }
 
-  void abandon() {
+  void abandon() override {
     callbacks_ = {};
     close_requested_ = true;
     tear_down();
@@ -102,6 +125,23 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
     co_await tcp_layer.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return step_failed("connecting to " + url_.host + ":" + url_.port, ec);
     tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+
+    if constexpr (kTls) {
+      // SNI, and the peer's certificate checked against the host name (verification
+      // itself is on in the context: the system's CAs, or the pinned one).
+      auto& tls = ws_.next_layer();
+      // SSL_set_tlsext_host_name, without its C cast. SNI carries names, not addresses.
+      boost::system::error_code not_an_address;
+      asio::ip::make_address(url_.host, not_an_address);
+      if (not_an_address && SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                     const_cast<char*>(url_.host.c_str())) != 1) {
+        co_return Error::make(ErrorCode::transport, "cannot set the TLS server name " + url_.host);
+      }
+      tls.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+      tcp_layer.expires_after(step_timeout_);
+      co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return step_failed("the TLS handshake with " + url_.host, ec);
+    }
 
     tcp_layer.expires_after(step_timeout_);
     // Offer compression; used when the server accepts it. Small windows keep the memory
@@ -229,7 +269,16 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
   WsUrl url_;
   std::chrono::milliseconds step_timeout_;
   TransportCallbacks callbacks_;
-  websocket::stream<beast::tcp_stream> ws_;
+  static websocket::stream<NextLayer> make_stream(asio::any_io_executor executor, asio::ssl::context* tls) {
+    if constexpr (kTls) {
+      return websocket::stream<NextLayer>(executor, *tls);
+    } else {
+      return websocket::stream<NextLayer>(executor);
+    }
+  }
+
+  std::shared_ptr<asio::ssl::context> tls_;  // before ws_: the TLS stream was made from it
+  websocket::stream<NextLayer> ws_;
   asio::steady_timer wake_writer_;
   std::deque<std::string> outgoing_;
   std::weak_ptr<Lookup> lookup_;
@@ -239,9 +288,18 @@ class WsTransport::Impl : public std::enable_shared_from_this<WsTransport::Impl>
   bool finished_ = false;
 };
 
-WsTransport::WsTransport(asio::any_io_executor executor, WsUrl url,
-                         std::chrono::milliseconds step_timeout, TransportCallbacks callbacks)
-    : impl_(std::make_shared<Impl>(executor, std::move(url), step_timeout, std::move(callbacks))) {}
+}  // namespace
+
+WsTransport::WsTransport(asio::any_io_executor executor, WsUrl url, std::chrono::milliseconds step_timeout,
+                         TransportCallbacks callbacks, std::shared_ptr<asio::ssl::context> tls) {
+  if (url.secure) {
+    impl_ = std::make_shared<Connection<TlsStream>>(executor, std::move(url), step_timeout, std::move(callbacks),
+                                                    std::move(tls));
+  } else {
+    impl_ = std::make_shared<Connection<PlainStream>>(executor, std::move(url), step_timeout, std::move(callbacks),
+                                                      nullptr);
+  }
+}
 
 WsTransport::~WsTransport() { impl_->abandon(); }
 

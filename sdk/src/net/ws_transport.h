@@ -12,6 +12,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include "confab/error.h"
 #include "net/url.h"
 
@@ -25,8 +29,10 @@ struct TransportCallbacks {
 
 class WsTransport {
  public:
-  WsTransport(boost::asio::any_io_executor executor, WsUrl url,
-              std::chrono::milliseconds step_timeout, TransportCallbacks callbacks);
+  // `tls` (required for a wss:// URL) says which certificates to trust; the peer and its
+  // host name are always verified.
+  WsTransport(boost::asio::any_io_executor executor, WsUrl url, std::chrono::milliseconds step_timeout,
+              TransportCallbacks callbacks, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   // Tears the connection down at once; no callback runs after this.
   ~WsTransport();
 
@@ -40,8 +46,9 @@ class WsTransport {
   // Starts the closing handshake after the frames already queued; `closed` follows.
   void close();
 
- private:
   class Impl;
+
+ private:
   std::shared_ptr<Impl> impl_;
 };
 
