@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "confab/platform/network_monitor.h"
@@ -28,21 +29,29 @@ int open_netlink(unsigned groups) {
   return fd;
 }
 
-// Whether one RTM_NEWROUTE message is a usable default route.
-bool is_usable_default_route(const nlmsghdr* header) {
-  const auto* route = reinterpret_cast<const rtmsg*>(reinterpret_cast<const char*>(header) + NLMSG_ALIGN(sizeof(nlmsghdr)));
-  if (route->rtm_dst_len != 0 || route->rtm_type != RTN_UNICAST) return false;
-  if (route->rtm_table != RT_TABLE_MAIN) {
-    // The table id may also come as an attribute (tables above 255).
-    bool main = false;
-    int length = static_cast<int>(RTM_PAYLOAD(header));
-    const auto* first = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(route) + NLMSG_ALIGN(sizeof(rtmsg)));
-    for (const rtattr* a = first; RTA_OK(a, length); a = RTA_NEXT(a, length)) {
-      if (a->rta_type == RTA_TABLE) main = *static_cast<const unsigned*>(RTA_DATA(a)) == RT_TABLE_MAIN;
+// Whether one RTM_NEWROUTE message (`length` bytes at `message`) is a usable default
+// route. Read with memcpy: the buffer gives no alignment guarantee for the structs.
+bool is_usable_default_route(const char* message, std::size_t length) {
+  const std::size_t route_at = NLMSG_ALIGN(sizeof(nlmsghdr));
+  if (length < route_at + sizeof(rtmsg)) return false;
+  rtmsg route;
+  std::memcpy(&route, message + route_at, sizeof route);
+  if (route.rtm_dst_len != 0 || route.rtm_type != RTN_UNICAST) return false;
+  if ((route.rtm_flags & (RTNH_F_LINKDOWN | RTNH_F_DEAD)) != 0) return false;
+  if (route.rtm_table == RT_TABLE_MAIN) return true;
+  // The table id may also come as an attribute (tables above 255).
+  for (std::size_t at = route_at + NLMSG_ALIGN(sizeof(rtmsg)); at + sizeof(rtattr) <= length;) {
+    rtattr attribute;
+    std::memcpy(&attribute, message + at, sizeof attribute);
+    if (attribute.rta_len < sizeof attribute || at + attribute.rta_len > length) break;
+    if (attribute.rta_type == RTA_TABLE && attribute.rta_len >= sizeof attribute + sizeof(std::uint32_t)) {
+      std::uint32_t table = 0;
+      std::memcpy(&table, message + at + RTA_ALIGN(sizeof attribute), sizeof table);
+      return table == RT_TABLE_MAIN;
     }
-    if (!main) return false;
+    at += RTA_ALIGN(attribute.rta_len);
   }
-  return (route->rtm_flags & (RTNH_F_LINKDOWN | RTNH_F_DEAD)) == 0;
+  return false;
 }
 
 }  // namespace
@@ -119,13 +128,19 @@ bool LinuxNetworkMonitor::read_default_route() const {
     while (!done) {
       ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
       if (n <= 0) break;
-      int length = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(h, length); h = NLMSG_NEXT(h, length)) {
-        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+      const auto size = static_cast<std::size_t>(n);
+      for (std::size_t at = 0; at + sizeof(nlmsghdr) <= size;) {
+        nlmsghdr header;
+        std::memcpy(&header, buffer.data() + at, sizeof header);
+        if (header.nlmsg_len < sizeof header || at + header.nlmsg_len > size) break;
+        if (header.nlmsg_type == NLMSG_DONE || header.nlmsg_type == NLMSG_ERROR) {
           done = true;
           break;
         }
-        if (h->nlmsg_type == RTM_NEWROUTE && is_usable_default_route(h)) found = true;
+        if (header.nlmsg_type == RTM_NEWROUTE && is_usable_default_route(buffer.data() + at, header.nlmsg_len)) {
+          found = true;
+        }
+        at += NLMSG_ALIGN(header.nlmsg_len);
       }
     }
   }
