@@ -72,6 +72,19 @@ class Transcript {
     changed_.notify_all();
   }
 
+  void connected() {
+    std::lock_guard lock(mutex_);
+    ++connected_;
+    changed_.notify_all();
+  }
+
+  // Until this version has sync, a device sees only what arrives while it is connected:
+  // the conversation starts once every device is.
+  bool wait_all_connected(std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return failed_ || connected_ >= seen_.size(); }) && !failed_;
+  }
+
   bool wait_closed(std::chrono::seconds timeout) {
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, timeout, [&] { return closed_ == seen_.size(); });
@@ -91,6 +104,7 @@ class Transcript {
   std::condition_variable changed_;
   std::vector<std::vector<std::string>> seen_;
   std::size_t closed_ = 0;
+  std::size_t connected_ = 0;  // connections made (a reconnect counts again)
   bool failed_ = false;
 };
 
@@ -154,6 +168,7 @@ int main(int argc, char** argv) {
     const std::size_t index = devices.size();
     device.subscriptions.push_back(device.client->on_connection([&, who](const confab::ConnectionChange& c) {
       if (c.state == confab::ConnectionState::closed) transcript.closed();
+      if (c.state == confab::ConnectionState::connected) transcript.connected();
       if (c.state == confab::ConnectionState::failed) transcript.failed();
       console.print("  [%s] connection: %s%s\n", who.c_str(), std::string(confab::to_string(c.state)).c_str(),
                     c.error ? (" (" + confab::describe(*c.error) + ")").c_str() : "");
@@ -175,6 +190,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     devices.push_back(std::move(device));
+  }
+
+  if (!transcript.wait_all_connected(std::chrono::seconds(timeout_s))) {
+    console.print("Stopping: a device could not connect (see above).\n");
+    return 1;
   }
 
   // A conversation, not a burst: each line waits until both screens show the one before.
