@@ -17,12 +17,6 @@ namespace {
 
 using test::Device;
 
-std::vector<std::string> texts(const std::vector<test::LoggedMessage>& log) {
-  std::vector<std::string> out;
-  for (const auto& m : log) out.push_back(m.text);
-  return out;
-}
-
 std::vector<std::string> numbered(const std::string& prefix, int from, int to) {
   std::vector<std::string> out;
   for (int i = from; i < to; ++i) out.push_back(prefix + std::to_string(i));
@@ -55,8 +49,8 @@ TEST_F(OutboxE2e, UnsentMessagesSurviveAClientRestartAndGoOutInOrder) {
   ASSERT_TRUE(alice.wait_for_outbox(7));
   EXPECT_TRUE(alice.client->unsent_messages().empty());
 
-  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")), numbered("g", 0, 5));
-  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_release")), numbered("r", 0, 2));
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_general"), numbered("g", 0, 5));
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_release"), numbered("r", 0, 2));
 }
 
 TEST_F(OutboxE2e, NothingIsLostOrDoubledWhenTheServerRestartsMidStream) {
@@ -83,7 +77,7 @@ TEST_F(OutboxE2e, NothingIsLostOrDoubledWhenTheServerRestartsMidStream) {
   })) << "every message acknowledged";
 
   auto log = test::read_server_log(server->database(), "c_general");
-  EXPECT_EQ(texts(log), numbered("m", 0, kTotal)) << "each message exactly once, in send() order";
+  EXPECT_EQ(test::texts_of(log), numbered("m", 0, kTotal)) << "each message exactly once, in send() order";
   for (std::size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i].seq, static_cast<Seq>(i + 1));
 }
 
@@ -133,7 +127,7 @@ TEST_F(OutboxE2e, ADiscardedMessageStaysGoneAfterARestart) {
   EXPECT_EQ(unsent[0].local_id, kept);
   ASSERT_TRUE(bob.client->connect(server.url(), "token-bob").ok());
   ASSERT_TRUE(bob.wait_for_outbox(1));
-  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")), std::vector<std::string>{"this one"});
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_general"), std::vector<std::string>{"this one"});
 }
 
 TEST_F(OutboxE2e, TheSameDatabaseCannotBeOpenedByTwoClients) {
@@ -197,7 +191,7 @@ TEST_F(OutboxE2e, OnlyTheAuthorMayEditAndTheRefusalFailsOnlyThatChange) {
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].local_id, hijack.local_id);
   EXPECT_EQ(failed[0].last_error->code, ErrorCode::forbidden);
-  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")),
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_general"),
             (std::vector<std::string>{"mine", "sorry"}));
 }
 
@@ -214,7 +208,7 @@ TEST_F(OutboxE2e, DeletingAMessageThatNeverLeftTheDeviceSendsNothing) {
   auto kept = alice.client->send("c_general", "right chat").value();
   ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
   ASSERT_TRUE(alice.wait_for_outbox(1));
-  EXPECT_EQ(texts(test::read_server_log(server.database(), "c_general")), std::vector<std::string>{kept.text});
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_general"), std::vector<std::string>{kept.text});
 }
 
 TEST_F(OutboxE2e, ChangesRefuseBadInputAndWriteNothing) {

@@ -63,9 +63,7 @@ TEST_F(ReconnectE2e, ReconnectsByItselfAfterAServerRestartAndDeliversWhatWasQueu
 
   ASSERT_TRUE(wait_for_connected_count(alice, 2)) << "no connect() call: the client came back by itself";
   ASSERT_TRUE(alice.wait_for_outbox(2));
-  std::vector<std::string> texts;
-  for (const auto& m : test::read_server_log(server->database(), "c_general")) texts.push_back(m.text);
-  EXPECT_EQ(texts, (std::vector<std::string>{"before", "during"}));
+  EXPECT_EQ(test::read_server_texts(server->database(), "c_general"), (std::vector<std::string>{"before", "during"}));
 }
 
 TEST_F(ReconnectE2e, ReconnectsAfterTheConnectionIsReset) {
@@ -200,9 +198,7 @@ TEST_F(ReconnectE2e, EverythingArrivesOnceAndInOrderThroughASlowSlicedLinkThatKe
       },
       60s));
   EXPECT_GT(proxy.connections_accepted(), 2u) << "the link dropped and the client came back, several times";
-  std::vector<std::string> texts;
-  for (const auto& m : test::read_server_log(server.database(), "c_general")) texts.push_back(m.text);
-  EXPECT_EQ(texts, sent);
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_general"), sent);
 }
 
 }  // namespace

@@ -72,6 +72,10 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
   }
 }
 
+void ChildProcess::signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
 int ChildProcess::kill_and_wait(int signal) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, signal);

@@ -25,6 +25,8 @@ class ChildProcess {
   // The next line of stdout, without its newline; nullopt at EOF or when the deadline
   // passes first.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  // Sends `signal` without waiting (the child may be gone already).
+  void signal(int signal);
   // Sends `signal` and waits for the exit; returns the status (the exit code, or 128 +
   // the signal number).
   int kill_and_wait(int signal);

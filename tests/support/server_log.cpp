@@ -19,4 +19,15 @@ std::vector<LoggedMessage> read_server_log(const std::filesystem::path& database
   return out;
 }
 
+std::vector<std::string> texts_of(const std::vector<LoggedMessage>& log) {
+  std::vector<std::string> texts;
+  texts.reserve(log.size());
+  for (const auto& m : log) texts.push_back(m.text);
+  return texts;
+}
+
+std::vector<std::string> read_server_texts(const std::filesystem::path& database, const std::string& conversation_id) {
+  return texts_of(read_server_log(database, conversation_id));
+}
+
 }  // namespace confab::test

@@ -20,4 +20,8 @@ struct LoggedMessage {
 // block it).
 std::vector<LoggedMessage> read_server_log(const std::filesystem::path& database, const std::string& conversation_id);
 
+// The texts of a log, in its order; and read_server_log's texts.
+std::vector<std::string> texts_of(const std::vector<LoggedMessage>& log);
+std::vector<std::string> read_server_texts(const std::filesystem::path& database, const std::string& conversation_id);
+
 }  // namespace confab::test

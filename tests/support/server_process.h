@@ -4,9 +4,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 
-#include <sys/types.h>
+#include "child_process.h"
 
 namespace confab::test {
 
@@ -36,11 +37,8 @@ class ServerProcess {
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(15));
 
  private:
-  int wait_for_exit(std::chrono::milliseconds timeout);
-
   std::filesystem::path dir_;
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
+  std::unique_ptr<ChildProcess> process_;  // null once terminated
   std::uint16_t port_ = 0;
 };
 

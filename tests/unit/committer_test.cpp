@@ -47,6 +47,16 @@ class CommitterTest : public testing::Test {
     }
   };
 
+  // A trigger that makes the commit of any message with the text "poison" fail, as a
+  // full disk would; the returned connection drops it with "DROP TRIGGER poison".
+  std::unique_ptr<SQLite::Database> poison_trigger() {
+    auto db = std::make_unique<SQLite::Database>((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
+    db->exec(
+        "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.body_text = 'poison' "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    return db;
+  }
+
   test::TempDir dir_;
   std::unique_ptr<MessageStore> store_;
 };
@@ -130,11 +140,7 @@ TEST_F(CommitterTest, StopCommitsEverythingSubmittedThenRefusesWithUnavailable) 
 }
 
 TEST_F(CommitterTest, AfterARetryableRefusalLaterSendsOfThatConnectionAndConversationWaitForIt) {
-  // A trigger makes the commit of one message fail, as a full disk would.
-  SQLite::Database saboteur((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
-  saboteur.exec(
-      "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.body_text = 'poison' "
-      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  auto saboteur = poison_trigger();
   Completions c;
   Committer committer(*store_, 1, [] { return std::int64_t{1}; });
   committer.submit({"alice", "general", "m1", "poison", 7}, c.record());
@@ -152,7 +158,7 @@ TEST_F(CommitterTest, AfterARetryableRefusalLaterSendsOfThatConnectionAndConvers
     EXPECT_TRUE(c.results[2].ok()) << "other connections are not held back";
     EXPECT_TRUE(c.results[3].ok()) << "other conversations are not held back";
   }
-  saboteur.exec("DROP TRIGGER poison");
+  saboteur->exec("DROP TRIGGER poison");
   committer.submit({"alice", "general", "m2", "after m1", 7}, c.record());
   committer.submit({"alice", "general", "m1", "poison", 7}, c.record());
   committer.submit({"alice", "general", "m2", "after m1", 7}, c.record());
@@ -165,10 +171,7 @@ TEST_F(CommitterTest, AfterARetryableRefusalLaterSendsOfThatConnectionAndConvers
 }
 
 TEST_F(CommitterTest, AForgottenConnectionHoldsNothingBack) {
-  SQLite::Database saboteur((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
-  saboteur.exec(
-      "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.body_text = 'poison' "
-      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  auto saboteur = poison_trigger();
   Completions c;
   Committer committer(*store_, 1, [] { return std::int64_t{1}; });
   committer.submit({"alice", "general", "m1", "poison", 7}, c.record());

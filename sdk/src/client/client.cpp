@@ -3,7 +3,6 @@
 // which the app's callbacks run.
 #include "confab/client.h"
 
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <map>
@@ -202,7 +201,7 @@ class Client::Impl {
     });
   }
 
-  ConnectionState connection_state() const { return state_.load(); }
+  ConnectionState connection_state() const { return connection().state; }
   bool disconnects_in_background() const { return options_.connection.disconnect_in_background; }
 
   ConnectionChange connection() const {
@@ -290,9 +289,7 @@ class Client::Impl {
         if (m.kind == OutboxKind::remove && unsent->message.state != OutboxState::sending) {
           // Never on the wire: deleting it is discarding it.
           LocalMessage gone = unsent->message;
-          if (auto done = session_.discard(target.local_id); !done) return done.error();
-          apply(session_.take_actions());
-          if (auto written = write_outbox(); !written) return written.error();
+          if (auto done = discard_durably(target.local_id); !done) return done.error();
           gone.state = OutboxState::discarded;
           return gone;
         }
@@ -327,12 +324,15 @@ class Client::Impl {
   }
 
   Result<void> discard(std::int64_t local_id) {
-    return on_network([this, local_id]() -> Result<void> {
-      auto done = session_.discard(local_id);
-      apply(session_.take_actions());
-      if (auto written = write_outbox(); !written) return written.error();
-      return done;
-    });
+    return on_network([this, local_id] { return discard_durably(local_id); });
+  }
+
+  // Network thread: discards and writes it through, so it stays discarded after a crash.
+  Result<void> discard_durably(std::int64_t local_id) {
+    auto done = session_.discard(local_id);
+    apply(session_.take_actions());
+    if (auto written = write_outbox(); !written) return written.error();
+    return done;
   }
 
   std::vector<LocalMessage> unsent_messages() {
@@ -430,7 +430,6 @@ class Client::Impl {
                                                               tls_);
               transport_->start();
             } else if constexpr (std::is_same_v<T, core::NotifyConnection>) {
-              state_.store(a.change.state);
               {
                 std::lock_guard lock(connection_mutex_);
                 connection_ = a.change;
@@ -443,12 +442,16 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
+              std::set<std::string> listed(a.ids.begin(), a.ids.end());
+              bool changed = false;
               {
                 std::lock_guard lock(conversations_mutex_);
-                conversations_ = std::set<std::string>(a.ids.begin(), a.ids.end());
+                changed = listed != conversations_;
+                if (changed) conversations_ = std::move(listed);
               }
-              // Best effort: without it, the next start knows the list from the next connection.
-              static_cast<void>(store_->replace_conversations(a.ids));
+              // Written only when it changed (every reconnect lists it again). Best effort:
+              // without it, the next start knows the list from the next connection.
+              if (changed) static_cast<void>(store_->replace_conversations(a.ids));
             }
           },
           action);
@@ -473,7 +476,6 @@ class Client::Impl {
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::atomic<ConnectionState> state_{ConnectionState::initialized};
   mutable std::mutex connection_mutex_;
   ConnectionChange connection_;  // the last change, for connection()
 

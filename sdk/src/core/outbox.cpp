@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/backoff.h"
+
 namespace confab::core {
 namespace {
 
@@ -57,13 +59,6 @@ void Outbox::changed(const Entry& entry) { changed_.push_back(entry.row); }
 
 bool Outbox::expired(const Entry& entry, std::int64_t now_ms) const {
   return now_ms - entry.row.age_from_ms >= policy_.max_age_ms;
-}
-
-std::int64_t Outbox::backoff_ms(int attempts) {
-  int doublings = std::clamp(attempts - 1, 0, 30);
-  std::int64_t ceiling = std::min(policy_.retry_cap_ms, policy_.retry_base_ms << doublings);
-  if (ceiling <= 1) return 0;
-  return std::uniform_int_distribution<std::int64_t>(0, ceiling - 1)(random_);
 }
 
 void Outbox::transmit(Entry& entry, std::int64_t now_ms) {
@@ -213,7 +208,7 @@ bool Outbox::on_refused(const std::string& client_message_id, const Error& error
   bool behind_another = std::any_of(queue.begin(), queue.find(m.local_id), [this](std::int64_t id) {
     return rows_.at(id).row.message.state == OutboxState::pending;
   });
-  std::int64_t delay = error.retry_after_ms > 0 ? error.retry_after_ms : backoff_ms(m.attempts);
+  std::int64_t delay = error.retry_after_ms > 0 ? error.retry_after_ms : full_jitter_ms(random_, policy_.retry_base_ms, policy_.retry_cap_ms, m.attempts);
   entry.row.next_attempt_at_ms = behind_another ? 0 : now_ms + delay;
   changed(entry);
   return true;

@@ -105,7 +105,6 @@ class Outbox {
   void changed(const Entry& entry);
   void flush_queue(const std::string& conversation_id, std::int64_t now_ms, bool connected);
   bool expired(const Entry& entry, std::int64_t now_ms) const;
-  std::int64_t backoff_ms(int attempts);
   Entry* find(std::int64_t local_id);
 
   OutboxPolicy policy_;

@@ -1,6 +1,6 @@
 #include "core/reconnect.h"
 
-#include <algorithm>
+#include "core/backoff.h"
 
 namespace confab::core {
 
@@ -11,10 +11,7 @@ RetrySchedule::Retry RetrySchedule::lost(std::int64_t now_ms, bool was_connected
   if (now_ms - down_since_ >= policy_.state_ttl_ms) return Retry{policy_.suspended_retry_ms, true};
   if (healthy) return Retry{0, false};  // attempts_ is 0: if this fails, the next waits
   ++attempts_;
-  int doublings = std::clamp(attempts_ - 1, 0, 30);
-  std::int64_t ceiling = std::min(policy_.retry_cap_ms, policy_.retry_base_ms << doublings);
-  std::int64_t delay = ceiling <= 1 ? 0 : std::uniform_int_distribution<std::int64_t>(0, ceiling - 1)(random_);
-  return Retry{delay, false};
+  return Retry{full_jitter_ms(random_, policy_.retry_base_ms, policy_.retry_cap_ms, attempts_), false};
 }
 
 }  // namespace confab::core

@@ -112,12 +112,21 @@ void Session::token_refreshed(Result<std::string> token) {
   start_attempt();
 }
 
-void Session::no_token(Error why) {
-  wanted_ = false;
-  retry_at_.reset();
-  if (has_transport_) actions_.push_back(CloseConnection{why});
+void Session::no_token(Error why) { fail_for_good(std::move(why), true); }
+
+void Session::drop_transport(const Error& why, bool close) {
+  if (close && has_transport_) actions_.push_back(CloseConnection{why});
   has_transport_ = false;
   transport_open_ = false;
+  auth_deadline_.reset();
+  outbox_.connection_lost(why);
+  drain_outbox();
+}
+
+void Session::fail_for_good(Error why, bool close) {
+  wanted_ = false;
+  retry_at_.reset();
+  drop_transport(why, close);
   set_state(ConnectionState::failed, std::move(why));
 }
 
@@ -155,12 +164,7 @@ void Session::set_waiting(ConnectionState state, Error why, std::optional<std::i
 
 void Session::lose_connection(Error why, bool close_transport) {
   bool was_connected = state_ == ConnectionState::connected;
-  if (close_transport && has_transport_) actions_.push_back(CloseConnection{why});
-  has_transport_ = false;
-  transport_open_ = false;
-  auth_deadline_.reset();
-  outbox_.connection_lost(why);
-  drain_outbox();
+  drop_transport(why, close_transport);
   if (!wanted_ || !options_.reconnect || backgrounded_) {
     set_waiting(ConnectionState::disconnected, std::move(why), std::nullopt);
     return;
@@ -173,7 +177,6 @@ void Session::lose_connection(Error why, bool close_transport) {
 }
 
 void Session::network_changed(bool available) {
-  network_up_ = available;
   if (available) {
     bool waiting = state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended;
     if (waiting && wanted_ && !backgrounded_) {
@@ -276,7 +279,7 @@ void Session::frame_received(std::string_view text) {
     // A frame type or event kind from a newer server is skipped; anything else means the
     // server broke the protocol, and the connection cannot be trusted.
     if (e.code == ErrorCode::unknown_type) return;
-    fail_connection(Error::make(ErrorCode::bad_frame, "server sent an invalid frame: " + e.message));
+    lose_connection(Error::make(ErrorCode::bad_frame, "server sent an invalid frame: " + e.message), true);
     return;
   }
   std::visit(
@@ -299,18 +302,12 @@ void Session::frame_received(std::string_view text) {
       decoded.value());
 }
 
-void Session::fail_connection(Error error) { lose_connection(std::move(error), true); }
-
 void Session::on_auth_ok(const protocol::AuthOk& ok) {
   if (state_ != ConnectionState::connecting) return;
   if (ok.protocol_version != protocol::kVersion) {
-    Error error = Error::make(ErrorCode::unsupported_version,
-                              "server chose protocol version " + std::to_string(ok.protocol_version));
-    actions_.push_back(CloseConnection{error});
-    transport_open_ = false;
-    has_transport_ = false;
-    wanted_ = false;
-    set_state(ConnectionState::failed, std::move(error));
+    fail_for_good(Error::make(ErrorCode::unsupported_version,
+                              "server chose protocol version " + std::to_string(ok.protocol_version)),
+                  true);
     return;
   }
   user_id_ = ok.user_id;
@@ -362,21 +359,12 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     if (frame.error.code == ErrorCode::unauthorized && refreshable_ && !refreshed_) {
       // Expired or revoked: ask the app's token provider once, then try again with it.
       refreshed_ = true;
-      actions_.push_back(CloseConnection{frame.error});
-      has_transport_ = false;
-      transport_open_ = false;
-      auth_deadline_.reset();
-      outbox_.connection_lost(frame.error);
-      drain_outbox();
+      drop_transport(frame.error, true);
       set_waiting(ConnectionState::disconnected, frame.error, std::nullopt);
       actions_.push_back(RefreshToken{});
       return;
     }
-    transport_open_ = false;
-    wanted_ = false;
-    retry_at_.reset();
-    auth_deadline_.reset();
-    set_state(ConnectionState::failed, frame.error);
+    fail_for_good(frame.error, false);  // the server closes the connection itself
     return;
   }
   // The request id of a send is its clientMessageId; other errors concern no message.
@@ -385,12 +373,9 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
 
 void Session::transport_closed(const Error& why) {
   if (!has_transport_) return;  // one we already gave up on
-  if (state_ == ConnectionState::closing || state_ == ConnectionState::failed) {
-    has_transport_ = false;
-    transport_open_ = false;
-    outbox_.connection_lost(why);
-    drain_outbox();
-    if (state_ == ConnectionState::closing) set_state(ConnectionState::closed);
+  if (state_ == ConnectionState::closing) {
+    drop_transport(why, false);
+    set_state(ConnectionState::closed);
     return;
   }
   lose_connection(why, false);

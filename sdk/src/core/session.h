@@ -118,6 +118,10 @@ class Session {
   void start_attempt();
   // The connection is gone or unusable: close it if it is ours, and schedule a retry.
   void lose_connection(Error why, bool close_transport);
+  // Lets go of the transport (closing it when asked); in-flight messages go back to pending.
+  void drop_transport(const Error& why, bool close);
+  // Stops trying until the app calls connect() again.
+  void fail_for_good(Error why, bool close);
   void set_waiting(ConnectionState state, Error why, std::optional<std::int64_t> retry_at);
   void send_frame(std::string text);
   void on_auth_ok(const protocol::AuthOk& ok);
@@ -125,7 +129,6 @@ class Session {
   void request_conversations(std::string after);
   void finish_connecting();
   void on_error(const protocol::ErrorFrame& frame);
-  void fail_connection(Error error);
   void set_state(ConnectionState state, std::optional<Error> error = std::nullopt,
                  std::optional<std::int64_t> retry_in_ms = std::nullopt);
   bool connected() const noexcept { return state_ == ConnectionState::connected; }
@@ -142,7 +145,6 @@ class Session {
   bool transport_open_ = false;  // it is open: frames may be sent and received
   bool wanted_ = false;          // the app asked to be connected
   bool backgrounded_ = false;    // closed for the background; waits for the foreground
-  bool network_up_ = true;
   bool refreshable_ = false;  // a token provider can replace a refused token
   bool refreshed_ = false;    // it did, since the last successful connection
   std::optional<std::int64_t> retry_at_;
