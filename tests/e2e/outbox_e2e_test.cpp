@@ -84,9 +84,11 @@ TEST_F(OutboxE2e, NothingIsLostOrDoubledWhenTheServerRestartsMidStream) {
 TEST_F(OutboxE2e, ARefusedMessageFailsAloneAndCanBeRetriedOrDiscarded) {
   test::ServerProcess server(dir_ / "server");
   Device carol("carol-laptop", dir_ / "carol.db");  // carol is not in c_release
-  ASSERT_TRUE(carol.client->connect(server.url(), "token-carol").ok());
+  // Queued before connecting, while the client does not know carol's conversations yet:
+  // this test is about the server's refusal.
   auto refused = carol.client->send("c_release", "let me in").value();
   auto fine = carol.client->send("c_general", "hello").value();
+  ASSERT_TRUE(carol.client->connect(server.url(), "token-carol").ok());
   ASSERT_TRUE(carol.wait_for_outbox(1, 1));
 
   auto unsent = carol.client->unsent_messages();
