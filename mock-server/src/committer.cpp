@@ -22,6 +22,18 @@ void Committer::submit(SendRequest request, Completion done) {
   done(Error::make(ErrorCode::unavailable, "the server is shutting down"));
 }
 
+void Committer::run(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(Pending{{}, {}, std::move(job)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  job(nullptr, clock_());
+}
+
 void Committer::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -44,9 +56,14 @@ void Committer::loop() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything is committed
-      while (!queue_.empty() && batch.size() < max_batch_) {
+      if (queue_.front().job) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+      } else {
+        while (!queue_.empty() && !queue_.front().job && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
       forgotten.swap(forgotten_);
     }
@@ -54,7 +71,11 @@ void Committer::loop() {
       std::erase_if(refused_, [id](const auto& entry) { return entry.first.first == id; });
     }
     forgotten.clear();
-    commit(batch);
+    if (batch.front().job) {
+      batch.front().job(&store_, clock_());
+    } else {
+      commit(batch);
+    }
     batch.clear();
   }
 }

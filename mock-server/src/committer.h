@@ -28,6 +28,9 @@ class Committer {
  public:
   using Completion = std::function<void(AppendResult&&)>;
   using Clock = std::function<std::int64_t()>;  // Unix milliseconds
+  // Work that needs the store but is not an append to be grouped: reads, conversation
+  // changes, cursors. Called with nullptr once the committer has stopped.
+  using Job = std::function<void(MessageStore*, std::int64_t now_ms)>;
 
   Committer(MessageStore& store, std::size_t max_batch, Clock clock);
   // Stops (see stop()).
@@ -39,6 +42,9 @@ class Committer {
   // Thread-safe. After stop(), completes at once with a retryable `unavailable` error.
   void submit(SendRequest request, Completion done);
 
+  // Thread-safe. Runs `job` on the committer thread, in order with the submitted sends.
+  void run(Job job);
+
   // Commits everything submitted so far, runs its completions, and joins the thread.
   void stop();
 
@@ -49,6 +55,7 @@ class Committer {
   struct Pending {
     SendRequest request;
     Completion done;
+    Job job;  // set for a job, which runs alone
   };
   void loop();
   // Commits one batch and completes it, keeping the refusal order described above.

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -77,6 +78,36 @@ ServerConfig from_json(const Json& root) {
     u.tokens = get<std::vector<std::string>>(user, "tokens", where);
     config.users.push_back(std::move(u));
   }
+  if (auto workspaces = root.find("workspaces"); workspaces != root.end()) {
+    if (!workspaces->is_array()) throw ConfigError{"'workspaces' must be an array"};
+    for (const auto& workspace : *workspaces) {
+      std::string where = "workspaces[" + std::to_string(config.workspaces.size()) + "]";
+      WorkspaceConfig w;
+      w.id = get<std::string>(workspace, "id", where);
+      w.name = workspace.value("name", w.id);
+      for (const auto& member : get<Json>(workspace, "members", where)) {
+        WorkspaceMember m;
+        m.user_id = get<std::string>(member, "userId", where + ".members");
+        auto role = role_from_string(member.value("role", std::string("member")));
+        if (!role) throw ConfigError{where + ".members: role must be owner, admin or member"};
+        m.role = *role;
+        w.members.push_back(std::move(m));
+      }
+      config.workspaces.push_back(std::move(w));
+    }
+  }
+  get_optional(root, "maxDifference", config.max_difference);
+  if (auto rate = root.find("rateLimit"); rate != root.end()) {
+    if (!rate->is_object()) throw ConfigError{"'rateLimit' must be an object"};
+    get_optional(*rate, "perSecond", config.rate_per_second);
+    get_optional(*rate, "burst", config.rate_burst);
+  }
+  std::int64_t presence_ttl_ms = config.presence_ttl.count();
+  get_optional(root, "presenceTtlMs", presence_ttl_ms);
+  config.presence_ttl = std::chrono::milliseconds(presence_ttl_ms);
+  std::int64_t typing_ttl_ms = config.typing_ttl.count();
+  get_optional(root, "typingTtlMs", typing_ttl_ms);
+  config.typing_ttl = std::chrono::milliseconds(typing_ttl_ms);
   for (const auto& conversation : get<Json>(root, "conversations", "config")) {
     std::string where = "conversations[" + std::to_string(config.conversations.size()) + "]";
     ConversationConfig c;
@@ -84,6 +115,7 @@ ServerConfig from_json(const Json& root) {
     c.kind = parse_kind(conversation.value("kind", std::string("channel")), where);
     c.name = conversation.value("name", c.id);
     c.members = get<std::vector<std::string>>(conversation, "members", where);
+    c.workspace = conversation.value("workspace", std::string());
     config.conversations.push_back(std::move(c));
   }
   return config;
@@ -110,14 +142,36 @@ Result<void> validate(const ServerConfig& config) {
       if (!tokens.insert(token).second) return invalid("a token is given to more than one user");
     }
   }
+  if (config.max_difference < 1) return invalid("maxDifference must be positive");
+  if (config.rate_per_second < 0 || config.rate_burst < 0) return invalid("rateLimit values must not be negative");
+  if (config.rate_per_second > 0 && config.rate_burst < 1) return invalid("rateLimit.burst must be at least 1");
+  if (config.presence_ttl.count() < 1000) return invalid("presenceTtlMs must be at least 1000");
+  if (config.typing_ttl.count() < 100) return invalid("typingTtlMs must be at least 100");
+  std::map<std::string, std::set<std::string>> workspace_members;
+  for (const auto& w : workspaces_of(config)) {
+    if (!protocol::is_identifier(w.id)) return invalid("workspace id '" + w.id + "' is not a valid identifier");
+    if (workspace_members.contains(w.id)) return invalid("workspace '" + w.id + "' is listed twice");
+    auto& members = workspace_members[w.id];
+    for (const auto& m : w.members) {
+      if (!user_ids.contains(m.user_id)) return invalid("workspace '" + w.id + "' names unknown user '" + m.user_id + "'");
+      if (!members.insert(m.user_id).second) return invalid("workspace '" + w.id + "' lists '" + m.user_id + "' twice");
+    }
+  }
   std::set<std::string> conversation_ids;
   for (const auto& c : config.conversations) {
     if (!protocol::is_identifier(c.id)) return invalid("conversation id '" + c.id + "' is not a valid identifier");
+    auto workspace = workspace_members.find(workspace_of(config, c));
+    if (workspace == workspace_members.end()) {
+      return invalid("conversation '" + c.id + "' names unknown workspace '" + c.workspace + "'");
+    }
     if (!conversation_ids.insert(c.id).second) return invalid("conversation '" + c.id + "' is listed twice");
     std::set<std::string> members;
     for (const auto& member : c.members) {
       if (!user_ids.contains(member)) return invalid("conversation '" + c.id + "' names unknown user '" + member + "'");
       if (!members.insert(member).second) return invalid("conversation '" + c.id + "' lists '" + member + "' twice");
+      if (!workspace->second.contains(member)) {
+        return invalid("conversation '" + c.id + "' member '" + member + "' is not in its workspace");
+      }
     }
     if (c.kind == ConversationKind::dm && members.size() != 2) {
       return invalid("dm '" + c.id + "' must have exactly two members");
@@ -155,6 +209,34 @@ std::string_view to_string(ConversationKind kind) noexcept {
     case ConversationKind::group_dm: return "group_dm";
   }
   return "channel";
+}
+
+std::vector<WorkspaceConfig> workspaces_of(const ServerConfig& config) {
+  if (!config.workspaces.empty()) return config.workspaces;
+  WorkspaceConfig w{"default", "Default", {}};
+  for (const auto& user : config.users) w.members.push_back({user.id, Role::member});
+  return {std::move(w)};
+}
+
+std::string workspace_of(const ServerConfig& config, const ConversationConfig& conversation) {
+  if (!conversation.workspace.empty()) return conversation.workspace;
+  return config.workspaces.empty() ? "default" : config.workspaces.front().id;
+}
+
+std::string_view to_string(Role role) noexcept {
+  switch (role) {
+    case Role::owner: return "owner";
+    case Role::admin: return "admin";
+    case Role::member: return "member";
+  }
+  return "member";
+}
+
+std::optional<Role> role_from_string(std::string_view name) noexcept {
+  for (auto role : {Role::owner, Role::admin, Role::member}) {
+    if (to_string(role) == name) return role;
+  }
+  return std::nullopt;
 }
 
 }  // namespace confab::server

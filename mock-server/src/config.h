@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,28 @@ struct UserConfig {
 
 enum class ConversationKind { channel, private_channel, dm, group_dm };
 
+// A user's role in a workspace. Owners and admins may edit and delete anyone's messages.
+enum class Role { owner, admin, member };
+
+struct WorkspaceMember {
+  std::string user_id;
+  Role role = Role::member;
+};
+
+struct WorkspaceConfig {
+  std::string id;
+  std::string name;
+  std::vector<WorkspaceMember> members;
+};
+
+// A conversation the configuration seeds: created with these members the first time the
+// server sees it. Later joins, leaves and renames live in the database.
 struct ConversationConfig {
   std::string id;
   ConversationKind kind = ConversationKind::channel;
   std::string name;
   std::vector<std::string> members;  // user ids
+  std::string workspace;             // empty: the first workspace
 };
 
 enum class Durability { normal, full };  // SQLite `synchronous`
@@ -42,8 +60,15 @@ struct ServerConfig {
   std::size_t max_inflight_per_session = 256;   // sends awaiting commit before reading pauses
   std::size_t max_queued_bytes_per_session = 8 * 1024 * 1024;  // beyond: slow consumer, closed
   std::chrono::milliseconds auth_timeout{10'000};
+  std::int64_t max_difference = 10'000;  // a history gap beyond this answers tooLong
+  double rate_per_second = 1000;  // requests per connection (pings excepted); 0: no limit
+  double rate_burst = 2000;
+  std::chrono::milliseconds presence_ttl{30'000};  // a device not heard from this long is offline
+  std::chrono::milliseconds typing_ttl{6'000};     // typing ends by itself after this
 
   std::vector<UserConfig> users;
+  // Without any, the server makes one workspace, "default", holding every user.
+  std::vector<WorkspaceConfig> workspaces;
   std::vector<ConversationConfig> conversations;
 };
 
@@ -56,6 +81,13 @@ Result<ServerConfig> parse_config(std::string_view json_text);
 // changes a config afterwards.
 Result<void> validate(const ServerConfig& config);
 
+// The configured workspaces, or the default one ("default", every user a member).
+std::vector<WorkspaceConfig> workspaces_of(const ServerConfig& config);
+// The workspace a configured conversation belongs to.
+std::string workspace_of(const ServerConfig& config, const ConversationConfig& conversation);
+
 std::string_view to_string(ConversationKind kind) noexcept;
+std::string_view to_string(Role role) noexcept;
+std::optional<Role> role_from_string(std::string_view name) noexcept;
 
 }  // namespace confab::server

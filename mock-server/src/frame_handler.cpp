@@ -1,6 +1,7 @@
 #include "frame_handler.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace confab::server {
 namespace {
@@ -28,17 +29,46 @@ std::string error_frame(ErrorCode code, std::string message, std::string id, std
   return protocol::encode(protocol::ServerFrame{std::move(frame)});
 }
 
-FrameHandler::FrameHandler(const ServerConfig& config) : max_frame_bytes_(config.max_frame_bytes) {
+namespace {
+
+std::string frame_of(protocol::ServerFrame frame) { return protocol::encode(frame); }
+
+std::string error_reply(const Error& error, std::string id) {
+  return protocol::encode(protocol::ServerFrame{protocol::ErrorFrame{std::move(id), error, {}, {}}});
+}
+
+// A query whose body runs only when the store is there; otherwise the request is refused
+// as retryable, the server being on its way down.
+Query with_store(std::string id, std::function<Outcome(MessageStore&, std::int64_t)> body) {
+  return [id = std::move(id), body = std::move(body)](MessageStore* store, std::int64_t now_ms) {
+    if (store == nullptr) return Outcome{{error_frame(ErrorCode::unavailable, "the server is shutting down", id)}, {}};
+    return body(*store, now_ms);
+  };
+}
+
+}  // namespace
+
+std::optional<std::int64_t> RateLimiter::take(std::int64_t now_ms) {
+  if (rate_ <= 0) return std::nullopt;
+  if (last_ms_ >= 0 && now_ms > last_ms_) {
+    tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - last_ms_) * rate_ / 1000.0);
+  }
+  last_ms_ = std::max(last_ms_, now_ms);
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return std::nullopt;
+  }
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>((1.0 - tokens_) * 1000.0 / rate_ + 0.999));
+}
+
+FrameHandler::FrameHandler(const ServerConfig& config, TypingBoard* typing)
+    : typing_(typing),
+      max_frame_bytes_(config.max_frame_bytes),
+      max_difference_(config.max_difference),
+      rate_per_second_(config.rate_per_second),
+      rate_burst_(config.rate_burst) {
   for (const auto& user : config.users) {
     for (const auto& token : user.tokens) user_by_token_.emplace(token, user.id);
-  }
-  for (const auto& conversation : config.conversations) {
-    for (const auto& member : conversation.members) {
-      conversations_by_user_[member].push_back({conversation.id, std::string(to_string(conversation.kind))});
-    }
-  }
-  for (auto& [user, list] : conversations_by_user_) {
-    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.conversation_id < b.conversation_id; });
   }
 }
 
@@ -66,7 +96,7 @@ Reaction FrameHandler::on_text(Peer& peer, std::string_view text, std::int64_t n
     return reply_and_close(error_frame(ErrorCode::not_authenticated, "authenticate first"),
                            protocol::close_code::kProtocolViolation, "authenticate first");
   }
-  return on_request(peer, decoded.value());
+  return on_request(peer, decoded.value(), now_ms);
 }
 
 Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int64_t now_ms) const {
@@ -85,6 +115,7 @@ Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int6
   }
   peer.user_id = user->second;
   peer.device_id = auth.device_id;
+  peer.limiter = RateLimiter(rate_per_second_, rate_burst_);
   protocol::AuthOk ok;
   ok.id = auth.id;
   ok.user_id = peer.user_id;
@@ -95,44 +126,138 @@ Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int6
   return reply(protocol::encode(protocol::ServerFrame{ok}));
 }
 
-Reaction FrameHandler::on_request(const Peer& peer, const protocol::ClientFrame& frame) const {
+Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame, std::int64_t now_ms) const {
   if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
-    return reply(protocol::encode(protocol::ServerFrame{protocol::Pong{ping->id}}));
+    return reply(frame_of(protocol::Pong{ping->id}));  // never rate limited: liveness depends on it
   }
-  if (const auto* list = std::get_if<protocol::ConversationsList>(&frame)) {
-    protocol::Conversations page;
-    page.id = list->id;
-    auto found = conversations_by_user_.find(peer.user_id);
-    if (found != conversations_by_user_.end()) {
-      const auto& all = found->second;
-      auto it = std::upper_bound(all.begin(), all.end(), list->after,
-                                 [](const std::string& after, const auto& c) { return after < c.conversation_id; });
-      for (; it != all.end() && page.items.size() < static_cast<std::size_t>(list->limit); ++it) page.items.push_back(*it);
-      if (it != all.end()) page.next = page.items.back().conversation_id;
-    }
-    return reply(protocol::encode(protocol::ServerFrame{std::move(page)}));
+  if (auto wait = peer.limiter.take(now_ms)) {
+    Error error = Error::make(ErrorCode::rate_limited, "too many requests on this connection");
+    error.retry_after_ms = *wait;
+    std::string id = std::visit([](const auto& f) { return f.id; }, frame);
+    return reply(error_reply(error, std::move(id)));
   }
-  if (const auto* change = std::get_if<protocol::MessageChange>(&frame)) {
-    SendRequest request{peer.user_id, change->conversation_id, change->client_message_id, change->body.text,
-                        peer.connection_id};
-    request.target_message_id = change->message_id;
-    request.emoji = change->emoji;
-    switch (change->kind) {
-      case protocol::ChangeKind::edit: request.kind = EventKind::message_edited; break;
-      case protocol::ChangeKind::remove: request.kind = EventKind::message_deleted; break;
-      case protocol::ChangeKind::react: request.kind = EventKind::reaction_added; break;
-      case protocol::ChangeKind::unreact: request.kind = EventKind::reaction_removed; break;
-    }
-    Reaction r;
-    r.submit = std::move(request);
-    r.submit_id = change->id;
-    return r;
-  }
-  const auto& send = std::get<protocol::MessageSend>(frame);
+  return std::visit(
+      [&](const auto& f) -> Reaction {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, protocol::MessageSend>) {
+          Reaction r;
+          r.submit = SendRequest{peer.user_id, f.conversation_id, f.client_message_id, f.body.text, peer.connection_id};
+          r.submit_id = f.id;
+          return r;
+        } else if constexpr (std::is_same_v<T, protocol::MessageChange>) {
+          SendRequest request{peer.user_id, f.conversation_id, f.client_message_id, f.body.text, peer.connection_id};
+          request.target_message_id = f.message_id;
+          request.emoji = f.emoji;
+          switch (f.kind) {
+            case protocol::ChangeKind::edit: request.kind = EventKind::message_edited; break;
+            case protocol::ChangeKind::remove: request.kind = EventKind::message_deleted; break;
+            case protocol::ChangeKind::react: request.kind = EventKind::reaction_added; break;
+            case protocol::ChangeKind::unreact: request.kind = EventKind::reaction_removed; break;
+          }
+          Reaction r;
+          r.submit = std::move(request);
+          r.submit_id = f.id;
+          return r;
+        } else if constexpr (std::is_same_v<T, protocol::ConversationsList>) {
+          return on_page(peer, f.id, f.after, f.limit, {}, false);
+        } else if constexpr (std::is_same_v<T, protocol::SyncRequest>) {
+          return on_page(peer, f.id, f.after, f.limit, f.cursors, true);
+        } else if constexpr (std::is_same_v<T, protocol::ConversationRequest>) {
+          return on_conversation(peer, f);
+        } else if constexpr (std::is_same_v<T, protocol::HistoryRequest>) {
+          Reaction r;
+          r.query = with_store(f.id, [user = peer.user_id, request = f, difference = max_difference_,
+                                      bytes = max_frame_bytes_](MessageStore& store, std::int64_t) {
+            auto page = store.history(user, request, difference, bytes);
+            if (!page) return Outcome{{error_reply(page.error(), request.id)}, {}};
+            page->id = request.id;
+            return Outcome{{frame_of(std::move(page).value())}, {}};
+          });
+          return r;
+        } else if constexpr (std::is_same_v<T, protocol::CursorUpdate>) {
+          Reaction r;
+          r.query = with_store(f.id, [user = peer.user_id, device = peer.device_id, request = f](MessageStore& store,
+                                                                                                   std::int64_t) {
+            auto state = store.update_cursor(user, device, request);
+            if (!state) return Outcome{{error_reply(state.error(), request.id)}, {}};
+            protocol::CursorState broadcast = *state;
+            state->id = request.id;
+            Outcome out{{frame_of(std::move(state).value())}, {}};
+            out.deliveries.push_back({store.members(request.conversation_id), frame_of(std::move(broadcast)), {}, true});
+            return out;
+          });
+          return r;
+        } else if constexpr (std::is_same_v<T, protocol::PresenceHeartbeat>) {
+          Reaction r;
+          r.presence = f.status;
+          return r;
+        } else if constexpr (std::is_same_v<T, protocol::TypingUpdate>) {
+          return on_typing(peer, f);
+        } else {
+          // auth is handled before; a second one is answered in on_text.
+          return reply(error_frame(ErrorCode::bad_frame, "already authenticated", f.id));
+        }
+      },
+      frame);
+}
+
+Reaction FrameHandler::on_page(const Peer& peer, std::string id, std::string after, int limit,
+                               std::vector<protocol::Cursor> cursors, bool sync) const {
   Reaction r;
-  r.submit = SendRequest{peer.user_id, send.conversation_id, send.client_message_id, send.body.text,
-                         peer.connection_id};
-  r.submit_id = send.id;
+  r.query = with_store(id, [user = peer.user_id, id, after = std::move(after), limit, cursors = std::move(cursors),
+                            sync](MessageStore& store, std::int64_t) {
+    auto items = store.conversations_of(user, after, limit + 1);
+    std::string next;
+    if (items.size() > static_cast<std::size_t>(limit)) {
+      items.resize(static_cast<std::size_t>(limit));
+      next = items.back().conversation_id;
+    }
+    if (!sync) return Outcome{{frame_of(protocol::Conversations{id, std::move(items), std::move(next)})}, {}};
+    // A conversation whose head the client already has is left out.
+    std::erase_if(items, [&cursors](const protocol::ConversationSummary& c) {
+      return std::any_of(cursors.begin(), cursors.end(), [&c](const protocol::Cursor& k) {
+        return k.conversation_id == c.conversation_id && k.seq == c.head_seq;
+      });
+    });
+    return Outcome{{frame_of(protocol::SyncState{id, std::move(items), std::move(next)})}, {}};
+  });
+  return r;
+}
+
+Reaction FrameHandler::on_conversation(const Peer& peer, const protocol::ConversationRequest& request) const {
+  Reaction r;
+  r.query = with_store(request.id, [user = peer.user_id, request](MessageStore& store, std::int64_t now_ms) {
+    auto change = store.change_conversation(user, request, now_ms);
+    if (!change) return Outcome{{error_reply(change.error(), request.id)}, {}};
+    change->info.id = request.id;
+    Outcome out{{frame_of(change->info)}, {}};
+    for (auto& event : change->events) out.deliveries.push_back({change->audience, frame_of(std::move(event)), {}, false});
+    return out;
+  });
+  return r;
+}
+
+Reaction FrameHandler::on_typing(const Peer& peer, const protocol::TypingUpdate& typing) const {
+  Reaction r;
+  r.query = with_store(typing.id, [user = peer.user_id, typing, board = typing_](MessageStore& store,
+                                                                                  std::int64_t now_ms) {
+    if (!store.is_member(typing.conversation_id, user)) {
+      return Outcome{{error_frame(ErrorCode::not_member,
+                                  "not a member of conversation '" + typing.conversation_id + "'", typing.id)},
+                     {}};
+    }
+    if (board != nullptr) {
+      if (typing.typing) {
+        board->start(typing.conversation_id, user, now_ms);
+      } else {
+        board->stop(typing.conversation_id, user);
+      }
+    }
+    Outcome out;
+    out.deliveries.push_back({store.members(typing.conversation_id),
+                              frame_of(protocol::Typing{typing.conversation_id, user, typing.typing}), user, false});
+    return out;
+  });
   return r;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "config.h"
+#include "ephemeral.h"
 #include "message_store.h"
 
 namespace confab::server {
@@ -21,24 +23,61 @@ struct CloseRequest {
   std::string reason;  // at most 123 bytes (the WebSocket limit)
 };
 
+// A frame for other connections: every connected device of `user_ids`, except those of
+// `skip_user` and, with `skip_requester`, the connection the request came on.
+struct Delivery {
+  std::vector<std::string> user_ids;
+  std::string frame;
+  std::string skip_user;
+  bool skip_requester = false;
+};
+
+// What a request that needs the store produced: replies to its connection, in order, and
+// frames for others.
+struct Outcome {
+  std::vector<std::string> replies;
+  std::vector<Delivery> deliveries;
+};
+
+// Work for the committer thread (nullptr: the server is stopping).
+using Query = std::function<Outcome(MessageStore* store, std::int64_t now_ms)>;
+
 struct Reaction {
   std::vector<std::string> replies;   // frames to write, in order
   std::optional<CloseRequest> close;  // then close the connection
   std::optional<SendRequest> submit;  // a message to commit; answered when committed
   std::string submit_id;              // the request id its ack or error echoes
+  Query query;                        // a read or a change that needs the store
+  std::optional<std::string> presence;  // a presence heartbeat's status
 };
 
-// One connection's identity, empty until authenticated.
+// A token bucket: `rate` requests per second, bursts of `burst`. A rate of 0 is no limit.
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
+  // Takes one token; when none is left, returns how long until one is (ms).
+  std::optional<std::int64_t> take(std::int64_t now_ms);
+
+ private:
+  double rate_;
+  double burst_;
+  double tokens_;
+  std::int64_t last_ms_ = -1;
+};
+
+// One connection's identity, empty until authenticated, and its request budget.
 struct Peer {
   std::uint64_t connection_id = 0;  // unique per connection; the committer orders refusals by it
   std::string user_id;
   std::string device_id;
+  RateLimiter limiter{0, 0};
   bool authenticated() const noexcept { return !user_id.empty(); }
 };
 
 class FrameHandler {
  public:
-  explicit FrameHandler(const ServerConfig& config);
+  // `typing` (optional) records who is typing, so that it can end by itself.
+  explicit FrameHandler(const ServerConfig& config, TypingBoard* typing = nullptr);
 
   // A text frame. Authenticates `peer` when it is a valid auth frame.
   Reaction on_text(Peer& peer, std::string_view text, std::int64_t now_ms) const;
@@ -51,12 +90,18 @@ class FrameHandler {
 
  private:
   Reaction on_auth(Peer& peer, const protocol::Auth& auth, std::int64_t now_ms) const;
-  Reaction on_request(const Peer& peer, const protocol::ClientFrame& frame) const;
+  Reaction on_request(Peer& peer, const protocol::ClientFrame& frame, std::int64_t now_ms) const;
+  Reaction on_conversation(const Peer& peer, const protocol::ConversationRequest& request) const;
+  Reaction on_page(const Peer& peer, std::string id, std::string after, int limit,
+                   std::vector<protocol::Cursor> cursors, bool sync) const;
+  Reaction on_typing(const Peer& peer, const protocol::TypingUpdate& typing) const;
 
+  TypingBoard* typing_;
   std::unordered_map<std::string, std::string> user_by_token_;
-  // Each user's conversations, in id order (the directory is fixed while the server runs).
-  std::unordered_map<std::string, std::vector<protocol::ConversationSummary>> conversations_by_user_;
   std::size_t max_frame_bytes_;
+  std::int64_t max_difference_;
+  double rate_per_second_;
+  double rate_burst_;
 };
 
 // An `error` frame with the code's default `retryable` flag.

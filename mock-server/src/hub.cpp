@@ -30,12 +30,32 @@ std::size_t Hub::leave(const FrameSink* sink) {
   return sinks_.size();
 }
 
-void Hub::deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame) {
+void Hub::deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame,
+                  const std::string& skip_user, const FrameSink* skip) {
+  std::lock_guard lock(mutex_);
+  for (const auto& user : user_ids) {
+    if (!skip_user.empty() && user == skip_user) continue;
+    auto [first, last] = by_user_.equal_range(user);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == skip) continue;
+      if (auto sink = sinks_.at(it->second).sink.lock()) sink->deliver(frame);
+    }
+  }
+}
+
+void Hub::subscribe_presence(const FrameSink* sink) {
+  std::lock_guard lock(mutex_);
+  if (auto it = sinks_.find(sink); it != sinks_.end()) it->second.presence = true;
+}
+
+void Hub::deliver_presence(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame) {
   std::lock_guard lock(mutex_);
   for (const auto& user : user_ids) {
     auto [first, last] = by_user_.equal_range(user);
     for (auto it = first; it != last; ++it) {
-      if (auto sink = sinks_.at(it->second).sink.lock()) sink->deliver(frame);
+      const auto& entry = sinks_.at(it->second);
+      if (!entry.presence) continue;
+      if (auto sink = entry.sink.lock()) sink->deliver(frame);
     }
   }
 }

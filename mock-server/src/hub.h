@@ -26,8 +26,13 @@ class Hub {
   // Returns how many sinks remain.
   std::size_t leave(const FrameSink* sink);
 
-  // Gives `frame` to every connected device of every listed user.
-  void deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame);
+  // Gives `frame` to every connected device of every listed user, except the devices of
+  // `skip_user` and the sink `skip`.
+  void deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame,
+               const std::string& skip_user = {}, const FrameSink* skip = nullptr);
+  // Marks a sink as wanting presence frames; deliver_presence() reaches only those.
+  void subscribe_presence(const FrameSink* sink);
+  void deliver_presence(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame);
   void go_away_all();
   std::size_t size() const;
 
@@ -35,6 +40,7 @@ class Hub {
   struct Entry {
     std::weak_ptr<FrameSink> sink;
     std::string user_id;
+    bool presence = false;
   };
   mutable std::mutex mutex_;
   std::unordered_map<const FrameSink*, Entry> sinks_;

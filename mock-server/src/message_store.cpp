@@ -1,5 +1,6 @@
 #include "message_store.h"
 
+#include <algorithm>
 #include <array>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -54,6 +55,35 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
       PRIMARY KEY (message_id, user_id, emoji)
     ) WITHOUT ROWID;
     )sql",
+    // 3: workspaces and roles; conversations created at run time (DMs unique per pair);
+    // member and conversation events; read and delivered cursors per device.
+    R"sql(
+    CREATE TABLE workspaces (
+      id   TEXT PRIMARY KEY,
+      name TEXT NOT NULL
+    );
+    CREATE TABLE workspace_members (
+      workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+      user_id      TEXT NOT NULL REFERENCES users(id),
+      role         TEXT NOT NULL,
+      PRIMARY KEY (workspace_id, user_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE conversations ADD COLUMN workspace_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN dm_key TEXT;
+    CREATE UNIQUE INDEX conversations_by_dm_key ON conversations (workspace_id, dm_key) WHERE dm_key IS NOT NULL;
+    CREATE INDEX members_by_user ON members (user_id, conversation_id);
+    ALTER TABLE events ADD COLUMN member_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+    CREATE TABLE cursors (
+      conversation_id TEXT    NOT NULL,
+      user_id         TEXT    NOT NULL,
+      device_id       TEXT    NOT NULL,
+      read_seq        INTEGER NOT NULL DEFAULT 0,
+      delivered_seq   INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (conversation_id, user_id, device_id)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -74,8 +104,15 @@ struct MessageStore::Statements {
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
         after(db,
               "SELECT seq, CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, "
-              "sender_id, client_message_id, body_text, created_at_ms, kind, emoji "
+              "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic "
               "FROM events WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
+        before(db,
+               "SELECT seq, CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, "
+               "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic "
+               "FROM events WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
+        role(db,
+             "SELECT w.role FROM workspace_members w JOIN conversations c ON c.workspace_id = w.workspace_id "
+             "WHERE c.id = ?1 AND w.user_id = ?2"),
         author(db,
                "SELECT sender_id FROM events "
                "WHERE message_id = ?1 AND conversation_id = ?2 AND kind = 'message.created'"),
@@ -90,6 +127,8 @@ struct MessageStore::Statements {
   SQLite::Statement head;
   SQLite::Statement insert;
   SQLite::Statement after;
+  SQLite::Statement before;
+  SQLite::Statement role;
   SQLite::Statement author;
   SQLite::Statement deleted;
   SQLite::Statement find_reaction;
@@ -164,20 +203,46 @@ Result<void> MessageStore::apply_directory(const ServerConfig& config) {
       user.exec();
       user.reset();
     }
+    SQLite::Statement workspace(*db_,
+                                "INSERT INTO workspaces (id, name) VALUES (?1, ?2) "
+                                "ON CONFLICT (id) DO UPDATE SET name = excluded.name");
+    SQLite::Statement clear_roles(*db_, "DELETE FROM workspace_members WHERE workspace_id = ?1");
+    SQLite::Statement role(*db_, "INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (?1, ?2, ?3)");
+    for (const auto& w : workspaces_of(config)) {
+      workspace.bind(1, w.id);
+      workspace.bind(2, w.name);
+      workspace.exec();
+      workspace.reset();
+      clear_roles.bind(1, w.id);
+      clear_roles.exec();
+      clear_roles.reset();
+      for (const auto& m : w.members) {
+        role.bind(1, w.id);
+        role.bind(2, m.user_id);
+        role.bind(3, std::string(to_string(m.role)));
+        role.exec();
+        role.reset();
+      }
+    }
+    // Configured conversations are seeded once; later changes (joins, leaves, renames)
+    // belong to the conversation's log and are kept.
     SQLite::Statement conversation(*db_,
-                                   "INSERT INTO conversations (id, kind, name) VALUES (?1, ?2, ?3) "
-                                   "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name");
-    SQLite::Statement clear(*db_, "DELETE FROM members WHERE conversation_id = ?1");
+                                   "INSERT INTO conversations (id, kind, name, workspace_id, dm_key) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING");
     SQLite::Statement member(*db_, "INSERT INTO members (conversation_id, user_id) VALUES (?1, ?2)");
     for (const auto& c : config.conversations) {
       conversation.bind(1, c.id);
       conversation.bind(2, std::string(to_string(c.kind)));
       conversation.bind(3, c.name);
-      conversation.exec();
+      conversation.bind(4, workspace_of(config, c));
+      if (c.kind == ConversationKind::dm) {
+        conversation.bind(5, dm_key(c.members.at(0), c.members.at(1)));
+      } else {
+        conversation.bind(5);
+      }
+      bool created = conversation.exec() > 0;
       conversation.reset();
-      clear.bind(1, c.id);
-      clear.exec();
-      clear.reset();
+      if (!created) continue;
       for (const auto& m : c.members) {
         member.bind(1, c.id);
         member.bind(2, m);
@@ -295,7 +360,14 @@ Result<bool> MessageStore::check_change(const SendRequest& r, Appended& out) {
   }
   bool authors_only = r.kind == EventKind::message_edited || r.kind == EventKind::message_deleted;
   if (authors_only && author != r.user_id) {
-    return Error::make(ErrorCode::forbidden, "only the author can edit or delete message '" + r.target_message_id + "'");
+    Use q(s.role);
+    q->bind(1, r.conversation_id);
+    q->bind(2, r.user_id);
+    bool admin = q->executeStep() && q->getColumn(0).getString() != "member";
+    if (!admin) {
+      return Error::make(ErrorCode::forbidden,
+                         "only the author or a workspace admin can edit or delete message '" + r.target_message_id + "'");
+    }
   }
   if (r.kind == EventKind::reaction_added || r.kind == EventKind::reaction_removed) {
     Use q(s.find_reaction);
@@ -339,6 +411,41 @@ Seq MessageStore::head_seq(const std::string& conversation_id) {
   return q->getColumn(0).getInt64();
 }
 
+namespace {
+
+protocol::Event read_event_row(SQLite::Statement& q, const std::string& conversation_id) {
+  protocol::Event e;
+  e.conversation_id = conversation_id;
+  e.conversation_seq = q.getColumn(0).getInt64();
+  e.sender_id = q.getColumn(2).getString();
+  e.created_at_ms = q.getColumn(5).getInt64();
+  std::string kind = q.getColumn(6).getString();
+  for (auto k : {EventKind::message_edited, EventKind::message_deleted, EventKind::reaction_added,
+                 EventKind::reaction_removed, EventKind::member_joined, EventKind::member_left,
+                 EventKind::conversation_updated}) {
+    if (to_string(k) == kind) e.kind = k;
+  }
+  switch (e.kind) {
+    case EventKind::member_joined:
+    case EventKind::member_left:
+      e.member_id = q.getColumn(8).getString();
+      break;
+    case EventKind::conversation_updated:
+      e.name = q.getColumn(4).getString();
+      e.topic = q.getColumn(9).getString();
+      break;
+    default:
+      e.message_id = q.getColumn(1).getString();
+      e.client_message_id = q.getColumn(3).getString();
+      e.body.text = q.getColumn(4).getString();
+      e.emoji = q.getColumn(7).getString();
+      break;
+  }
+  return e;
+}
+
+}  // namespace
+
 std::vector<protocol::Event> MessageStore::events_after(const std::string& conversation_id,
                                                         Seq after_seq, std::size_t limit) {
   std::vector<protocol::Event> out;
@@ -346,23 +453,19 @@ std::vector<protocol::Event> MessageStore::events_after(const std::string& conve
   q->bind(1, conversation_id);
   q->bind(2, after_seq);
   q->bind(3, static_cast<std::int64_t>(limit));
-  while (q->executeStep()) {
-    protocol::Event e;
-    e.conversation_id = conversation_id;
-    e.conversation_seq = q->getColumn(0).getInt64();
-    e.message_id = q->getColumn(1).getString();
-    e.sender_id = q->getColumn(2).getString();
-    e.client_message_id = q->getColumn(3).getString();
-    e.body.text = q->getColumn(4).getString();
-    e.created_at_ms = q->getColumn(5).getInt64();
-    std::string kind = q->getColumn(6).getString();
-    for (auto k : {EventKind::message_edited, EventKind::message_deleted, EventKind::reaction_added,
-                   EventKind::reaction_removed}) {
-      if (to_string(k) == kind) e.kind = k;
-    }
-    e.emoji = q->getColumn(7).getString();
-    out.push_back(std::move(e));
-  }
+  while (q->executeStep()) out.push_back(read_event_row(*q.operator->(), conversation_id));
+  return out;
+}
+
+std::vector<protocol::Event> MessageStore::events_before(const std::string& conversation_id,
+                                                         Seq before_seq, std::size_t limit) {
+  std::vector<protocol::Event> out;
+  Use q(statements_->before);
+  q->bind(1, conversation_id);
+  q->bind(2, before_seq);
+  q->bind(3, static_cast<std::int64_t>(limit));
+  while (q->executeStep()) out.push_back(read_event_row(*q.operator->(), conversation_id));
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

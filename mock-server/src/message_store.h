@@ -45,6 +45,17 @@ struct Appended {
 
 using AppendResult = Result<Appended>;
 
+// What a conversation request did: the conversation as it now is, the events it appended
+// (none when nothing changed), and who receives them (the members, and anyone who left).
+struct ConversationChange {
+  protocol::ConversationInfo info;
+  std::vector<protocol::Event> events;
+  std::vector<std::string> audience;
+};
+
+// The key that makes a DM unique per pair of users.
+std::string dm_key(const std::string& a, const std::string& b);
+
 class MessageStore {
  public:
   // Opens (creating if needed) and migrates the database. Fails with `internal`.
@@ -66,14 +77,42 @@ class MessageStore {
   // Events after `after_seq`, at most `limit`, in order.
   std::vector<protocol::Event> events_after(const std::string& conversation_id, Seq after_seq,
                                             std::size_t limit);
+  // The newest events before `before_seq`, at most `limit`, in order.
+  std::vector<protocol::Event> events_before(const std::string& conversation_id, Seq before_seq,
+                                             std::size_t limit);
 
-  static constexpr int kSchemaVersion = 2;
+  // ---- conversations (message_store_conversations.cpp) ----
+
+  bool is_member(const std::string& conversation_id, const std::string& user_id);
+  std::vector<std::string> members(const std::string& conversation_id);
+  // Everyone who shares a conversation with the user, the user included.
+  std::vector<std::string> contacts(const std::string& user_id);
+  // The user's conversations after `after` in id order, at most `limit`.
+  std::vector<protocol::ConversationSummary> conversations_of(const std::string& user_id, const std::string& after,
+                                                              int limit);
+  // Creates, joins, leaves, invites to or renames a conversation, appending its events.
+  Result<ConversationChange> change_conversation(const std::string& user_id, const protocol::ConversationRequest& request,
+                                                 std::int64_t now_ms);
+  // A page of history for a member (see protocol::HistoryRequest); events are cut to
+  // fit in `max_bytes` when encoded.
+  Result<protocol::History> history(const std::string& user_id, const protocol::HistoryRequest& request,
+                                    std::int64_t max_difference, std::size_t max_bytes);
+  // Moves a device's cursors forward; returns the user's cursors.
+  Result<protocol::CursorState> update_cursor(const std::string& user_id, const std::string& device_id,
+                                              const protocol::CursorUpdate& request);
+
+  static constexpr int kSchemaVersion = 3;
 
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);
   AppendResult append_one(const SendRequest& request, std::int64_t now_ms);
   // Checks a change against its target; fills in `out.ack` for an already applied reaction.
   Result<bool> check_change(const SendRequest& request, Appended& out);
+  // Appends a member or conversation event; inside a transaction.
+  protocol::Event append_event(const std::string& conversation_id, EventKind kind, const std::string& sender_id,
+                               const std::string& member_id, std::int64_t now_ms, const std::string& name = {},
+                               const std::string& topic = {});
+  Result<protocol::ConversationInfo> describe(const std::string& conversation_id, const std::string& user_id);
   void migrate();
 
   std::unique_ptr<SQLite::Database> db_;

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "committer.h"
+#include "ephemeral.h"
 #include "frame_handler.h"
 #include "hub.h"
 #include "message_store.h"
@@ -45,13 +46,17 @@ class Server::Impl {
   Impl(ServerConfig config, std::unique_ptr<MessageStore> store)
       : config_(std::move(config)),
         store_(std::move(store)),
-        handler_(config_),
+        presence_(config_.presence_ttl.count()),
+        typing_(config_.typing_ttl.count()),
+        handler_(config_, &typing_),
         committer_(*store_, config_.max_batch, unix_ms),
-        context_{config_, handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }},
+        context_{config_,  handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }, presence_,
+                 [this](const PresenceBoard::Change& change) { publish_presence(change); }},
         io_(config_.threads),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
-        shutdown_deadline_(io_) {}
+        shutdown_deadline_(io_),
+        sweeper_(io_) {}
 
   Result<void> bind() {
     try {
@@ -76,6 +81,7 @@ class Server::Impl {
       begin_shutdown();
     });
     asio::co_spawn(io_, accept_loop(), asio::detached);
+    sweep();
     std::vector<std::thread> extra;
     for (int i = 1; i < config_.threads; ++i) extra.emplace_back([this] { io_.run(); });
     io_.run();
@@ -104,9 +110,44 @@ class Server::Impl {
     }
   }
 
+  // Presence changes go to everyone who shares a conversation with the user.
+  void publish_presence(const PresenceBoard::Change& change) {
+    Hub& hub = hub_;
+    committer_.run([&hub, change](MessageStore* store, std::int64_t) {
+      if (store == nullptr) return;
+      auto frame = std::make_shared<const std::string>(
+          protocol::encode(protocol::ServerFrame{protocol::Presence{change.user_id, change.status}}));
+      hub.deliver_presence(store->contacts(change.user_id), frame);
+    });
+  }
+
+  // Once a second: devices whose heartbeat ran out, and typing that was not renewed.
+  void sweep() {
+    sweeper_.expires_after(std::chrono::seconds(1));
+    sweeper_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_.load()) return;
+      auto now = unix_ms();
+      for (const auto& change : presence_.expire(now)) publish_presence(change);
+      auto ended = typing_.expire(now);
+      if (!ended.empty()) {
+        Hub& hub = hub_;
+        committer_.run([&hub, ended = std::move(ended)](MessageStore* store, std::int64_t) {
+          if (store == nullptr) return;
+          for (const auto& [conversation, user] : ended) {
+            auto frame = std::make_shared<const std::string>(
+                protocol::encode(protocol::ServerFrame{protocol::Typing{conversation, user, false}}));
+            hub.deliver(store->members(conversation), frame, user);
+          }
+        });
+      }
+      sweep();
+    });
+  }
+
   void begin_shutdown() {
     if (stopping_.exchange(true)) return;
     boost::system::error_code ignored;
+    sweeper_.cancel();
     acceptor_.close(ignored);
     signals_.cancel(ignored);
     // Everything received so far is committed and acknowledged before connections close;
@@ -128,6 +169,8 @@ class Server::Impl {
 
   ServerConfig config_;
   std::unique_ptr<MessageStore> store_;
+  PresenceBoard presence_;
+  TypingBoard typing_;
   FrameHandler handler_;
   Hub hub_;
   Committer committer_;
@@ -136,6 +179,7 @@ class Server::Impl {
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer shutdown_deadline_;
+  asio::steady_timer sweeper_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -91,6 +91,11 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     wake_writer_.cancel();
     context_.hub.leave(this);
     context_.committer.forget(peer_.connection_id);
+    if (peer_.authenticated()) {
+      if (auto change = context_.presence.disconnected(peer_.user_id, peer_.connection_id)) {
+        context_.publish_presence(*change);
+      }
+    }
     spdlog::debug("session {}: ended ({} {})", remote(), peer_.user_id, peer_.device_id);
     context_.session_ended();
   }
@@ -121,6 +126,9 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
           deadline_.cancel();
           context_.hub.identify(this, peer_.user_id);
           spdlog::info("session {}: authenticated user={} device={}", remote(), peer_.user_id, peer_.device_id);
+          carry_out(std::move(reaction));
+          came_online();
+          continue;
         }
         carry_out(std::move(reaction));
       }
@@ -155,6 +163,57 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     for (auto& reply : reaction.replies) queue(std::make_shared<const std::string>(std::move(reply)));
     if (reaction.close) close_with(std::move(*reaction.close));
     if (reaction.submit) submit(std::move(*reaction.submit), std::move(reaction.submit_id));
+    if (reaction.query) run_query(std::move(reaction.query));
+    if (reaction.presence) {
+      auto change = context_.presence.heartbeat(peer_.user_id, peer_.connection_id, *reaction.presence,
+                                                context_.clock());
+      if (change) context_.publish_presence(*change);
+      if (!presence_subscribed_) {
+        presence_subscribed_ = true;
+        context_.hub.subscribe_presence(this);
+        send_presence_snapshot();
+      }
+    }
+  }
+
+  // Runs a query on the committer thread, in order with this connection's sends; its
+  // replies come back here, its deliveries go out from there.
+  void run_query(Query query) {
+    ++inflight_;
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    Hub& hub = context_.hub;
+    const FrameSink* requester = this;
+    context_.committer.run([weak, &hub, requester, query = std::move(query)](MessageStore* store, std::int64_t now_ms) {
+      Outcome outcome = query(store, now_ms);
+      if (auto self = weak.lock()) self->answered(std::move(outcome.replies));
+      for (auto& delivery : outcome.deliveries) {
+        hub.deliver(delivery.user_ids, std::make_shared<const std::string>(std::move(delivery.frame)),
+                    delivery.skip_user, delivery.skip_requester ? requester : nullptr);
+      }
+    });
+  }
+
+  // The device is online: tell the user's contacts when that changes the user's status.
+  void came_online() {
+    if (auto change = context_.presence.heartbeat(peer_.user_id, peer_.connection_id, "online", context_.clock())) {
+      context_.publish_presence(*change);
+    }
+  }
+
+  // A device's first heartbeat subscribes it to presence: it learns who among its
+  // contacts is online or idle now, then every change.
+  void send_presence_snapshot() {
+    PresenceBoard& board = context_.presence;
+    run_query([user = peer_.user_id, &board](MessageStore* store, std::int64_t) {
+      Outcome out;
+      if (store == nullptr) return out;
+      for (const auto& contact : store->contacts(user)) {
+        if (contact == user) continue;
+        std::string status = board.status_of(contact);
+        if (status != "offline") out.replies.push_back(protocol::encode(protocol::ServerFrame{protocol::Presence{contact, status}}));
+      }
+      return out;
+    });
   }
 
   void submit(SendRequest request, std::string request_id) {
@@ -163,8 +222,7 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     Hub& hub = context_.hub;
     // Runs on the committer thread, after the commit, in commit order.
     context_.committer.submit(std::move(request), [weak, &hub, request_id = std::move(request_id)](AppendResult&& result) {
-      auto answer = std::make_shared<const std::string>(FrameHandler::answer(request_id, result));
-      if (auto self = weak.lock()) self->answered(std::move(answer));
+      if (auto self = weak.lock()) self->answered({FrameHandler::answer(request_id, result)});
       if (result && result->event) {
         auto event = std::make_shared<const std::string>(protocol::encode(protocol::ServerFrame{*result->event}));
         hub.deliver(result->members, event);
@@ -172,10 +230,10 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     });
   }
 
-  void answered(std::shared_ptr<const std::string> answer) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), answer = std::move(answer)]() mutable {
+  void answered(std::vector<std::string> replies) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), replies = std::move(replies)]() mutable {
       --self->inflight_;
-      self->queue(std::move(answer));
+      for (auto& reply : replies) self->queue(std::make_shared<const std::string>(std::move(reply)));
       self->resume_reading_.cancel();
     });
   }
@@ -264,6 +322,7 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
   std::size_t inflight_ = 0;
   std::optional<CloseRequest> close_;
   bool finished_ = false;
+  bool presence_subscribed_ = false;
 };
 
 }  // namespace

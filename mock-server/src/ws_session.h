@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "committer.h"
+#include "ephemeral.h"
 #include "config.h"
 #include "frame_handler.h"
 #include "hub.h"
@@ -24,6 +25,9 @@ struct SessionContext {
   Hub& hub;
   std::function<std::int64_t()> clock;  // Unix milliseconds
   std::function<void()> session_ended;  // after a session has left the hub
+  PresenceBoard& presence;
+  // Tells everyone who shares a conversation with the user about a presence change.
+  std::function<void(const PresenceBoard::Change&)> publish_presence;
 };
 
 // Accepts the upgrade on `socket` and serves the connection until it ends.

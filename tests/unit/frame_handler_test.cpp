@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frame_handler.h"
+#include "temp_dir.h"
 
 namespace confab::server {
 namespace {
@@ -30,6 +31,24 @@ json only_reply(const Reaction& r) {
 
 class FrameHandlerTest : public testing::Test {
  protected:
+  void SetUp() override {
+    auto store = MessageStore::open(dir_ / "server.db", Durability::normal);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(store).value();
+    ASSERT_TRUE(store_->apply_directory(config()).ok());
+  }
+
+  // Runs the query a request produced, as the committer would, and returns its one reply.
+  json run(const Reaction& r) {
+    EXPECT_TRUE(r.replies.empty());
+    if (!r.query) return json();
+    Outcome out = r.query(store_.get(), 1);
+    EXPECT_EQ(out.replies.size(), 1u);
+    return out.replies.empty() ? json() : json::parse(out.replies.front());
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<MessageStore> store_;
   FrameHandler handler_{config()};
   Peer peer_;
 
@@ -171,25 +190,73 @@ TEST_F(FrameHandlerTest, AnswersAreAcksOrTypedErrorsEchoingTheRequestId) {
 
 TEST_F(FrameHandlerTest, ListsOnlyTheUsersConversationsInIdOrderPageByPage) {
   authenticate();
-  auto first = only_reply(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","limit":2})", 1));
+  auto first = run(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","limit":2})", 1));
   EXPECT_EQ(first["type"], "conversations");
   ASSERT_EQ(first["items"].size(), 2u);
   EXPECT_EQ(first["items"][0]["conversationId"], "c_a");
   EXPECT_EQ(first["items"][0]["kind"], "private_channel");
   EXPECT_EQ(first["items"][1]["conversationId"], "c_b");
   EXPECT_EQ(first["next"], "c_b");
-  auto second =
-      only_reply(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","after":"c_b","limit":2})", 1));
+  auto second = run(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","after":"c_b","limit":2})", 1));
   ASSERT_EQ(second["items"].size(), 1u);
   EXPECT_EQ(second["items"][0]["conversationId"], "c_c");
   EXPECT_FALSE(second.contains("next"));
 
   Peer bob;
   handler_.on_text(bob, auth("token-bob"), 1);
-  auto bobs = only_reply(handler_.on_text(bob, R"({"type":"conversations.list","id":"l"})", 1));
+  auto bobs = run(handler_.on_text(bob, R"({"type":"conversations.list","id":"l"})", 1));
   ASSERT_EQ(bobs["items"].size(), 2u) << "c_a is private to alice";
   auto too_many = only_reply(handler_.on_text(peer_, R"({"type":"conversations.list","id":"l","limit":201})", 1));
   EXPECT_EQ(too_many["code"], "invalid_field");
+}
+
+TEST_F(FrameHandlerTest, StopsAConnectionThatExceedsItsRequestRateAndSaysWhenToRetry) {
+  ServerConfig limited = config();
+  limited.rate_per_second = 10;
+  limited.rate_burst = 3;
+  FrameHandler handler(limited);
+  Peer peer;
+  handler.on_text(peer, auth("token-alice"), 1000);
+  const std::string send = R"({"type":"message.send","id":"r","conversationId":"c_b","clientMessageId":"c1",)"
+                           R"("body":{"kind":"text","text":"x"}})";
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(handler.on_text(peer, send, 1000).submit) << i;
+  auto refused = only_reply(handler.on_text(peer, send, 1000));
+  EXPECT_EQ(refused["code"], "rate_limited");
+  EXPECT_EQ(refused["retryable"], true);
+  EXPECT_EQ(refused["id"], "r");
+  EXPECT_EQ(refused["retryAfterMs"], 100);  // one token at 10 per second
+  auto pong = only_reply(handler.on_text(peer, R"({"type":"ping","id":"p"})", 1000));
+  EXPECT_EQ(pong["type"], "pong") << "liveness is never rate limited";
+  EXPECT_TRUE(handler.on_text(peer, send, 1100).submit) << "a token is back after 100 ms";
+}
+
+TEST_F(FrameHandlerTest, ANonMemberCannotReadHistoryMoveCursorsOrType) {
+  authenticate();
+  for (const char* frame : {R"({"type":"history.request","id":"q","conversationId":"c_x","afterSeq":0})",
+                            R"({"type":"cursor.update","id":"q","conversationId":"c_x","readSeq":1})",
+                            R"({"type":"typing.start","id":"q","conversationId":"c_x"})",
+                            R"({"type":"conversation.leave","id":"q","conversationId":"c_x"})"}) {
+    auto reply = run(handler_.on_text(peer_, frame, 1));
+    EXPECT_EQ(reply["code"], "not_member") << frame;
+    EXPECT_EQ(reply["id"], "q");
+  }
+  Peer bob;
+  handler_.on_text(bob, auth("token-bob"), 1);
+  auto hidden = run(handler_.on_text(bob, R"({"type":"history.request","id":"h","conversationId":"c_a","beforeSeq":9})", 1));
+  EXPECT_EQ(hidden["code"], "not_member") << "c_a is private to alice";
+  auto join = run(handler_.on_text(bob, R"({"type":"conversation.join","id":"j","conversationId":"c_a"})", 1));
+  EXPECT_EQ(join["code"], "not_member") << "a private channel cannot be joined, nor seen";
+}
+
+TEST_F(FrameHandlerTest, AStoppingServerRefusesQueriesAsRetryable) {
+  authenticate();
+  auto r = handler_.on_text(peer_, R"({"type":"sync.request","id":"s"})", 1);
+  ASSERT_TRUE(r.query);
+  auto out = r.query(nullptr, 1);
+  ASSERT_EQ(out.replies.size(), 1u);
+  auto reply = json::parse(out.replies.front());
+  EXPECT_EQ(reply["code"], "unavailable");
+  EXPECT_EQ(reply["retryable"], true);
 }
 
 }  // namespace

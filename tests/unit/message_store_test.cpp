@@ -151,16 +151,21 @@ TEST_F(MessageStoreTest, HistoryAndDeduplicationSurviveAReopen) {
   EXPECT_EQ(events[0].sender_id, "alice");
 }
 
-TEST_F(MessageStoreTest, DirectoryChangesApplyAndKeepHistory) {
+TEST_F(MessageStoreTest, TheConfigurationSeedsConversationsOnceAndLaterChangesAreKept) {
   auto store = open();
   ASSERT_TRUE(append(*store, {"carol", "general", "cm-1", "before"}).ok());
-  ServerConfig changed = directory();
-  changed.conversations[0].members = {"alice", "bob"};  // carol leaves general
-  ASSERT_TRUE(store->apply_directory(changed).ok());
+  protocol::ConversationRequest leave;
+  leave.op = protocol::ConversationOp::leave;
+  leave.conversation_id = "general";
+  ASSERT_TRUE(store->change_conversation("carol", leave, 2000).ok());
+  ServerConfig again = directory();  // still lists carol in general
+  again.conversations.push_back({"new", ConversationKind::channel, "new", {"carol"}});
+  ASSERT_TRUE(store->apply_directory(again).ok());
   auto refused = append(*store, {"carol", "general", "cm-2", "after"});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, ErrorCode::not_member);
-  EXPECT_EQ(store->head_seq("general"), 1);
+  EXPECT_EQ(refused.error().code, ErrorCode::not_member) << "a restart does not undo a leave";
+  EXPECT_EQ(store->head_seq("general"), 2) << "the message and the member.left event";
+  EXPECT_TRUE(append(*store, {"carol", "new", "cm-3", "seeded"}).ok()) << "a new configured conversation is seeded";
 }
 
 TEST_F(MessageStoreTest, RefusesADatabaseFromANewerServer) {

@@ -19,6 +19,7 @@ enum class ErrorCode {
   frame_too_large,      // the frame exceeds the negotiated maximum size
   not_authenticated,    // a request arrived before `auth` succeeded
   unauthorized,         // the token was refused
+  token_expired,        // the session token has expired: get a new one and connect again
   unsupported_version,  // no protocol version in common
   not_member,           // the user is not a member of that conversation (or it does not exist)
   not_found,            // the message (or reaction) a change applies to does not exist, or was deleted

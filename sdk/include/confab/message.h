@@ -43,6 +43,9 @@ enum class EventKind {
   message_deleted,   // no text
   reaction_added,    // `emoji`; `sender_id` is who reacted
   reaction_removed,
+  member_joined,         // `member_id` joined (or was added by `sender_id`)
+  member_left,           // `member_id` left (or was removed by `sender_id`)
+  conversation_updated,  // `name` and `topic` are the conversation's new ones
 };
 
 std::string_view to_string(EventKind kind) noexcept;
@@ -82,6 +85,9 @@ struct Message {
   std::int64_t created_at_ms = 0;  // the server's clock at commit
   EventKind kind = EventKind::message_created;
   std::string emoji;               // reactions
+  std::string member_id;           // member_joined and member_left: who
+  std::string name;                // conversation_updated
+  std::string topic;               // conversation_updated
 };
 
 }  // namespace confab

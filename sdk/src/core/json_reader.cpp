@@ -81,6 +81,37 @@ bool JsonReader::boolean(std::string_view name) const {
   return require(name, Json::value_t::boolean, "a boolean").get<bool>();
 }
 
+bool JsonReader::optional_boolean(std::string_view name, bool fallback) const {
+  return find(name) == nullptr ? fallback : boolean(name);
+}
+
+std::optional<std::string> JsonReader::optional_text(std::string_view name, std::size_t max_bytes) const {
+  if (find(name) == nullptr) return std::nullopt;
+  const auto& s = require(name, Json::value_t::string, "a string").get_ref<const std::string&>();
+  if (s.size() > max_bytes) {
+    fail(name, "field '" + field_path(name) + "' exceeds " + std::to_string(max_bytes) + " bytes");
+  }
+  if (!is_printable(s, max_bytes)) fail(name, "field '" + field_path(name) + "' must not contain control characters");
+  return s;
+}
+
+std::vector<std::string> JsonReader::identifiers(std::string_view name, std::size_t max_items,
+                                                 std::size_t max_bytes) const {
+  const Json& array = require(name, Json::value_t::array, "an array");
+  if (array.size() > max_items) {
+    fail(name, "field '" + field_path(name) + "' has more than " + std::to_string(max_items) + " items");
+  }
+  std::vector<std::string> out;
+  out.reserve(array.size());
+  for (const auto& item : array) {
+    if (!item.is_string() || !is_identifier(item.get_ref<const std::string&>(), max_bytes)) {
+      fail(name, "field '" + field_path(name) + "' must hold identifiers (A-Z a-z 0-9 . _ : -)");
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
 JsonReader JsonReader::object(std::string_view name) const {
   return JsonReader(require(name, Json::value_t::object, "an object"), field_path(name) + ".");
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,13 @@ class JsonReader {
   std::int64_t optional_integer(std::string_view name, std::int64_t min, std::int64_t max,
                                 std::int64_t fallback) const;
   bool boolean(std::string_view name) const;
+  bool optional_boolean(std::string_view name, bool fallback) const;
+  // Whether the field is present (null counts as present).
+  bool has(std::string_view name) const { return find(name) != nullptr; }
+  // Optional text of 0..max_bytes without control characters; nullopt when absent.
+  std::optional<std::string> optional_text(std::string_view name, std::size_t max_bytes) const;
+  // Required array of at most max_items identifiers.
+  std::vector<std::string> identifiers(std::string_view name, std::size_t max_items, std::size_t max_bytes) const;
   // Required nested object.
   JsonReader object(std::string_view name) const;
   // Required array of at most max_items objects.

@@ -15,13 +15,14 @@ struct CodeInfo {
   bool retryable;
 };
 
-constexpr std::array<CodeInfo, 20> kCodes{{
+constexpr std::array<CodeInfo, 21> kCodes{{
     {ErrorCode::bad_frame, "bad_frame", false},
     {ErrorCode::unknown_type, "unknown_type", false},
     {ErrorCode::invalid_field, "invalid_field", false},
     {ErrorCode::frame_too_large, "frame_too_large", false},
     {ErrorCode::not_authenticated, "not_authenticated", false},
     {ErrorCode::unauthorized, "unauthorized", false},
+    {ErrorCode::token_expired, "token_expired", false},
     {ErrorCode::unsupported_version, "unsupported_version", false},
     {ErrorCode::not_member, "not_member", false},
     {ErrorCode::not_found, "not_found", false},
@@ -94,6 +95,9 @@ std::string_view to_string(EventKind kind) noexcept {
     case EventKind::message_deleted: return "message.deleted";
     case EventKind::reaction_added: return "reaction.added";
     case EventKind::reaction_removed: return "reaction.removed";
+    case EventKind::member_joined: return "member.joined";
+    case EventKind::member_left: return "member.left";
+    case EventKind::conversation_updated: return "conversation.updated";
   }
   return "unknown";
 }

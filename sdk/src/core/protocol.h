@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -31,6 +32,11 @@ inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
 inline constexpr std::size_t kMaxEmojiBytes = 64;
 inline constexpr int kMaxConversationsPage = 200;  // conversations per `conversations` frame
+inline constexpr std::size_t kMaxNameBytes = 80;    // a conversation's name
+inline constexpr std::size_t kMaxTopicBytes = 250;  // a conversation's topic
+inline constexpr std::size_t kMaxUsersPerRequest = 100;  // user ids in one create or invite
+inline constexpr int kMaxHistoryPage = 500;         // events per `history` frame
+inline constexpr int kDefaultHistoryPage = 100;
 inline constexpr int kMaxJsonDepth = 8;
 inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 60 * 60 * 1000;  // a day
 
@@ -53,6 +59,10 @@ bool is_identifier(std::string_view s, std::size_t max_bytes = kMaxIdentifierByt
 
 // True for 1..kMaxEmojiBytes bytes of UTF-8 with no control characters.
 bool is_valid_emoji(std::string_view s) noexcept;
+
+// True for 0..max_bytes bytes with no control characters (names and topics; UTF-8 is
+// checked by the JSON parser).
+bool is_printable(std::string_view s, std::size_t max_bytes) noexcept;
 
 struct Body {
   std::string text;  // kind "text" is the only kind in version 1
@@ -105,7 +115,75 @@ struct ConversationsList {
   friend bool operator==(const ConversationsList&, const ConversationsList&) = default;
 };
 
-using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange, ConversationsList>;
+// Creates a conversation or changes who is in it and what it is called:
+// conversation.create, .join, .leave, .invite and .update.
+enum class ConversationOp { create, join, leave, invite, update };
+
+struct ConversationRequest {
+  std::string id;
+  ConversationOp op = ConversationOp::create;
+  std::string conversation_id;        // every op but create
+  std::string workspace_id;           // create
+  std::string kind;                   // create: channel, private_channel, dm or group_dm
+  std::optional<std::string> name;    // create (channels), update
+  std::optional<std::string> topic;   // create, update
+  std::vector<std::string> user_ids;  // create: the other members; invite: who to add
+  friend bool operator==(const ConversationRequest&, const ConversationRequest&) = default;
+};
+
+// A conversation and the highest seq the client has applied in it.
+struct Cursor {
+  std::string conversation_id;
+  Seq seq = 0;
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+// Asks for the heads of the user's conversations, a page at a time in id order. With
+// `cursors`, conversations whose head equals the client's cursor are left out.
+struct SyncRequest {
+  std::string id;
+  std::string after;
+  int limit = kMaxConversationsPage;
+  std::vector<Cursor> cursors;
+  friend bool operator==(const SyncRequest&, const SyncRequest&) = default;
+};
+
+// A page of a conversation's log: the events after `after_seq`, or the newest events
+// before `before_seq` (exactly one of the two is set).
+struct HistoryRequest {
+  std::string id;
+  std::string conversation_id;
+  std::optional<Seq> after_seq;
+  std::optional<Seq> before_seq;
+  int limit = kDefaultHistoryPage;
+  friend bool operator==(const HistoryRequest&, const HistoryRequest&) = default;
+};
+
+// Moves this device's read and/or delivered cursor forward (0: leave it as it is).
+struct CursorUpdate {
+  std::string id;
+  std::string conversation_id;
+  Seq read_seq = 0;
+  Seq delivered_seq = 0;
+  friend bool operator==(const CursorUpdate&, const CursorUpdate&) = default;
+};
+
+struct PresenceHeartbeat {
+  std::string id;
+  std::string status;  // online or idle
+  friend bool operator==(const PresenceHeartbeat&, const PresenceHeartbeat&) = default;
+};
+
+// typing.start (typing = true) and typing.stop.
+struct TypingUpdate {
+  std::string id;
+  std::string conversation_id;
+  bool typing = true;
+  friend bool operator==(const TypingUpdate&, const TypingUpdate&) = default;
+};
+
+using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange, ConversationsList, ConversationRequest,
+                                 SyncRequest, HistoryRequest, CursorUpdate, PresenceHeartbeat, TypingUpdate>;
 
 // ---- server -> client -------------------------------------------------------------
 
@@ -130,7 +208,8 @@ struct MessageAck {
 };
 
 // One entry of a conversation's log (see EventKind). `message_id` is the message created
-// or changed; `body` is set for created and edited, `emoji` for reactions.
+// or changed; `body` is set for created and edited, `emoji` for reactions, `member_id` for
+// member events, `name` and `topic` for conversation.updated. `sender_id` is who did it.
 struct Event {
   std::string conversation_id;
   Seq conversation_seq = 0;
@@ -141,6 +220,9 @@ struct Event {
   std::int64_t created_at_ms = 0;
   EventKind kind = EventKind::message_created;
   std::string emoji;
+  std::string member_id;
+  std::string name;
+  std::string topic;
   friend bool operator==(const Event&, const Event&) = default;
 };
 
@@ -160,6 +242,12 @@ struct Pong {
 struct ConversationSummary {
   std::string conversation_id;
   std::string kind;  // channel, private_channel, dm, group_dm
+  std::string workspace_id;
+  std::string name;
+  std::string topic;
+  Seq head_seq = 0;      // the highest conversationSeq
+  Seq read_seq = 0;      // the user's read cursor
+  int member_count = 0;
   friend bool operator==(const ConversationSummary&, const ConversationSummary&) = default;
 };
 
@@ -172,7 +260,63 @@ struct Conversations {
   friend bool operator==(const Conversations&, const Conversations&) = default;
 };
 
-using ServerFrame = std::variant<AuthOk, MessageAck, Event, ErrorFrame, Pong, Conversations>;
+// Answers a conversation request with the conversation as it now is.
+struct ConversationInfo {
+  std::string id;
+  ConversationSummary conversation;
+  std::vector<std::string> members;  // user ids, in order
+  friend bool operator==(const ConversationInfo&, const ConversationInfo&) = default;
+};
+
+// Answers sync.request: one page of heads, like `conversations`.
+struct SyncState {
+  std::string id;
+  std::vector<ConversationSummary> items;
+  std::string next;
+  friend bool operator==(const SyncState&, const SyncState&) = default;
+};
+
+// Answers history.request. `more` says that further events exist in the requested
+// direction; `too_long` that the gap after `afterSeq` exceeds the server's limit, and no
+// events are sent: the client starts again from the newest page.
+struct History {
+  std::string id;
+  std::string conversation_id;
+  Seq head_seq = 0;
+  std::vector<Event> events;  // ascending
+  bool more = false;
+  bool too_long = false;
+  friend bool operator==(const History&, const History&) = default;
+};
+
+// A member's cursors in a conversation: the answer to cursor.update, and what the other
+// members' devices (and the user's other devices) receive. Values are the user's
+// (the highest over their devices); `device_id` is the device that moved them.
+struct CursorState {
+  std::string id;
+  std::string conversation_id;
+  std::string user_id;
+  std::string device_id;
+  Seq read_seq = 0;
+  Seq delivered_seq = 0;
+  friend bool operator==(const CursorState&, const CursorState&) = default;
+};
+
+struct Presence {
+  std::string user_id;
+  std::string status;  // online, idle or offline
+  friend bool operator==(const Presence&, const Presence&) = default;
+};
+
+struct Typing {
+  std::string conversation_id;
+  std::string user_id;
+  bool typing = true;
+  friend bool operator==(const Typing&, const Typing&) = default;
+};
+
+using ServerFrame = std::variant<AuthOk, MessageAck, Event, ErrorFrame, Pong, Conversations, ConversationInfo,
+                                 SyncState, History, CursorState, Presence, Typing>;
 
 // ---- codec ---------------------------------------------------------------------------
 

@@ -109,18 +109,38 @@ ServerFrame read_message_ack(const JsonReader& r, std::string id) {
                     r.integer("conversationSeq", 1, kMaxInt)};
 }
 
-ServerFrame read_event(const JsonReader& r, std::string) {
+Event read_event_object(const JsonReader& r) {
   Event event;
   event.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
   event.conversation_seq = r.integer("conversationSeq", 1, kMaxInt);
   std::string kind = r.string("kind", 64);
   constexpr std::array kKinds{EventKind::message_created, EventKind::message_edited, EventKind::message_deleted,
-                              EventKind::reaction_added, EventKind::reaction_removed};
+                              EventKind::reaction_added,  EventKind::reaction_removed, EventKind::member_joined,
+                              EventKind::member_left,     EventKind::conversation_updated};
   auto known = std::find_if(kKinds.begin(), kKinds.end(), [&](EventKind k) { return to_string(k) == kind; });
   if (known == kKinds.end()) {
     throw FieldError{ErrorCode::unknown_type, r.field_path("kind"), "unknown event kind '" + kind + "'"};
   }
   event.kind = *known;
+  switch (event.kind) {
+    case EventKind::member_joined:
+    case EventKind::member_left: {
+      JsonReader member = r.object("member");
+      event.member_id = member.identifier("userId", kMaxIdentifierBytes);
+      event.sender_id = member.identifier("senderId", kMaxIdentifierBytes);
+      event.created_at_ms = member.integer("createdAtMs", 0, kMaxInt);
+      return event;
+    }
+    case EventKind::conversation_updated: {
+      JsonReader conversation = r.object("conversation");
+      event.sender_id = conversation.identifier("senderId", kMaxIdentifierBytes);
+      event.created_at_ms = conversation.integer("createdAtMs", 0, kMaxInt);
+      event.name = conversation.optional_text("name", kMaxNameBytes).value_or("");
+      event.topic = conversation.optional_text("topic", kMaxTopicBytes).value_or("");
+      return event;
+    }
+    default: break;
+  }
   bool reaction = event.kind == EventKind::reaction_added || event.kind == EventKind::reaction_removed;
   JsonReader payload = r.object(reaction ? "reaction" : "message");
   event.message_id = payload.identifier("messageId", kMaxIdentifierBytes);
@@ -133,6 +153,8 @@ ServerFrame read_event(const JsonReader& r, std::string) {
   if (reaction) event.emoji = read_emoji(payload);
   return event;
 }
+
+ServerFrame read_event(const JsonReader& r, std::string) { return read_event_object(r); }
 
 ServerFrame read_error(const JsonReader& r, std::string id) {
   ErrorFrame frame;
@@ -148,14 +170,171 @@ ServerFrame read_error(const JsonReader& r, std::string id) {
 
 ServerFrame read_pong(const JsonReader&, std::string id) { return Pong{std::move(id)}; }
 
+ConversationSummary read_summary(const JsonReader& item) {
+  ConversationSummary c;
+  c.conversation_id = item.identifier("conversationId", kMaxIdentifierBytes);
+  c.kind = item.string("kind", 32);
+  c.workspace_id = item.optional_identifier("workspaceId", kMaxIdentifierBytes);
+  c.name = item.optional_text("name", kMaxNameBytes).value_or("");
+  c.topic = item.optional_text("topic", kMaxTopicBytes).value_or("");
+  c.head_seq = item.optional_integer("headSeq", 0, kMaxInt, 0);
+  c.read_seq = item.optional_integer("readSeq", 0, kMaxInt, 0);
+  c.member_count = static_cast<int>(item.optional_integer("memberCount", 0, 1 << 30, 0));
+  return c;
+}
+
 ServerFrame read_conversations(const JsonReader& r, std::string id) {
   Conversations page;
   page.id = std::move(id);
-  for (const auto& item : r.objects("items", kMaxConversationsPage)) {
-    page.items.push_back({item.identifier("conversationId", kMaxIdentifierBytes), item.string("kind", 32)});
-  }
+  for (const auto& item : r.objects("items", kMaxConversationsPage)) page.items.push_back(read_summary(item));
   page.next = r.optional_identifier("next", kMaxIdentifierBytes);
   return page;
+}
+
+ServerFrame read_sync_state(const JsonReader& r, std::string id) {
+  SyncState page;
+  page.id = std::move(id);
+  for (const auto& item : r.objects("items", kMaxConversationsPage)) page.items.push_back(read_summary(item));
+  page.next = r.optional_identifier("next", kMaxIdentifierBytes);
+  return page;
+}
+
+ServerFrame read_conversation_info(const JsonReader& r, std::string id) {
+  ConversationInfo info;
+  info.id = std::move(id);
+  info.conversation = read_summary(r.object("conversation"));
+  if (r.has("members")) info.members = r.identifiers("members", 1 << 20, kMaxIdentifierBytes);
+  return info;
+}
+
+ServerFrame read_history(const JsonReader& r, std::string id) {
+  History h;
+  h.id = std::move(id);
+  h.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
+  h.head_seq = r.integer("headSeq", 0, kMaxInt);
+  for (const auto& item : r.objects("events", kMaxHistoryPage)) h.events.push_back(read_event_object(item));
+  h.more = r.optional_boolean("more", false);
+  h.too_long = r.optional_boolean("tooLong", false);
+  return h;
+}
+
+ServerFrame read_cursor_state(const JsonReader& r, std::string id) {
+  return CursorState{std::move(id),
+                     r.identifier("conversationId", kMaxIdentifierBytes),
+                     r.identifier("userId", kMaxIdentifierBytes),
+                     r.optional_identifier("deviceId", kMaxIdentifierBytes),
+                     r.optional_integer("readSeq", 0, kMaxInt, 0),
+                     r.optional_integer("deliveredSeq", 0, kMaxInt, 0)};
+}
+
+std::string read_status(const JsonReader& r, bool offline_allowed) {
+  std::string status = r.string("status", 16);
+  if (status != "online" && status != "idle" && !(offline_allowed && status == "offline")) {
+    r.fail("status", offline_allowed ? "field 'status' must be online, idle or offline"
+                                     : "field 'status' must be online or idle");
+  }
+  return status;
+}
+
+ServerFrame read_presence(const JsonReader& r, std::string) {
+  return Presence{r.identifier("userId", kMaxIdentifierBytes), read_status(r, true)};
+}
+
+ServerFrame read_typing(const JsonReader& r, std::string) {
+  return Typing{r.identifier("conversationId", kMaxIdentifierBytes), r.identifier("userId", kMaxIdentifierBytes),
+                r.boolean("typing")};
+}
+
+// ---- more client frames ----
+
+ConversationRequest read_conversation_common(const JsonReader& r, std::string id, ConversationOp op) {
+  ConversationRequest c;
+  c.id = std::move(id);
+  c.op = op;
+  if (op != ConversationOp::create) c.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
+  return c;
+}
+
+ClientFrame read_conversation_create(const JsonReader& r, std::string id) {
+  ConversationRequest c = read_conversation_common(r, std::move(id), ConversationOp::create);
+  c.workspace_id = r.optional_identifier("workspaceId", kMaxIdentifierBytes);
+  c.kind = r.string("kind", 32);
+  if (c.kind != "channel" && c.kind != "private_channel" && c.kind != "dm" && c.kind != "group_dm") {
+    r.fail("kind", "field 'kind' must be channel, private_channel, dm or group_dm");
+  }
+  c.name = r.optional_text("name", kMaxNameBytes);
+  c.topic = r.optional_text("topic", kMaxTopicBytes);
+  if (r.has("userIds")) c.user_ids = r.identifiers("userIds", kMaxUsersPerRequest, kMaxIdentifierBytes);
+  return c;
+}
+
+ClientFrame read_conversation_join(const JsonReader& r, std::string id) {
+  return read_conversation_common(r, std::move(id), ConversationOp::join);
+}
+
+ClientFrame read_conversation_leave(const JsonReader& r, std::string id) {
+  return read_conversation_common(r, std::move(id), ConversationOp::leave);
+}
+
+ClientFrame read_conversation_invite(const JsonReader& r, std::string id) {
+  ConversationRequest c = read_conversation_common(r, std::move(id), ConversationOp::invite);
+  c.user_ids = r.identifiers("userIds", kMaxUsersPerRequest, kMaxIdentifierBytes);
+  if (c.user_ids.empty()) r.fail("userIds", "field 'userIds' must not be empty");
+  return c;
+}
+
+ClientFrame read_conversation_update(const JsonReader& r, std::string id) {
+  ConversationRequest c = read_conversation_common(r, std::move(id), ConversationOp::update);
+  c.name = r.optional_text("name", kMaxNameBytes);
+  c.topic = r.optional_text("topic", kMaxTopicBytes);
+  if (!c.name && !c.topic) r.fail("name", "conversation.update needs 'name' or 'topic'");
+  if (c.name && c.name->empty()) r.fail("name", "field 'name' must not be empty");
+  return c;
+}
+
+ClientFrame read_sync_request(const JsonReader& r, std::string id) {
+  SyncRequest s;
+  s.id = std::move(id);
+  s.after = r.optional_identifier("after", kMaxIdentifierBytes);
+  s.limit = static_cast<int>(r.optional_integer("limit", 1, kMaxConversationsPage, kMaxConversationsPage));
+  if (r.has("cursors")) {
+    for (const auto& c : r.objects("cursors", kMaxConversationsPage)) {
+      s.cursors.push_back({c.identifier("conversationId", kMaxIdentifierBytes), c.integer("seq", 0, kMaxInt)});
+    }
+  }
+  return s;
+}
+
+ClientFrame read_history_request(const JsonReader& r, std::string id) {
+  HistoryRequest h;
+  h.id = std::move(id);
+  h.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
+  if (r.has("afterSeq")) h.after_seq = r.integer("afterSeq", 0, kMaxInt);
+  if (r.has("beforeSeq")) h.before_seq = r.integer("beforeSeq", 1, kMaxInt);
+  if (h.after_seq.has_value() == h.before_seq.has_value()) {
+    r.fail("afterSeq", "history.request needs exactly one of 'afterSeq' and 'beforeSeq'");
+  }
+  h.limit = static_cast<int>(r.optional_integer("limit", 1, kMaxHistoryPage, kDefaultHistoryPage));
+  return h;
+}
+
+ClientFrame read_cursor_update(const JsonReader& r, std::string id) {
+  CursorUpdate c{std::move(id), r.identifier("conversationId", kMaxIdentifierBytes),
+                 r.optional_integer("readSeq", 1, kMaxInt, 0), r.optional_integer("deliveredSeq", 1, kMaxInt, 0)};
+  if (c.read_seq == 0 && c.delivered_seq == 0) r.fail("readSeq", "cursor.update needs 'readSeq' or 'deliveredSeq'");
+  return c;
+}
+
+ClientFrame read_presence_heartbeat(const JsonReader& r, std::string id) {
+  return PresenceHeartbeat{std::move(id), read_status(r, false)};
+}
+
+ClientFrame read_typing_start(const JsonReader& r, std::string id) {
+  return TypingUpdate{std::move(id), r.identifier("conversationId", kMaxIdentifierBytes), true};
+}
+
+ClientFrame read_typing_stop(const JsonReader& r, std::string id) {
+  return TypingUpdate{std::move(id), r.identifier("conversationId", kMaxIdentifierBytes), false};
 }
 
 ClientFrame read_conversations_list(const JsonReader& r, std::string id) {
@@ -170,8 +349,19 @@ struct FrameReader {
   Frame (*read)(const JsonReader&, std::string id);
 };
 
-constexpr std::array<FrameReader<ClientFrame>, 8> kClientReaders{{
+constexpr std::array<FrameReader<ClientFrame>, 19> kClientReaders{{
     {"conversations.list", read_conversations_list},
+    {"conversation.create", read_conversation_create},
+    {"conversation.join", read_conversation_join},
+    {"conversation.leave", read_conversation_leave},
+    {"conversation.invite", read_conversation_invite},
+    {"conversation.update", read_conversation_update},
+    {"sync.request", read_sync_request},
+    {"history.request", read_history_request},
+    {"cursor.update", read_cursor_update},
+    {"presence.heartbeat", read_presence_heartbeat},
+    {"typing.start", read_typing_start},
+    {"typing.stop", read_typing_stop},
     {"auth", read_auth},
     {"message.send", read_message_send},
     {"ping", read_ping},
@@ -181,8 +371,14 @@ constexpr std::array<FrameReader<ClientFrame>, 8> kClientReaders{{
     {"reaction.remove", read_reaction_remove},
 }};
 
-constexpr std::array<FrameReader<ServerFrame>, 6> kServerReaders{{
+constexpr std::array<FrameReader<ServerFrame>, 12> kServerReaders{{
     {"conversations", read_conversations},
+    {"conversation", read_conversation_info},
+    {"sync.state", read_sync_state},
+    {"history", read_history},
+    {"cursor", read_cursor_state},
+    {"presence", read_presence},
+    {"typing", read_typing},
     {"auth.ok", read_auth_ok},
     {"message.ack", read_message_ack},
     {"event", read_event},
@@ -242,11 +438,20 @@ ErrorFrame to_error_frame(const DecodeError& error) {
 
 Message to_message(const Event& event) {
   return Message{event.conversation_id, event.conversation_seq, event.message_id, event.sender_id,
-                 event.client_message_id, event.body.text, event.created_at_ms, event.kind, event.emoji};
+                 event.client_message_id, event.body.text, event.created_at_ms, event.kind, event.emoji,
+                 event.member_id, event.name, event.topic};
 }
 
 bool is_valid_emoji(std::string_view s) noexcept {
   if (s.empty() || s.size() > kMaxEmojiBytes) return false;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool is_printable(std::string_view s, std::size_t max_bytes) noexcept {
+  if (s.size() > max_bytes) return false;
   for (unsigned char c : s) {
     if (c < 0x20 || c == 0x7f) return false;
   }

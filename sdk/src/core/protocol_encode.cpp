@@ -81,11 +81,22 @@ Json to_json(const MessageAck& f) {
   return j;
 }
 
-Json to_json(const Event& f) {
+Json event_json(const Event& f) {
   Json j = envelope("event", {});
   j["conversationId"] = f.conversation_id;
   j["conversationSeq"] = f.conversation_seq;
   j["kind"] = to_string(f.kind);
+  switch (f.kind) {
+    case EventKind::member_joined:
+    case EventKind::member_left:
+      j["member"] = Json{{"userId", f.member_id}, {"senderId", f.sender_id}, {"createdAtMs", f.created_at_ms}};
+      return j;
+    case EventKind::conversation_updated:
+      j["conversation"] = Json{
+          {"senderId", f.sender_id}, {"createdAtMs", f.created_at_ms}, {"name", f.name}, {"topic", f.topic}};
+      return j;
+    default: break;
+  }
   Json payload{{"messageId", f.message_id},
                {"senderId", f.sender_id},
                {"clientMessageId", f.client_message_id},
@@ -96,17 +107,19 @@ Json to_json(const Event& f) {
       payload["body"] = body_json(f.body);
       j["message"] = std::move(payload);
       break;
-    case EventKind::message_deleted:
-      j["message"] = std::move(payload);
-      break;
     case EventKind::reaction_added:
     case EventKind::reaction_removed:
       payload["emoji"] = f.emoji;
       j["reaction"] = std::move(payload);
       break;
+    default:
+      j["message"] = std::move(payload);
+      break;
   }
   return j;
 }
+
+Json to_json(const Event& f) { return event_json(f); }
 
 Json to_json(const ErrorFrame& f) {
   Json j = envelope("error", f.id);
@@ -129,12 +142,136 @@ Json to_json(const ConversationsList& f) {
   return j;
 }
 
-Json to_json(const Conversations& f) {
-  Json j = envelope("conversations", f.id);
-  Json items = Json::array();
-  for (const auto& item : f.items) items.push_back(Json{{"conversationId", item.conversation_id}, {"kind", item.kind}});
-  j["items"] = std::move(items);
-  if (!f.next.empty()) j["next"] = f.next;
+Json summary_json(const ConversationSummary& c) {
+  Json j{{"conversationId", c.conversation_id}, {"kind", c.kind}};
+  if (!c.workspace_id.empty()) j["workspaceId"] = c.workspace_id;
+  if (!c.name.empty()) j["name"] = c.name;
+  if (!c.topic.empty()) j["topic"] = c.topic;
+  j["headSeq"] = c.head_seq;
+  j["readSeq"] = c.read_seq;
+  j["memberCount"] = c.member_count;
+  return j;
+}
+
+Json page_json(std::string_view type, const std::string& id, const std::vector<ConversationSummary>& items,
+               const std::string& next) {
+  Json j = envelope(type, id);
+  Json list = Json::array();
+  for (const auto& item : items) list.push_back(summary_json(item));
+  j["items"] = std::move(list);
+  if (!next.empty()) j["next"] = next;
+  return j;
+}
+
+Json to_json(const Conversations& f) { return page_json("conversations", f.id, f.items, f.next); }
+Json to_json(const SyncState& f) { return page_json("sync.state", f.id, f.items, f.next); }
+
+std::string_view conversation_type(ConversationOp op) {
+  switch (op) {
+    case ConversationOp::create: return "conversation.create";
+    case ConversationOp::join: return "conversation.join";
+    case ConversationOp::leave: return "conversation.leave";
+    case ConversationOp::invite: return "conversation.invite";
+    case ConversationOp::update: return "conversation.update";
+  }
+  return "conversation.create";
+}
+
+Json to_json(const ConversationRequest& f) {
+  Json j = envelope(conversation_type(f.op), f.id);
+  if (f.op != ConversationOp::create) j["conversationId"] = f.conversation_id;
+  if (f.op == ConversationOp::create) {
+    if (!f.workspace_id.empty()) j["workspaceId"] = f.workspace_id;
+    j["kind"] = f.kind;
+  }
+  if (f.name) j["name"] = *f.name;
+  if (f.topic) j["topic"] = *f.topic;
+  if (f.op == ConversationOp::create || f.op == ConversationOp::invite) j["userIds"] = f.user_ids;
+  return j;
+}
+
+Json to_json(const SyncRequest& f) {
+  Json j = envelope("sync.request", f.id);
+  if (!f.after.empty()) j["after"] = f.after;
+  j["limit"] = f.limit;
+  if (!f.cursors.empty()) {
+    Json cursors = Json::array();
+    for (const auto& c : f.cursors) cursors.push_back(Json{{"conversationId", c.conversation_id}, {"seq", c.seq}});
+    j["cursors"] = std::move(cursors);
+  }
+  return j;
+}
+
+Json to_json(const HistoryRequest& f) {
+  Json j = envelope("history.request", f.id);
+  j["conversationId"] = f.conversation_id;
+  if (f.after_seq) j["afterSeq"] = *f.after_seq;
+  if (f.before_seq) j["beforeSeq"] = *f.before_seq;
+  j["limit"] = f.limit;
+  return j;
+}
+
+Json to_json(const CursorUpdate& f) {
+  Json j = envelope("cursor.update", f.id);
+  j["conversationId"] = f.conversation_id;
+  if (f.read_seq > 0) j["readSeq"] = f.read_seq;
+  if (f.delivered_seq > 0) j["deliveredSeq"] = f.delivered_seq;
+  return j;
+}
+
+Json to_json(const PresenceHeartbeat& f) {
+  Json j = envelope("presence.heartbeat", f.id);
+  j["status"] = f.status;
+  return j;
+}
+
+Json to_json(const TypingUpdate& f) {
+  Json j = envelope(f.typing ? "typing.start" : "typing.stop", f.id);
+  j["conversationId"] = f.conversation_id;
+  return j;
+}
+
+Json to_json(const ConversationInfo& f) {
+  Json j = envelope("conversation", f.id);
+  j["conversation"] = summary_json(f.conversation);
+  j["members"] = f.members;
+  return j;
+}
+
+Json to_json(const History& f) {
+  Json j = envelope("history", f.id);
+  j["conversationId"] = f.conversation_id;
+  j["headSeq"] = f.head_seq;
+  Json events = Json::array();
+  for (const auto& e : f.events) events.push_back(event_json(e));
+  j["events"] = std::move(events);
+  if (f.more) j["more"] = true;
+  if (f.too_long) j["tooLong"] = true;
+  return j;
+}
+
+Json to_json(const CursorState& f) {
+  Json j = envelope("cursor", f.id);
+  j["conversationId"] = f.conversation_id;
+  j["userId"] = f.user_id;
+  if (!f.device_id.empty()) j["deviceId"] = f.device_id;
+  j["readSeq"] = f.read_seq;
+  j["deliveredSeq"] = f.delivered_seq;
+  return j;
+}
+
+Json to_json(const Presence& f) {
+  Json j = envelope("presence", {});
+  j["userId"] = f.user_id;
+  j["status"] = f.status;
+  return j;
+}
+
+Json to_json(const Typing& f) {
+  Json j = envelope("typing", {});
+  j["conversationId"] = f.conversation_id;
+  j["userId"] = f.user_id;
+  j["typing"] = f.typing;
   return j;
 }
 
@@ -150,13 +287,19 @@ std::string encode(const ServerFrame& frame) {
 
 std::string_view type_name(const ClientFrame& frame) noexcept {
   if (const auto* change = std::get_if<MessageChange>(&frame)) return change_type(change->kind);
-  static constexpr std::string_view kNames[] = {"auth", "message.send", "ping", "", "conversations.list"};
+  if (const auto* request = std::get_if<ConversationRequest>(&frame)) return conversation_type(request->op);
+  if (const auto* typing = std::get_if<TypingUpdate>(&frame)) return typing->typing ? "typing.start" : "typing.stop";
+  static constexpr std::string_view kNames[] = {"auth",         "message.send",    "ping",
+                                                "",             "conversations.list", "",
+                                                "sync.request", "history.request", "cursor.update",
+                                                "presence.heartbeat"};
   return kNames[frame.index()];
 }
 
 std::string_view type_name(const ServerFrame& frame) noexcept {
-  static constexpr std::string_view kNames[] = {"auth.ok", "message.ack", "event", "error",
-                                                "pong", "conversations"};
+  static constexpr std::string_view kNames[] = {"auth.ok",  "message.ack", "event",      "error",
+                                                "pong",     "conversations", "conversation", "sync.state",
+                                                "history",  "cursor",      "presence",   "typing"};
   return kNames[frame.index()];
 }
 

@@ -356,7 +356,8 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
       lose_connection(frame.error, true);
       return;
     }
-    if (frame.error.code == ErrorCode::unauthorized && refreshable_ && !refreshed_) {
+    bool token_refused = frame.error.code == ErrorCode::unauthorized || frame.error.code == ErrorCode::token_expired;
+    if (token_refused && refreshable_ && !refreshed_) {
       // Expired or revoked: ask the app's token provider once, then try again with it.
       refreshed_ = true;
       drop_transport(frame.error, true);
