@@ -170,7 +170,6 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
       if (change) context_.publish_presence(*change);
       if (!presence_subscribed_) {
         presence_subscribed_ = true;
-        context_.hub.subscribe_presence(this);
         send_presence_snapshot();
       }
     }
@@ -204,9 +203,14 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
   // contacts is online or idle now, then every change.
   void send_presence_snapshot() {
     PresenceBoard& board = context_.presence;
-    run_query([user = peer_.user_id, &board](MessageStore* store, std::int64_t) {
+    Hub& hub = context_.hub;
+    const FrameSink* sink = this;
+    // Subscribing on the committer thread orders it with the changes published there:
+    // those before are in the snapshot, those after are delivered.
+    run_query([user = peer_.user_id, &board, &hub, sink](MessageStore* store, std::int64_t) {
       Outcome out;
       if (store == nullptr) return out;
+      hub.subscribe_presence(sink);
       for (const auto& contact : store->contacts(user)) {
         if (contact == user) continue;
         std::string status = board.status_of(contact);

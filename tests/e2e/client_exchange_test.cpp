@@ -8,6 +8,7 @@
 #include "sdk_device.h"
 #include "server_process.h"
 #include "temp_dir.h"
+#include "ws_probe.h"
 
 namespace confab {
 namespace {
@@ -107,6 +108,38 @@ TEST_F(ClientExchange, SendingWhereTheUserIsNotAMemberFailsOnlyThatMessage) {
     EXPECT_FALSE(change.last_error->retryable);
   }
   EXPECT_EQ(carol.client->connection_state(), ConnectionState::connected) << "the connection stays up";
+}
+
+TEST_F(ClientExchange, AUserInvitedWhileConnectedCanSendThereAtOnceAndNotAfterLeaving) {
+  Device carol("carol-tablet");
+  ASSERT_TRUE(carol.client->connect(server_.url(), "token-carol").ok());
+  ASSERT_TRUE(carol.wait_for_state(ConnectionState::connected));
+  auto before = carol.client->send("c_release", "too early");
+  ASSERT_FALSE(before.ok());
+  EXPECT_EQ(before.error().code, ErrorCode::invalid_argument) << "not one of carol's conversations yet";
+
+  test::WsProbe alice(server_.port());
+  alice.authenticate("token-alice");
+  alice.send_text(R"({"type":"conversation.invite","id":"i","conversationId":"c_release","userIds":["carol"]})");
+  ASSERT_EQ(alice.read_json()["type"], "conversation");
+  ASSERT_TRUE(carol.messages.wait_until([](const std::vector<Message>& seen) {
+    return !seen.empty() && seen.back().kind == EventKind::member_joined && seen.back().member_id == "carol";
+  }));
+  auto after = carol.client->send("c_release", "thanks for the invite");
+  ASSERT_TRUE(after.ok()) << describe(after.error());
+  ASSERT_TRUE(carol.wait_for_outbox(1));
+
+  // carol leaves from another device; her client hears of it like any member.
+  test::WsProbe carol_probe(server_.port());
+  carol_probe.authenticate("token-carol", "carol-probe");
+  carol_probe.send_text(R"({"type":"conversation.leave","id":"l","conversationId":"c_release"})");
+  ASSERT_EQ(carol_probe.read_json()["type"], "conversation");
+  ASSERT_TRUE(carol.messages.wait_until([](const std::vector<Message>& seen) {
+    return !seen.empty() && seen.back().kind == EventKind::member_left && seen.back().member_id == "carol";
+  }));
+  auto gone = carol.client->send("c_release", "still here?");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::invalid_argument);
 }
 
 TEST_F(ClientExchange, ARefusedTokenEndsInFailed) {

@@ -47,6 +47,48 @@ TEST(ProtocolCodec, ServerFramesSurviveRoundTrip) {
   EXPECT_EQ(round_trip_server(Pong{"p1"}), Pong{"p1"});
 }
 
+TEST(ProtocolCodec, ConversationSyncAndEphemeralFramesSurviveRoundTrip) {
+  ConversationRequest create{"c1", ConversationOp::create, "", "w1", "channel", "launch", "day one", {"bob", "carol"}};
+  ConversationRequest invite{"c2", ConversationOp::invite, "c_x", "", "", std::nullopt, std::nullopt, {"dave"}};
+  ConversationRequest update{"c3", ConversationOp::update, "c_x", "", "", std::nullopt, "", {}};
+  ConversationRequest join{"c4", ConversationOp::join, "c_x", "", "", std::nullopt, std::nullopt, {}};
+  ConversationRequest leave{"c5", ConversationOp::leave, "c_x", "", "", std::nullopt, std::nullopt, {}};
+  for (const auto& r : {create, invite, update, join, leave}) EXPECT_EQ(round_trip_client(r), r);
+  SyncRequest sync{"s", "c_a", 50, {{"c_b", 7}, {"c_c", 0}}};
+  EXPECT_EQ(round_trip_client(sync), sync);
+  HistoryRequest after{"h", "c_a", 10, std::nullopt, 20};
+  HistoryRequest before{"h", "c_a", std::nullopt, 99, 500};
+  EXPECT_EQ(round_trip_client(after), after);
+  EXPECT_EQ(round_trip_client(before), before);
+  CursorUpdate cursor{"k", "c_a", 5, 9};
+  EXPECT_EQ(round_trip_client(cursor), cursor);
+  EXPECT_EQ(round_trip_client(PresenceHeartbeat{"p", "idle"}), (PresenceHeartbeat{"p", "idle"}));
+  EXPECT_EQ(round_trip_client(TypingUpdate{"", "c_a", true}), (TypingUpdate{"", "c_a", true}));
+  EXPECT_EQ(round_trip_client(TypingUpdate{"t", "c_a", false}), (TypingUpdate{"t", "c_a", false}));
+
+  ConversationSummary summary{"c_a", "channel", "w1", "launch", "day one", 42, 40, 3};
+  ConversationInfo info{"c1", summary, {"alice", "bob", "carol"}};
+  EXPECT_EQ(round_trip_server(info), info);
+  EXPECT_EQ(round_trip_server(SyncState{"s", {summary}, "c_a"}), (SyncState{"s", {summary}, "c_a"}));
+  Event joined{"c_a", 1, "", "alice", "", {}, 5, EventKind::member_joined, "", "bob", "", ""};
+  Event renamed{"c_a", 2, "", "alice", "", {}, 6, EventKind::conversation_updated, "", "", "launch", "day two"};
+  Event message{"c_a", 3, "m1", "bob", "cm1", {"hi"}, 7, EventKind::message_created, "", "", "", ""};
+  for (const auto& e : {joined, renamed}) EXPECT_EQ(round_trip_server(e), e);
+  History history{"h", "c_a", 3, {joined, renamed, message}, true, false};
+  EXPECT_EQ(round_trip_server(history), history);
+  History too_long{"h", "c_a", 90000, {}, false, true};
+  EXPECT_EQ(round_trip_server(too_long), too_long);
+  CursorState state{"k", "c_a", "bob", "phone", 5, 9};
+  EXPECT_EQ(round_trip_server(state), state);
+  EXPECT_EQ(round_trip_server(Presence{"bob", "offline"}), (Presence{"bob", "offline"}));
+  EXPECT_EQ(round_trip_server(Typing{"c_a", "bob", false}), (Typing{"c_a", "bob", false}));
+  for (const auto& frame : {ClientFrame{create}, ClientFrame{sync}, ClientFrame{after}, ClientFrame{cursor},
+                            ClientFrame{TypingUpdate{"", "c", false}}, ClientFrame{PresenceHeartbeat{"", "online"}}}) {
+    auto json_type = json::parse(encode(frame))["type"].get<std::string>();
+    EXPECT_EQ(json_type, type_name(frame));
+  }
+}
+
 TEST(ProtocolCodec, ChangesAndTheirEventsSurviveRoundTrip) {
   MessageChange edit{"e1", ChangeKind::edit, "c_general", "cm-2", "m-1", Body{"fixed"}, {}};
   MessageChange remove{"d1", ChangeKind::remove, "c_general", "cm-3", "m-1", {}, {}};
@@ -234,7 +276,36 @@ INSTANTIATE_TEST_SUITE_P(
         BadFrame{"token_missing", R"({"type":"auth","protocolVersion":1,"deviceId":"d"})", ErrorCode::invalid_field,
                  "token"},
         BadFrame{"device_bad", R"({"type":"auth","token":"t","protocolVersion":1,"deviceId":"a/b"})",
-                 ErrorCode::invalid_field, "deviceId"}),
+                 ErrorCode::invalid_field, "deviceId"},
+        BadFrame{"create_kind", R"({"type":"conversation.create","kind":"room","name":"x"})",
+                 ErrorCode::invalid_field, "kind"},
+        BadFrame{"create_name_control", R"({"type":"conversation.create","kind":"channel","name":"a\u0007b"})",
+                 ErrorCode::invalid_field, "name"},
+        BadFrame{"create_name_long", R"({"type":"conversation.create","kind":"channel","name":")" +
+                                         std::string(kMaxNameBytes + 1, 'n') + "\"}",
+                 ErrorCode::invalid_field, "name"},
+        BadFrame{"create_users_not_ids", R"({"type":"conversation.create","kind":"dm","userIds":[1]})",
+                 ErrorCode::invalid_field, "userIds"},
+        BadFrame{"invite_nobody", R"({"type":"conversation.invite","conversationId":"c","userIds":[]})",
+                 ErrorCode::invalid_field, "userIds"},
+        BadFrame{"update_nothing", R"({"type":"conversation.update","conversationId":"c"})",
+                 ErrorCode::invalid_field, "name"},
+        BadFrame{"history_both", R"({"type":"history.request","conversationId":"c","afterSeq":1,"beforeSeq":5})",
+                 ErrorCode::invalid_field, "afterSeq"},
+        BadFrame{"history_neither", R"({"type":"history.request","conversationId":"c"})",
+                 ErrorCode::invalid_field, "afterSeq"},
+        BadFrame{"history_limit", R"({"type":"history.request","conversationId":"c","afterSeq":1,"limit":501})",
+                 ErrorCode::invalid_field, "limit"},
+        BadFrame{"history_negative", R"({"type":"history.request","conversationId":"c","afterSeq":-1})",
+                 ErrorCode::invalid_field, "afterSeq"},
+        BadFrame{"cursor_nothing", R"({"type":"cursor.update","conversationId":"c"})",
+                 ErrorCode::invalid_field, "readSeq"},
+        BadFrame{"cursor_zero", R"({"type":"cursor.update","conversationId":"c","readSeq":0})",
+                 ErrorCode::invalid_field, "readSeq"},
+        BadFrame{"presence_status", R"({"type":"presence.heartbeat","status":"offline"})",
+                 ErrorCode::invalid_field, "status"},
+        BadFrame{"sync_cursor_seq", R"({"type":"sync.request","cursors":[{"conversationId":"c","seq":"1"}]})",
+                 ErrorCode::invalid_field, "cursors[0].seq"}),
     [](const testing::TestParamInfo<BadFrame>& param) { return std::string(param.param.name); });
 
 TEST(ProtocolCodec, AcceptsNestingUpToTheLimit) {

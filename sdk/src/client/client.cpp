@@ -452,6 +452,18 @@ class Client::Impl {
               // Written only when it changed (every reconnect lists it again). Best effort:
               // without it, the next start knows the list from the next connection.
               if (changed) static_cast<void>(store_->replace_conversations(a.ids));
+            } else if constexpr (std::is_same_v<T, core::MembershipChanged>) {
+              std::vector<std::string> ids;
+              {
+                std::lock_guard lock(conversations_mutex_);
+                if (a.joined) {
+                  conversations_.insert(a.conversation_id);
+                } else {
+                  conversations_.erase(a.conversation_id);
+                }
+                ids.assign(conversations_.begin(), conversations_.end());
+              }
+              static_cast<void>(store_->replace_conversations(ids));
             }
           },
           action);

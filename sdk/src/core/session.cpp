@@ -291,6 +291,12 @@ void Session::frame_received(std::string_view text) {
           if (outbox_.on_ack(frame.client_message_id, frame.message_id, frame.conversation_seq)) flush_outbox();
         } else if constexpr (std::is_same_v<T, protocol::Event>) {
           if (state_ == ConnectionState::connected) {
+            bool about_me = frame.member_id == user_id_;
+            if (about_me && frame.kind == EventKind::member_joined) {
+              actions_.push_back(MembershipChanged{frame.conversation_id, true});
+            } else if (about_me && frame.kind == EventKind::member_left) {
+              actions_.push_back(MembershipChanged{frame.conversation_id, false});
+            }
             actions_.push_back(NotifyMessage{protocol::to_message(frame)});
           }
         } else if constexpr (std::is_same_v<T, protocol::Conversations>) {

@@ -47,12 +47,17 @@ struct PersistOutbox {
 struct KnownConversations {
   std::vector<std::string> ids;
 };
+// The user joined (or left) a conversation while connected.
+struct MembershipChanged {
+  std::string conversation_id;
+  bool joined = true;
+};
 // Open a new transport (dropping any previous one without its callbacks).
 struct OpenTransport {};
 // Ask the app's token provider for a fresh token; answer with token_refreshed().
 struct RefreshToken {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox,
-                            KnownConversations, OpenTransport, RefreshToken>;
+                            KnownConversations, MembershipChanged, OpenTransport, RefreshToken>;
 
 struct SessionOptions {
   std::string device_id;
