@@ -135,8 +135,9 @@ int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path() / ("confab-outbox-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "server.json") << R"({"users": [{"id": "bench", "name": "Bench", "tokens": ["bench-token"]}],
-    "conversations": [{"id": "c_bench", "kind": "channel", "name": "bench", "members": ["bench"]}]})";
-  confab::test::ChildProcess process({server, "--config", (dir / "server.json").string(), "--port", "0", "--database",
+    "conversations": [{"id": "c_bench", "kind": "channel", "name": "bench", "members": ["bench"]}],
+    "rateLimit": {"perSecond": 0}})";
+  confab::test::ChildProcess process({server, "--config", (dir / "server.json").string(), "--port", "0", "--http-port", "0", "--database",
                                       (dir / "server.db").string(), "--durability", server_durability, "--log-level", "warn"},
                                      dir / "server.log");
   auto ready = process.read_line(std::chrono::seconds(15));

@@ -102,6 +102,16 @@ ServerConfig from_json(const Json& root) {
     get_optional(*rate, "perSecond", config.rate_per_second);
     get_optional(*rate, "burst", config.rate_burst);
   }
+  get_optional(root, "httpPort", config.http_port);
+  get_optional(root, "publicWebSocketUrl", config.public_ws_url);
+  get_optional(root, "sessionSecret", config.session_secret);
+  std::int64_t session_ttl_s = config.session_ttl.count();
+  get_optional(root, "sessionTtlSeconds", session_ttl_s);
+  config.session_ttl = std::chrono::seconds(session_ttl_s);
+  std::string attachments;
+  get_optional(root, "attachmentsDir", attachments);
+  if (!attachments.empty()) config.attachments_dir = attachments;
+  get_optional(root, "faultInjection", config.fault_injection);
   std::int64_t presence_ttl_ms = config.presence_ttl.count();
   get_optional(root, "presenceTtlMs", presence_ttl_ms);
   config.presence_ttl = std::chrono::milliseconds(presence_ttl_ms);
@@ -145,6 +155,10 @@ Result<void> validate(const ServerConfig& config) {
   if (config.max_difference < 1) return invalid("maxDifference must be positive");
   if (config.rate_per_second < 0 || config.rate_burst < 0) return invalid("rateLimit values must not be negative");
   if (config.rate_per_second > 0 && config.rate_burst < 1) return invalid("rateLimit.burst must be at least 1");
+  if (config.session_ttl.count() < 1) return invalid("sessionTtlSeconds must be positive");
+  if (!config.session_secret.empty() && config.session_secret.size() < 32) {
+    return invalid("sessionSecret must be at least 32 bytes");
+  }
   if (config.presence_ttl.count() < 1000) return invalid("presenceTtlMs must be at least 1000");
   if (config.typing_ttl.count() < 100) return invalid("typingTtlMs must be at least 100");
   std::map<std::string, std::set<std::string>> workspace_members;

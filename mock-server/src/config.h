@@ -66,6 +66,14 @@ struct ServerConfig {
   std::chrono::milliseconds presence_ttl{30'000};  // a device not heard from this long is offline
   std::chrono::milliseconds typing_ttl{6'000};     // typing ends by itself after this
 
+  std::uint16_t http_port = 8701;  // bootstrap, history, attachments; 0 picks a free port
+  std::string public_ws_url;       // what bootstrap tells clients; empty: ws://listen:port/
+  std::string session_secret;      // HMAC key of session tokens; empty: random per run
+  std::chrono::seconds session_ttl{3600};
+  std::filesystem::path attachments_dir;  // empty: next to the database, "<name>-attachments"
+  std::size_t max_attachment_bytes = 25 * 1024 * 1024;
+  bool fault_injection = false;    // the admin endpoint of docs/protocol.md, for tests only
+
   std::vector<UserConfig> users;
   // Without any, the server makes one workspace, "default", holding every user.
   std::vector<WorkspaceConfig> workspaces;

@@ -61,16 +61,14 @@ std::optional<std::int64_t> RateLimiter::take(std::int64_t now_ms) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>((1.0 - tokens_) * 1000.0 / rate_ + 0.999));
 }
 
-FrameHandler::FrameHandler(const ServerConfig& config, TypingBoard* typing)
-    : typing_(typing),
+FrameHandler::FrameHandler(const ServerConfig& config, std::shared_ptr<const TokenAuthority> tokens,
+                           TypingBoard* typing)
+    : tokens_(tokens ? std::move(tokens) : std::make_shared<const TokenAuthority>(config)),
+      typing_(typing),
       max_frame_bytes_(config.max_frame_bytes),
       max_difference_(config.max_difference),
       rate_per_second_(config.rate_per_second),
-      rate_burst_(config.rate_burst) {
-  for (const auto& user : config.users) {
-    for (const auto& token : user.tokens) user_by_token_.emplace(token, user.id);
-  }
-}
+      rate_burst_(config.rate_burst) {}
 
 Reaction FrameHandler::on_text(Peer& peer, std::string_view text, std::int64_t now_ms) const {
   auto decoded = protocol::decode_client_frame(text);
@@ -108,12 +106,16 @@ Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int6
                     auth.id, "protocolVersion"),
         protocol::close_code::kUnsupportedVersion, "unsupported protocol version");
   }
-  auto user = user_by_token_.find(auth.token);
-  if (user == user_by_token_.end()) {
-    return reply_and_close(error_frame(ErrorCode::unauthorized, "the token was not accepted", auth.id),
-                           protocol::close_code::kUnauthorized, "unauthorized");
+  auto claims = tokens_->verify(auth.token, now_ms);
+  if (claims && !claims->device_id.empty() && claims->device_id != auth.device_id) {
+    claims = Error::make(ErrorCode::unauthorized, "the token was issued to another device");
   }
-  peer.user_id = user->second;
+  if (!claims) {
+    // `token_expired` tells the client to fetch a new token; either way it may not stay.
+    return reply_and_close(error_reply(claims.error(), auth.id), protocol::close_code::kUnauthorized,
+                           claims.error().code == ErrorCode::token_expired ? "token expired" : "unauthorized");
+  }
+  peer.user_id = claims->user_id;
   peer.device_id = auth.device_id;
   peer.limiter = RateLimiter(rate_per_second_, rate_burst_);
   protocol::AuthOk ok;
@@ -142,6 +144,7 @@ Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame
         if constexpr (std::is_same_v<T, protocol::MessageSend>) {
           Reaction r;
           r.submit = SendRequest{peer.user_id, f.conversation_id, f.client_message_id, f.body.text, peer.connection_id};
+          r.submit->attachments = f.body.attachments;
           r.submit_id = f.id;
           return r;
         } else if constexpr (std::is_same_v<T, protocol::MessageChange>) {

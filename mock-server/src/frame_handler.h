@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "ephemeral.h"
+#include "tokens.h"
 #include "message_store.h"
 
 namespace confab::server {
@@ -76,8 +78,10 @@ struct Peer {
 
 class FrameHandler {
  public:
-  // `typing` (optional) records who is typing, so that it can end by itself.
-  explicit FrameHandler(const ServerConfig& config, TypingBoard* typing = nullptr);
+  // `tokens` checks auth tokens (one made from `config` when null); `typing` (optional)
+  // records who is typing, so that it can end by itself.
+  explicit FrameHandler(const ServerConfig& config, std::shared_ptr<const TokenAuthority> tokens = nullptr,
+                        TypingBoard* typing = nullptr);
 
   // A text frame. Authenticates `peer` when it is a valid auth frame.
   Reaction on_text(Peer& peer, std::string_view text, std::int64_t now_ms) const;
@@ -96,8 +100,8 @@ class FrameHandler {
                    std::vector<protocol::Cursor> cursors, bool sync) const;
   Reaction on_typing(const Peer& peer, const protocol::TypingUpdate& typing) const;
 
+  std::shared_ptr<const TokenAuthority> tokens_;
   TypingBoard* typing_;
-  std::unordered_map<std::string, std::string> user_by_token_;
   std::size_t max_frame_bytes_;
   std::int64_t max_difference_;
   double rate_per_second_;

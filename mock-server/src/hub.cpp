@@ -71,6 +71,17 @@ void Hub::go_away_all() {
   for (auto& sink : all) sink->go_away();
 }
 
+void Hub::drop_all() {
+  std::vector<std::shared_ptr<FrameSink>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, entry] : sinks_) {
+      if (auto sink = entry.sink.lock()) all.push_back(std::move(sink));
+    }
+  }
+  for (auto& sink : all) sink->drop();
+}
+
 std::size_t Hub::size() const {
   std::lock_guard lock(mutex_);
   return sinks_.size();

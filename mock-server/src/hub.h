@@ -16,6 +16,8 @@ class FrameSink {
   virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
   // Finish writing what is queued, then close with "going away".
   virtual void go_away() = 0;
+  // Cut the connection at once, without a close handshake (fault injection).
+  virtual void drop() = 0;
 };
 
 class Hub {
@@ -34,6 +36,7 @@ class Hub {
   void subscribe_presence(const FrameSink* sink);
   void deliver_presence(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame);
   void go_away_all();
+  void drop_all();
   std::size_t size() const;
 
  private:

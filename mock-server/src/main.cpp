@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   std::optional<std::string> database;
   std::optional<std::string> durability;
   std::optional<int> threads;
+  std::optional<std::uint16_t> http_port;
+  std::optional<std::string> attachments;
+  bool fault_injection = false;
   std::string log_level = "info";
   app.add_option("-c,--config", config_path,
                  "JSON configuration: users with their development tokens, conversations and members "
@@ -32,6 +35,12 @@ int main(int argc, char** argv) {
                  "SQLite synchronous mode for commits: full survives power loss, normal only process "
                  "crashes (default full)")
       ->check(CLI::IsMember({"full", "normal"}));
+  app.add_option("--http-port", http_port,
+                 "Port of the HTTP side (bootstrap, history, attachments); 0 picks a free one (default 8701)");
+  app.add_option("--attachments-dir", attachments, "Directory for uploaded files (default: next to the database, NAME-attachments)");
+  app.add_flag("--enable-fault-injection", fault_injection,
+               "Serve POST /v1/admin/faults, which drops connections and acks, delays and duplicates frames and "
+               "refuses connections on request. For tests only; never in production");
   app.add_option("--threads", threads, "Network threads (default 1)")->check(CLI::Range(1, 256));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -53,6 +62,9 @@ int main(int argc, char** argv) {
   if (database) config->database = *database;
   if (durability) config->durability = *durability == "normal" ? Durability::normal : Durability::full;
   if (threads) config->threads = *threads;
+  if (http_port) config->http_port = *http_port;
+  if (attachments) config->attachments_dir = *attachments;
+  if (fault_injection) config->fault_injection = true;
 
   const std::string address = config->listen_address;
   auto server = Server::create(std::move(config).value());
@@ -60,7 +72,9 @@ int main(int argc, char** argv) {
     spdlog::error("{}", server.error().message);
     return 1;
   }
+  // Scripts read the first line for the WebSocket port, the second for the HTTP port.
   std::printf("confab-server listening on %s:%u\n", address.c_str(), static_cast<unsigned>((*server)->port()));
+  std::printf("confab-server http on %s:%u\n", address.c_str(), static_cast<unsigned>((*server)->http_port()));
   std::fflush(stdout);
   (*server)->run();
   return 0;

@@ -84,6 +84,24 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
       PRIMARY KEY (conversation_id, user_id, device_id)
     ) WITHOUT ROWID;
     )sql",
+    // 4: attachments, and the messages that reference them.
+    R"sql(
+    CREATE TABLE attachments (
+      id            TEXT    PRIMARY KEY,
+      uploader_id   TEXT    NOT NULL,
+      size          INTEGER NOT NULL,
+      content_type  TEXT    NOT NULL,
+      created_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE message_attachments (
+      message_id      TEXT    NOT NULL,
+      position        INTEGER NOT NULL,
+      attachment_id   TEXT    NOT NULL REFERENCES attachments(id),
+      conversation_id TEXT    NOT NULL,
+      PRIMARY KEY (message_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX message_attachments_by_attachment ON message_attachments (attachment_id, conversation_id);
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -281,6 +299,13 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
       return out;
     }
   }
+  for (const auto& attachment : r.attachments) {
+    SQLite::Statement q(*db_, "SELECT uploader_id FROM attachments WHERE id = ?1");
+    q.bind(1, attachment);
+    if (!q.executeStep() || q.getColumn(0).getString() != r.user_id) {
+      return Error::make(ErrorCode::not_found, "no attachment '" + attachment + "' uploaded by you");
+    }
+  }
   if (r.kind != EventKind::message_created) {
     auto checked = check_change(r, out);
     if (!checked) return checked.error();
@@ -308,6 +333,15 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
     q->bind(10, r.emoji);
     q->exec();
   }
+  for (std::size_t i = 0; i < r.attachments.size(); ++i) {
+    SQLite::Statement q(*db_, "INSERT INTO message_attachments (message_id, position, attachment_id, conversation_id) "
+                              "VALUES (?1, ?2, ?3, ?4)");
+    q.bind(1, event_id);
+    q.bind(2, static_cast<std::int64_t>(i));
+    q.bind(3, r.attachments[i]);
+    q.bind(4, r.conversation_id);
+    q.exec();
+  }
   if (r.kind == EventKind::reaction_added || r.kind == EventKind::reaction_removed) {
     Use q(r.kind == EventKind::reaction_added ? s.add_reaction : s.remove_reaction);
     q->bind(1, r.target_message_id);
@@ -332,6 +366,7 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
   event.sender_id = r.user_id;
   event.client_message_id = r.client_message_id;
   event.body.text = r.text;
+  event.body.attachments = r.attachments;
   event.created_at_ms = now_ms;
   event.kind = r.kind;
   event.emoji = r.emoji;
@@ -454,7 +489,50 @@ std::vector<protocol::Event> MessageStore::events_after(const std::string& conve
   q->bind(2, after_seq);
   q->bind(3, static_cast<std::int64_t>(limit));
   while (q->executeStep()) out.push_back(read_event_row(*q.operator->(), conversation_id));
+  fill_attachments(out);
   return out;
+}
+
+void MessageStore::fill_attachments(std::vector<protocol::Event>& events) {
+  SQLite::Statement q(*db_, "SELECT attachment_id FROM message_attachments WHERE message_id = ?1 ORDER BY position");
+  for (auto& e : events) {
+    if (e.kind != EventKind::message_created) continue;
+    q.bind(1, e.message_id);
+    while (q.executeStep()) e.body.attachments.push_back(q.getColumn(0).getString());
+    q.reset();
+  }
+}
+
+Result<void> MessageStore::add_attachment(const AttachmentInfo& info, std::int64_t now_ms) {
+  try {
+    SQLite::Statement q(*db_, "INSERT INTO attachments (id, uploader_id, size, content_type, created_at_ms) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)");
+    q.bind(1, info.id);
+    q.bind(2, info.uploader_id);
+    q.bind(3, info.size);
+    q.bind(4, info.content_type);
+    q.bind(5, now_ms);
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return internal(std::string("cannot record the attachment: ") + e.what());
+  }
+}
+
+Result<AttachmentInfo> MessageStore::readable_attachment(const std::string& attachment_id, const std::string& user_id) {
+  try {
+    SQLite::Statement q(*db_,
+                        "SELECT a.id, a.uploader_id, a.size, a.content_type FROM attachments a WHERE a.id = ?1 AND "
+                        "(a.uploader_id = ?2 OR EXISTS (SELECT 1 FROM message_attachments l JOIN members m "
+                        "ON m.conversation_id = l.conversation_id WHERE l.attachment_id = a.id AND m.user_id = ?2))");
+    q.bind(1, attachment_id);
+    q.bind(2, user_id);
+    if (!q.executeStep()) return Error::make(ErrorCode::not_found, "no attachment '" + attachment_id + "'");
+    return AttachmentInfo{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+                          q.getColumn(3).getString()};
+  } catch (const std::exception& e) {
+    return internal(std::string("cannot read the attachment: ") + e.what());
+  }
 }
 
 std::vector<protocol::Event> MessageStore::events_before(const std::string& conversation_id,
@@ -466,6 +544,7 @@ std::vector<protocol::Event> MessageStore::events_before(const std::string& conv
   q->bind(3, static_cast<std::int64_t>(limit));
   while (q->executeStep()) out.push_back(read_event_row(*q.operator->(), conversation_id));
   std::reverse(out.begin(), out.end());
+  fill_attachments(out);
   return out;
 }
 

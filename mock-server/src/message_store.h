@@ -35,6 +35,14 @@ struct SendRequest {
   EventKind kind = EventKind::message_created;
   std::string target_message_id;
   std::string emoji;                // reactions
+  std::vector<std::string> attachments;  // created: files the sender uploaded
+};
+
+struct AttachmentInfo {
+  std::string id;
+  std::string uploader_id;
+  std::int64_t size = 0;
+  std::string content_type;
 };
 
 struct Appended {
@@ -101,7 +109,15 @@ class MessageStore {
   Result<protocol::CursorState> update_cursor(const std::string& user_id, const std::string& device_id,
                                               const protocol::CursorUpdate& request);
 
-  static constexpr int kSchemaVersion = 3;
+  // ---- attachments ----
+
+  // Records an uploaded file (its bytes are already on disk).
+  Result<void> add_attachment(const AttachmentInfo& info, std::int64_t now_ms);
+  // The file, if `user_id` may read it: its uploader, or a member of a conversation where
+  // a message references it. Otherwise `not_found`, so ids cannot be probed.
+  Result<AttachmentInfo> readable_attachment(const std::string& attachment_id, const std::string& user_id);
+
+  static constexpr int kSchemaVersion = 4;
 
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);
@@ -112,6 +128,7 @@ class MessageStore {
   protocol::Event append_event(const std::string& conversation_id, EventKind kind, const std::string& sender_id,
                                const std::string& member_id, std::int64_t now_ms, const std::string& name = {},
                                const std::string& topic = {});
+  void fill_attachments(std::vector<protocol::Event>& events);
   Result<protocol::ConversationInfo> describe(const std::string& conversation_id, const std::string& user_id);
   void migrate();
 

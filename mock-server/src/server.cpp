@@ -20,6 +20,7 @@
 #include "committer.h"
 #include "ephemeral.h"
 #include "frame_handler.h"
+#include "http_api.h"
 #include "hub.h"
 #include "message_store.h"
 #include "ws_session.h"
@@ -48,10 +49,12 @@ class Server::Impl {
         store_(std::move(store)),
         presence_(config_.presence_ttl.count()),
         typing_(config_.typing_ttl.count()),
-        handler_(config_, &typing_),
+        tokens_(std::make_shared<const TokenAuthority>(config_)),
+        handler_(config_, tokens_, &typing_),
         committer_(*store_, config_.max_batch, unix_ms),
         context_{config_,  handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }, presence_,
-                 [this](const PresenceBoard::Change& change) { publish_presence(change); }},
+                 [this](const PresenceBoard::Change& change) { publish_presence(change); }, faults_},
+        http_(config_, *tokens_, committer_, hub_, faults_, unix_ms),
         io_(config_.threads),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
@@ -73,6 +76,15 @@ class Server::Impl {
   }
 
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::uint16_t http_port() const { return http_.port(); }
+
+  Result<void> bind_http() {
+    if (auto bound = http_.bind(); !bound) return bound;
+    http_.set_websocket_url(!config_.public_ws_url.empty()
+                                ? config_.public_ws_url
+                                : "ws://" + config_.listen_address + ":" + std::to_string(port()) + "/");
+    return {};
+  }
 
   void run() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -81,11 +93,13 @@ class Server::Impl {
       begin_shutdown();
     });
     asio::co_spawn(io_, accept_loop(), asio::detached);
+    http_.start();
     sweep();
     std::vector<std::thread> extra;
     for (int i = 1; i < config_.threads; ++i) extra.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& t : extra) t.join();
+    http_.stop();
     committer_.stop();
     spdlog::info("stopped");
   }
@@ -103,6 +117,10 @@ class Server::Impl {
       if (ec) {
         if (!acceptor_.is_open()) co_return;
         spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      if (unix_ms() < faults_.refuse_until_ms.load()) {
+        socket.close(ec);  // fault injection: refuse connections for a while
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
@@ -149,6 +167,7 @@ class Server::Impl {
     boost::system::error_code ignored;
     sweeper_.cancel();
     acceptor_.close(ignored);
+    http_.stop();
     signals_.cancel(ignored);
     // Everything received so far is committed and acknowledged before connections close;
     // later sends are refused with a retryable `unavailable`.
@@ -168,13 +187,16 @@ class Server::Impl {
   }
 
   ServerConfig config_;
+  Faults faults_;
   std::unique_ptr<MessageStore> store_;
   PresenceBoard presence_;
   TypingBoard typing_;
+  std::shared_ptr<const TokenAuthority> tokens_;
   FrameHandler handler_;
   Hub hub_;
   Committer committer_;
   SessionContext context_;
+  HttpApi http_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
@@ -185,17 +207,22 @@ class Server::Impl {
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   if (auto valid = validate(config); !valid) return valid.error();
+  if (config.attachments_dir.empty()) {
+    config.attachments_dir = config.database.parent_path() / (config.database.stem().string() + "-attachments");
+  }
   auto store = MessageStore::open(config.database, config.durability);
   if (!store) return store.error();
   if (auto applied = (*store)->apply_directory(config); !applied) return applied.error();
   auto impl = std::make_unique<Impl>(std::move(config), std::move(store).value());
   if (auto bound = impl->bind(); !bound) return bound.error();
+  if (auto bound = impl->bind_http(); !bound) return bound.error();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 std::uint16_t Server::port() const { return impl_->port(); }
+std::uint16_t Server::http_port() const { return impl_->http_port(); }
 void Server::run() { impl_->run(); }
 void Server::stop() { impl_->stop(); }
 

@@ -19,6 +19,8 @@ class Server {
 
   // The bound port (useful when the config asked for port 0).
   std::uint16_t port() const;
+  // The bound HTTP port (bootstrap, history, attachments, faults).
+  std::uint16_t http_port() const;
 
   // Serves until stop() is called or SIGINT/SIGTERM arrives, then shuts down gracefully:
   // stops accepting, commits and acknowledges what was already received, closes every

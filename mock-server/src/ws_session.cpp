@@ -50,6 +50,10 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     });
   }
 
+  void drop() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->tear_down(); });
+  }
+
   void go_away() override {
     asio::post(ws_.get_executor(), [self = shared_from_this()] {
       self->close_with(CloseRequest{protocol::close_code::kGoingAway, "server shutting down"});
@@ -182,12 +186,17 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     std::weak_ptr<WsSession> weak = shared_from_this();
     Hub& hub = context_.hub;
     const FrameSink* requester = this;
-    context_.committer.run([weak, &hub, requester, query = std::move(query)](MessageStore* store, std::int64_t now_ms) {
+    Faults& faults = context_.faults;
+    context_.committer.run([weak, &hub, &faults, requester, query = std::move(query)](MessageStore* store,
+                                                                                      std::int64_t now_ms) {
       Outcome outcome = query(store, now_ms);
       if (auto self = weak.lock()) self->answered(std::move(outcome.replies));
+      int copies = faults.duplicate_events.load() ? 2 : 1;
       for (auto& delivery : outcome.deliveries) {
-        hub.deliver(delivery.user_ids, std::make_shared<const std::string>(std::move(delivery.frame)),
-                    delivery.skip_user, delivery.skip_requester ? requester : nullptr);
+        auto frame = std::make_shared<const std::string>(std::move(delivery.frame));
+        for (int i = 0; i < copies; ++i) {
+          hub.deliver(delivery.user_ids, frame, delivery.skip_user, delivery.skip_requester ? requester : nullptr);
+        }
       }
     });
   }
@@ -224,12 +233,17 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     ++inflight_;
     std::weak_ptr<WsSession> weak = shared_from_this();
     Hub& hub = context_.hub;
+    Faults& faults = context_.faults;
     // Runs on the committer thread, after the commit, in commit order.
-    context_.committer.submit(std::move(request), [weak, &hub, request_id = std::move(request_id)](AppendResult&& result) {
-      if (auto self = weak.lock()) self->answered({FrameHandler::answer(request_id, result)});
+    context_.committer.submit(std::move(request), [weak, &hub, &faults,
+                                                   request_id = std::move(request_id)](AppendResult&& result) {
+      std::vector<std::string> replies;
+      if (!(result && faults.take_dropped_ack())) replies.push_back(FrameHandler::answer(request_id, result));
+      if (auto self = weak.lock()) self->answered(std::move(replies));
       if (result && result->event) {
         auto event = std::make_shared<const std::string>(protocol::encode(protocol::ServerFrame{*result->event}));
         hub.deliver(result->members, event);
+        if (faults.duplicate_events.load()) hub.deliver(result->members, event);
       }
     });
   }
@@ -284,6 +298,10 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
         auto frame = std::move(outgoing_.front());
         outgoing_.pop_front();
         queued_bytes_ -= frame->size();
+        if (auto delay = context_.faults.delay_ms.load(); delay > 0) {
+          asio::steady_timer pause(ws_.get_executor(), std::chrono::milliseconds(delay));
+          co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
         ws_.text(true);
         co_await ws_.async_write(asio::buffer(*frame), asio::redirect_error(use_awaitable, ec));
         if (ec) {

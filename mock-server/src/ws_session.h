@@ -11,6 +11,7 @@
 
 #include "committer.h"
 #include "ephemeral.h"
+#include "faults.h"
 #include "config.h"
 #include "frame_handler.h"
 #include "hub.h"
@@ -28,6 +29,7 @@ struct SessionContext {
   PresenceBoard& presence;
   // Tells everyone who shares a conversation with the user about a presence change.
   std::function<void(const PresenceBoard::Change&)> publish_presence;
+  Faults& faults;
 };
 
 // Accepts the upgrade on `socket` and serves the connection until it ends.

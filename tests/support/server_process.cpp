@@ -32,8 +32,8 @@ ServerProcess::ServerProcess(std::filesystem::path dir, std::string config_json)
   auto config_path = dir_ / "server.json";
   std::ofstream(config_path) << config_json;
   process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{CONFAB_SERVER_BINARY, "--config", config_path.string(), "--port", "0", "--database",
-                               database().string(), "--log-level", "debug"},
+      std::vector<std::string>{CONFAB_SERVER_BINARY, "--config", config_path.string(), "--port", "0", "--http-port", "0",
+                               "--database", database().string(), "--log-level", "debug", "--enable-fault-injection"},
       dir_ / "server.log");
   // The server prints "confab-server listening on ADDRESS:PORT" once it accepts connections.
   auto line = process_->read_line(std::chrono::seconds(15));
@@ -42,6 +42,12 @@ ServerProcess::ServerProcess(std::filesystem::path dir, std::string config_json)
     throw std::runtime_error("confab-server did not become ready; log:\n" + log());
   }
   port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  auto http = process_->read_line(std::chrono::seconds(15));  // "confab-server http on ADDRESS:PORT"
+  if (!http) {
+    terminate(std::chrono::seconds(5));
+    throw std::runtime_error("confab-server did not report its HTTP port; log:\n" + log());
+  }
+  http_port_ = static_cast<std::uint16_t>(std::stoi(http->substr(http->rfind(':') + 1)));
 }
 
 ServerProcess::~ServerProcess() {

@@ -28,6 +28,8 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // The HTTP side: bootstrap, history, attachments, and fault injection (enabled in tests).
+  std::uint16_t http_port() const { return http_port_; }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
   std::filesystem::path database() const { return dir_ / "server.db"; }
   std::string log() const;
@@ -40,6 +42,7 @@ class ServerProcess {
   std::filesystem::path dir_;
   std::unique_ptr<ChildProcess> process_;  // null once terminated
   std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
 };
 
 }  // namespace confab::test

@@ -37,6 +37,7 @@ inline constexpr std::size_t kMaxTopicBytes = 250;  // a conversation's topic
 inline constexpr std::size_t kMaxUsersPerRequest = 100;  // user ids in one create or invite
 inline constexpr int kMaxHistoryPage = 500;         // events per `history` frame
 inline constexpr int kDefaultHistoryPage = 100;
+inline constexpr std::size_t kMaxAttachments = 10;  // files one message references
 inline constexpr int kMaxJsonDepth = 8;
 inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 60 * 60 * 1000;  // a day
 
@@ -66,6 +67,7 @@ bool is_printable(std::string_view s, std::size_t max_bytes) noexcept;
 
 struct Body {
   std::string text;  // kind "text" is the only kind in version 1
+  std::vector<std::string> attachments;  // ids of files the sender uploaded (at most kMaxAttachments)
   friend bool operator==(const Body&, const Body&) = default;
 };
 

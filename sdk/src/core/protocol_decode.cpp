@@ -33,7 +33,9 @@ Body read_body(const JsonReader& frame) {
   JsonReader body = frame.object("body");
   std::string kind = body.string("kind", 32);
   if (kind != "text") body.fail("kind", "body kind '" + kind + "' is not supported (only 'text')");
-  return Body{body.string("text", kMaxTextBytes)};
+  Body out{body.string("text", kMaxTextBytes), {}};
+  if (body.has("attachments")) out.attachments = body.identifiers("attachments", kMaxAttachments, kMaxIdentifierBytes);
+  return out;
 }
 
 // ---- client frames ----

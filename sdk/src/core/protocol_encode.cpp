@@ -22,7 +22,11 @@ Json envelope(std::string_view type, const std::string& id) {
   return json;
 }
 
-Json body_json(const Body& body) { return Json{{"kind", "text"}, {"text", body.text}}; }
+Json body_json(const Body& body) {
+  Json j{{"kind", "text"}, {"text", body.text}};
+  if (!body.attachments.empty()) j["attachments"] = body.attachments;
+  return j;
+}
 
 Json to_json(const Auth& f) {
   Json j = envelope("auth", f.id);

@@ -1,0 +1,273 @@
+// The reference server's HTTP side over real sockets: session bootstrap and signed
+// tokens, history, attachments, and the fault-injection endpoint.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "server_process.h"
+#include "temp_dir.h"
+#include "ws_probe.h"
+
+namespace confab::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string config_with(const std::string& extra) {
+  std::string config = default_server_config();
+  return config.substr(0, config.rfind('}')) + ", " + extra + "}";
+}
+
+class ServerHttp : public testing::Test {
+ protected:
+  ServerProcess& server() {
+    if (!server_) server_ = std::make_unique<ServerProcess>(dir_.path(), config_);
+    return *server_;
+  }
+
+  httplib::Client http() {
+    httplib::Client client("127.0.0.1", server().http_port());
+    client.set_read_timeout(30, 0);
+    client.set_write_timeout(30, 0);
+    return client;
+  }
+
+  static httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+  json bootstrap(const std::string& dev_token, const std::string& device) {
+    auto res = http().Post("/v1/sessions/bootstrap", bearer(dev_token),
+                           json{{"deviceId", device}, {"platform", "linux"}}.dump(), "application/json");
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body);
+  }
+
+  json faults(const json& request) {
+    auto res = http().Post("/v1/admin/faults", request.dump(), "application/json");
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body);
+  }
+
+  TempDir dir_;
+  std::string config_ = default_server_config();
+  std::unique_ptr<ServerProcess> server_;
+};
+
+std::string auth_frame(const std::string& token, const std::string& device) {
+  return json{{"type", "auth"}, {"id", "a"}, {"token", token}, {"protocolVersion", 1}, {"deviceId", device}}.dump();
+}
+
+TEST_F(ServerHttp, BootstrapIssuesASessionTokenForThatDevice) {
+  auto session = bootstrap("token-alice", "alice-phone");
+  EXPECT_EQ(session["userId"], "alice");
+  EXPECT_EQ(session["websocketUrl"], "ws://127.0.0.1:" + std::to_string(server().port()) + "/");
+  std::string token = session["sessionToken"];
+  EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2) << "a JWT";
+  EXPECT_GT(session["expiresAtMs"].get<std::int64_t>(), 0);
+
+  WsProbe phone(server().port());
+  auto ok = phone.authenticate(token, "alice-phone");
+  EXPECT_EQ(ok["userId"], "alice");
+
+  WsProbe other(server().port());
+  other.send_text(auth_frame(token, "alice-laptop"));
+  auto refused = other.read_json();
+  EXPECT_EQ(refused["code"], "unauthorized") << "the token belongs to another device";
+  EXPECT_EQ(other.read_until_closed().close_code, 4401);
+
+  std::string forged = token.substr(0, token.rfind('.') + 1) + "AAAA";
+  WsProbe forger(server().port());
+  forger.send_text(auth_frame(forged, "alice-phone"));
+  EXPECT_EQ(forger.read_json()["code"], "unauthorized");
+
+  auto stranger = http().Post("/v1/sessions/bootstrap", bearer("token-mallory"),
+                              R"({"deviceId":"d","platform":"linux"})", "application/json");
+  ASSERT_TRUE(stranger);
+  EXPECT_EQ(stranger->status, 401);
+  EXPECT_EQ(json::parse(stranger->body)["code"], "unauthorized");
+  auto session_as_bearer = http().Post("/v1/sessions/bootstrap", bearer(token),
+                                       R"({"deviceId":"d","platform":"linux"})", "application/json");
+  EXPECT_EQ(session_as_bearer->status, 401) << "bootstrap takes the long-lived credential only";
+  for (const char* body : {"not json", R"({"platform":"linux"})", R"({"deviceId":"a b","platform":"linux"})",
+                           R"({"deviceId":"d"})"}) {
+    auto bad = http().Post("/v1/sessions/bootstrap", bearer("token-alice"), body, "application/json");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400) << body;
+    EXPECT_EQ(json::parse(bad->body)["code"], "invalid_field");
+  }
+}
+
+TEST_F(ServerHttp, AnExpiredSessionTokenGetsATypedErrorTheClientCanActOn) {
+  config_ = config_with(R"("sessionTtlSeconds": 1)");
+  std::string token = bootstrap("token-bob", "bob-phone")["sessionToken"];
+  // The token lives for a second; wait for the server to call it expired.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  json answer;
+  do {
+    WsProbe probe(server().port());
+    probe.send_text(auth_frame(token, "bob-phone"));
+    answer = probe.read_json();
+  } while (answer["type"] == "auth.ok" && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(answer["code"], "token_expired") << answer.dump();
+  EXPECT_EQ(answer["retryable"], false);
+  auto history = http().Get("/v1/conversations/c_general/messages?afterSeq=0", bearer(token));
+  EXPECT_EQ(history->status, 401);
+  EXPECT_EQ(json::parse(history->body)["code"], "token_expired");
+}
+
+TEST_F(ServerHttp, HistoryOverHttpIsForMembersOnly) {
+  WsProbe alice(server().port());
+  alice.authenticate("token-alice");
+  for (int i = 1; i <= 3; ++i) {
+    alice.send_text(message_send_frame("c_release", "r" + std::to_string(i), "m" + std::to_string(i)));
+    alice.read_json();
+    alice.read_json();
+  }
+  auto page = http().Get("/v1/conversations/c_release/messages?afterSeq=1&limit=10", bearer("token-bob"));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  auto body = json::parse(page->body);
+  ASSERT_EQ(body["events"].size(), 2u);
+  EXPECT_EQ(body["events"][0]["message"]["body"]["text"], "m2");
+  EXPECT_EQ(body["headSeq"], 3);
+  auto older = http().Get("/v1/conversations/c_release/messages?beforeSeq=3&limit=1", bearer("token-bob"));
+  EXPECT_EQ(json::parse(older->body)["events"][0]["conversationSeq"], 2);
+
+  auto outsider = http().Get("/v1/conversations/c_release/messages?afterSeq=0", bearer("token-carol"));
+  EXPECT_EQ(outsider->status, 404);
+  EXPECT_EQ(json::parse(outsider->body)["code"], "not_member");
+  auto nobody = http().Get("/v1/conversations/c_release/messages?afterSeq=0");
+  EXPECT_EQ(nobody->status, 401);
+  for (const char* query : {"", "?afterSeq=1&beforeSeq=2", "?afterSeq=-1", "?afterSeq=x", "?afterSeq=0&limit=501",
+                            "?beforeSeq=0", "?afterSeq=99999999999999999999"}) {
+    auto bad = http().Get(std::string("/v1/conversations/c_release/messages") + query, bearer("token-bob"));
+    EXPECT_EQ(bad->status, 400) << query;
+  }
+}
+
+TEST_F(ServerHttp, AttachmentsAreLimitedStreamedAndReadableByTheConversationOnly) {
+  std::string file(100 * 1024, '\0');
+  for (std::size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>(i * 7 + 3);
+  auto uploaded = http().Post("/v1/attachments", bearer("token-alice"), file, "image/png");
+  ASSERT_TRUE(uploaded);
+  ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+  auto meta = json::parse(uploaded->body);
+  std::string id = meta["attachmentId"];
+  EXPECT_EQ(meta["size"], file.size());
+  EXPECT_EQ(meta["contentType"], "image/png");
+
+  WsProbe bob(server().port());
+  bob.authenticate("token-bob");
+  json borrowed{{"type", "message.send"}, {"id", "s"}, {"conversationId", "c_release"}, {"clientMessageId", "b1"},
+                {"body", {{"kind", "text"}, {"text", "mine now"}, {"attachments", {id}}}}};
+  bob.send_text(borrowed.dump());
+  EXPECT_EQ(bob.read_json()["code"], "not_found") << "only the uploader may attach a file";
+
+  WsProbe alice(server().port());
+  alice.authenticate("token-alice");
+  json send{{"type", "message.send"}, {"id", "s"}, {"conversationId", "c_release"}, {"clientMessageId", "a1"},
+            {"body", {{"kind", "text"}, {"text", "the mockup"}, {"attachments", {id}}}}};
+  alice.send_text(send.dump());
+  EXPECT_EQ(alice.read_json()["type"], "message.ack");
+  auto event = bob.read_json();
+  EXPECT_EQ(event["message"]["body"]["attachments"], json({id}));
+
+  auto downloaded = http().Get("/v1/attachments/" + id, bearer("token-bob"));
+  ASSERT_EQ(downloaded->status, 200);
+  EXPECT_EQ(downloaded->body, file);
+  EXPECT_EQ(downloaded->get_header_value("Content-Type"), "image/png");
+  auto outsider = http().Get("/v1/attachments/" + id, bearer("token-carol"));
+  EXPECT_EQ(outsider->status, 404) << "carol is not in c_release";
+  auto anonymous = http().Get("/v1/attachments/" + id);
+  EXPECT_EQ(anonymous->status, 401);
+
+  auto files_before = std::distance(std::filesystem::directory_iterator(dir_.path() / "server-attachments"),
+                                    std::filesystem::directory_iterator());
+  std::string huge(25 * 1024 * 1024 + 1, 'x');
+  auto refused = http().Post("/v1/attachments", bearer("token-alice"), huge, "application/octet-stream");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  // Sent in chunks without a length, the limit is enforced while the bytes stream in.
+  std::size_t offset = 0;
+  auto streamed = http().Post(
+      "/v1/attachments", bearer("token-alice"),
+      [&](std::size_t, httplib::DataSink& sink) {
+        std::size_t n = std::min<std::size_t>(1 << 20, huge.size() - offset);
+        sink.write(huge.data() + offset, n);
+        offset += n;
+        if (offset == huge.size()) sink.done();
+        return true;
+      },
+      "application/octet-stream");
+  if (streamed) {
+    EXPECT_EQ(streamed->status, 413) << streamed->body;
+  }
+  auto files_after = std::distance(std::filesystem::directory_iterator(dir_.path() / "server-attachments"),
+                                   std::filesystem::directory_iterator());
+  EXPECT_EQ(files_after, files_before) << "nothing of a refused upload is kept";
+  std::string exact(25 * 1024 * 1024, 'y');
+  auto at_limit = http().Post("/v1/attachments", bearer("token-alice"), exact, "application/octet-stream");
+  EXPECT_EQ(at_limit->status, 201) << "25 MB is allowed";
+}
+
+TEST_F(ServerHttp, FaultsDropAcksDuplicateEventsDropAndRefuseConnections) {
+  WsProbe alice(server().port());
+  alice.authenticate("token-alice");
+  WsProbe bob(server().port());
+  bob.authenticate("token-bob");
+
+  faults({{"dropAcks", 1}});
+  alice.send_text(message_send_frame("c_release", "f1", "ack lost", "s1"));
+  auto first = alice.read_json();
+  EXPECT_EQ(first["type"], "event") << "the ack was dropped after the commit: " << first.dump();
+  alice.send_text(message_send_frame("c_release", "f1", "ack lost", "s2"));
+  auto ack = alice.read_json();
+  EXPECT_EQ(ack["type"], "message.ack");
+  EXPECT_EQ(ack["conversationSeq"], first["conversationSeq"]) << "the resend is deduplicated";
+  EXPECT_EQ(bob.read_json()["conversationSeq"], 1);
+
+  faults({{"duplicateEvents", true}});
+  alice.send_text(message_send_frame("c_release", "f2", "twice", "s3"));
+  EXPECT_EQ(bob.read_json()["conversationSeq"], 2);
+  EXPECT_EQ(bob.read_json()["conversationSeq"], 2) << "delivered twice";
+
+  faults({{"clear", true}, {"delayMs", 300}});
+  auto start = std::chrono::steady_clock::now();
+  bob.send_text(R"({"type":"ping","id":"slow"})");
+  EXPECT_EQ(bob.read_json()["type"], "pong");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+
+  faults({{"clear", true}, {"dropConnections", true}, {"refuseConnectionsMs", 60'000}});
+  EXPECT_NE(alice.read_until_closed().kind, Received::Kind::timed_out);
+  EXPECT_NE(bob.read_until_closed().kind, Received::Kind::timed_out);
+  EXPECT_THROW(WsProbe(server().port(), 3s), std::exception) << "connections are refused for a minute";
+  faults({{"clear", true}});
+  WsProbe again(server().port());
+  EXPECT_EQ(again.authenticate("token-carol")["userId"], "carol");
+}
+
+TEST(ServerHttpConfig, FaultInjectionIsOffUnlessEnabled) {
+  // ServerProcess enables it for tests; a server started without the flag has no endpoint.
+  TempDir dir;
+  std::ofstream(dir.path() / "server.json") << default_server_config();
+  ChildProcess process({CONFAB_SERVER_BINARY, "--config", (dir.path() / "server.json").string(), "--port", "0",
+                        "--http-port", "0", "--database", (dir.path() / "server.db").string()},
+                       dir.path() / "server.log");
+  ASSERT_TRUE(process.read_line(15s));
+  auto http_line = process.read_line(15s);
+  ASSERT_TRUE(http_line);
+  httplib::Client client("127.0.0.1", std::stoi(http_line->substr(http_line->rfind(':') + 1)));
+  auto res = client.Post("/v1/admin/faults", R"({"dropConnections":true})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  process.signal(SIGTERM);
+  EXPECT_EQ(process.wait(15s), 0);
+}
+
+}  // namespace
+}  // namespace confab::test
