@@ -112,6 +112,9 @@ ServerConfig from_json(const Json& root) {
   get_optional(root, "attachmentsDir", attachments);
   if (!attachments.empty()) config.attachments_dir = attachments;
   get_optional(root, "faultInjection", config.fault_injection);
+  std::string push_file;
+  get_optional(root, "pushFile", push_file);
+  if (!push_file.empty()) config.push_file = push_file;
   std::int64_t presence_ttl_ms = config.presence_ttl.count();
   get_optional(root, "presenceTtlMs", presence_ttl_ms);
   config.presence_ttl = std::chrono::milliseconds(presence_ttl_ms);

@@ -72,6 +72,7 @@ struct ServerConfig {
   std::chrono::seconds session_ttl{3600};
   std::filesystem::path attachments_dir;  // empty: next to the database, "<name>-attachments"
   std::size_t max_attachment_bytes = 25 * 1024 * 1024;
+  std::filesystem::path push_file;  // push provider: empty logs; a path appends JSON lines
   bool fault_injection = false;    // the admin endpoint of docs/protocol.md, for tests only
 
   std::vector<UserConfig> users;

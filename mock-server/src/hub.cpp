@@ -82,6 +82,15 @@ void Hub::drop_all() {
   for (auto& sink : all) sink->drop();
 }
 
+std::vector<std::string> Hub::offline(const std::vector<std::string>& user_ids) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& user : user_ids) {
+    if (!by_user_.contains(user)) out.push_back(user);
+  }
+  return out;
+}
+
 std::size_t Hub::size() const {
   std::lock_guard lock(mutex_);
   return sinks_.size();

@@ -38,6 +38,8 @@ class Hub {
   void go_away_all();
   void drop_all();
   std::size_t size() const;
+  // Those of `user_ids` with no connected device.
+  std::vector<std::string> offline(const std::vector<std::string>& user_ids) const;
 
  private:
   struct Entry {

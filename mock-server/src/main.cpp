@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::optional<std::uint16_t> http_port;
   std::optional<std::string> attachments;
   bool fault_injection = false;
+  std::optional<std::string> push_file;
   std::string log_level = "info";
   app.add_option("-c,--config", config_path,
                  "JSON configuration: users with their development tokens, conversations and members "
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   app.add_flag("--enable-fault-injection", fault_injection,
                "Serve POST /v1/admin/faults, which drops connections and acks, delays and duplicates frames and "
                "refuses connections on request. For tests only; never in production");
+  app.add_option("--push-file", push_file,
+                 "Push provider that appends each wake-up to this file as a JSON line (default: the log)");
   app.add_option("--threads", threads, "Network threads (default 1)")->check(CLI::Range(1, 256));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
   if (http_port) config->http_port = *http_port;
   if (attachments) config->attachments_dir = *attachments;
   if (fault_injection) config->fault_injection = true;
+  if (push_file) config->push_file = *push_file;
 
   const std::string address = config->listen_address;
   auto server = Server::create(std::move(config).value());

@@ -102,6 +102,20 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
     ) WITHOUT ROWID;
     CREATE INDEX message_attachments_by_attachment ON message_attachments (attachment_id, conversation_id);
     )sql",
+    // 5: the push outbox: wake-ups for users with no connected device, until delivered.
+    R"sql(
+    CREATE TABLE push_outbox (
+      id               INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id          TEXT    NOT NULL,
+      conversation_id  TEXT    NOT NULL,
+      seq              INTEGER NOT NULL,
+      sender_id        TEXT    NOT NULL,
+      created_at_ms    INTEGER NOT NULL,
+      attempts         INTEGER NOT NULL DEFAULT 0,
+      next_attempt_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX push_outbox_due ON push_outbox (next_attempt_ms);
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -517,6 +531,49 @@ Result<void> MessageStore::add_attachment(const AttachmentInfo& info, std::int64
   } catch (const std::exception& e) {
     return internal(std::string("cannot record the attachment: ") + e.what());
   }
+}
+
+Result<void> MessageStore::enqueue_push(const std::vector<PushNotification>& notifications) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_, "INSERT INTO push_outbox (user_id, conversation_id, seq, sender_id, created_at_ms, "
+                              "next_attempt_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+    for (const auto& n : notifications) {
+      q.bind(1, n.user_id);
+      q.bind(2, n.conversation_id);
+      q.bind(3, n.conversation_seq);
+      q.bind(4, n.sender_id);
+      q.bind(5, n.created_at_ms);
+      q.exec();
+      q.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return internal(std::string("cannot queue push notifications: ") + e.what());
+  }
+}
+
+std::vector<PushNotification> MessageStore::due_pushes(std::int64_t now_ms, int limit) {
+  std::vector<PushNotification> out;
+  SQLite::Statement q(*db_, "SELECT id, user_id, conversation_id, seq, sender_id, created_at_ms, attempts "
+                            "FROM push_outbox WHERE next_attempt_ms <= ?1 ORDER BY id LIMIT ?2");
+  q.bind(1, now_ms);
+  q.bind(2, limit);
+  while (q.executeStep()) {
+    out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                   q.getColumn(3).getInt64(), q.getColumn(4).getString(), q.getColumn(5).getInt64(),
+                   q.getColumn(6).getInt()});
+  }
+  return out;
+}
+
+void MessageStore::finish_push(std::int64_t push_id, bool delivered, std::int64_t retry_at_ms) {
+  SQLite::Statement q(*db_, delivered ? "DELETE FROM push_outbox WHERE id = ?1"
+                                      : "UPDATE push_outbox SET attempts = attempts + 1, next_attempt_ms = ?2 WHERE id = ?1");
+  q.bind(1, push_id);
+  if (!delivered) q.bind(2, retry_at_ms);
+  q.exec();
 }
 
 Result<AttachmentInfo> MessageStore::readable_attachment(const std::string& attachment_id, const std::string& user_id) {

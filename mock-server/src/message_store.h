@@ -38,6 +38,18 @@ struct SendRequest {
   std::vector<std::string> attachments;  // created: files the sender uploaded
 };
 
+// A wake-up for a user with no connected device: "something new in this conversation".
+// It carries no message text; the device syncs when it wakes.
+struct PushNotification {
+  std::int64_t push_id = 0;  // assigned when queued
+  std::string user_id;
+  std::string conversation_id;
+  Seq conversation_seq = 0;
+  std::string sender_id;
+  std::int64_t created_at_ms = 0;
+  int attempts = 0;
+};
+
 struct AttachmentInfo {
   std::string id;
   std::string uploader_id;
@@ -117,7 +129,16 @@ class MessageStore {
   // a message references it. Otherwise `not_found`, so ids cannot be probed.
   Result<AttachmentInfo> readable_attachment(const std::string& attachment_id, const std::string& user_id);
 
-  static constexpr int kSchemaVersion = 4;
+  // ---- push outbox ----
+
+  // Queues a wake-up for each user (in one transaction).
+  Result<void> enqueue_push(const std::vector<PushNotification>& notifications);
+  // Up to `limit` queued notifications due at `now_ms`, oldest first.
+  std::vector<PushNotification> due_pushes(std::int64_t now_ms, int limit);
+  // Done: delivered to the provider. Not done: tried again at `retry_at_ms`.
+  void finish_push(std::int64_t push_id, bool delivered, std::int64_t retry_at_ms);
+
+  static constexpr int kSchemaVersion = 5;
 
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);

@@ -22,6 +22,7 @@
 #include "frame_handler.h"
 #include "http_api.h"
 #include "hub.h"
+#include "push.h"
 #include "message_store.h"
 #include "ws_session.h"
 
@@ -53,8 +54,13 @@ class Server::Impl {
         handler_(config_, tokens_, &typing_),
         committer_(*store_, config_.max_batch, unix_ms),
         context_{config_,  handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }, presence_,
-                 [this](const PresenceBoard::Change& change) { publish_presence(change); }, faults_},
+                 [this](const PresenceBoard::Change& change) { publish_presence(change); }, faults_,
+                 [this](std::vector<PushNotification> pushes) { queue_push(std::move(pushes)); }},
         http_(config_, *tokens_, committer_, hub_, faults_, unix_ms),
+        push_provider_(config_.push_file.empty()
+                           ? std::unique_ptr<PushProvider>(std::make_unique<LogPushProvider>())
+                           : std::make_unique<FilePushProvider>(config_.push_file)),
+        push_(committer_, *push_provider_, unix_ms),
         io_(config_.threads),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
@@ -94,12 +100,14 @@ class Server::Impl {
     });
     asio::co_spawn(io_, accept_loop(), asio::detached);
     http_.start();
+    push_.start();
     sweep();
     std::vector<std::thread> extra;
     for (int i = 1; i < config_.threads; ++i) extra.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& t : extra) t.join();
     http_.stop();
+    push_.stop();
     committer_.stop();
     spdlog::info("stopped");
   }
@@ -126,6 +134,16 @@ class Server::Impl {
       socket.set_option(tcp::no_delay(true), ec);
       start_session(std::move(socket), context_);
     }
+  }
+
+  // Called on the committer thread; queued in a job of its own, after the commit that
+  // caused it (a crash in between loses a wake-up, never a message).
+  void queue_push(std::vector<PushNotification> pushes) {
+    committer_.run([pushes = std::move(pushes)](MessageStore* store, std::int64_t) {
+      if (store == nullptr) return;
+      if (auto queued = store->enqueue_push(pushes); !queued) spdlog::error("{}", queued.error().message);
+    });
+    push_.wake();
   }
 
   // Presence changes go to everyone who shares a conversation with the user.
@@ -197,6 +215,8 @@ class Server::Impl {
   Committer committer_;
   SessionContext context_;
   HttpApi http_;
+  std::unique_ptr<PushProvider> push_provider_;
+  PushWorker push_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

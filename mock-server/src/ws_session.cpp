@@ -234,8 +234,9 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     std::weak_ptr<WsSession> weak = shared_from_this();
     Hub& hub = context_.hub;
     Faults& faults = context_.faults;
+    auto& queue_push = context_.queue_push;
     // Runs on the committer thread, after the commit, in commit order.
-    context_.committer.submit(std::move(request), [weak, &hub, &faults,
+    context_.committer.submit(std::move(request), [weak, &hub, &faults, &queue_push,
                                                    request_id = std::move(request_id)](AppendResult&& result) {
       std::vector<std::string> replies;
       if (!(result && faults.take_dropped_ack())) replies.push_back(FrameHandler::answer(request_id, result));
@@ -244,6 +245,16 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
         auto event = std::make_shared<const std::string>(protocol::encode(protocol::ServerFrame{*result->event}));
         hub.deliver(result->members, event);
         if (faults.duplicate_events.load()) hub.deliver(result->members, event);
+        const auto& e = *result->event;
+        if (e.kind == EventKind::message_created) {
+          std::vector<PushNotification> pushes;
+          for (auto& user : hub.offline(result->members)) {
+            if (user != e.sender_id) {
+              pushes.push_back({0, std::move(user), e.conversation_id, e.conversation_seq, e.sender_id, e.created_at_ms, 0});
+            }
+          }
+          if (!pushes.empty()) queue_push(std::move(pushes));
+        }
       }
     });
   }

@@ -30,6 +30,9 @@ struct SessionContext {
   // Tells everyone who shares a conversation with the user about a presence change.
   std::function<void(const PresenceBoard::Change&)> publish_presence;
   Faults& faults;
+  // Committer thread: members of a conversation with a new message and no connected
+  // device get a push wake-up.
+  std::function<void(std::vector<PushNotification>)> queue_push;
 };
 
 // Accepts the upgrade on `socket` and serves the connection until it ends.

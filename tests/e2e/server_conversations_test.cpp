@@ -2,6 +2,8 @@
 // over real sockets: who receives what, and that non-members receive nothing.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "server_process.h"
@@ -249,6 +251,34 @@ TEST_F(ServerConversations, AConnectionOverItsRateIsToldWhenToRetryAndKeepsWorki
     later = request(*alice, {{"type", "sync.request"}, {"id", "again"}});
   } while (later["type"] == "error" && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(later["type"], "sync.state") << "the budget refills";
+}
+
+TEST_F(ServerConversations, MembersWithNoConnectedDeviceGetAPushWakeUp) {
+  auto push_file = dir_.path() / "pushes.jsonl";
+  config_ = config_with(R"("pushFile": ")" + push_file.string() + "\"");
+  auto alice = connect("token-alice");
+  auto carol = connect("token-carol");
+  alice->send_text(message_send_frame("c_general", "p1", "wake up bob", "s"));
+  EXPECT_EQ(alice->read_json()["type"], "message.ack");
+  EXPECT_EQ(alice->read_json()["type"], "event");
+  EXPECT_EQ(carol->read_json()["type"], "event");
+  auto read_pushes = [&] {
+    std::vector<json> lines;
+    std::ifstream in(push_file);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    return lines;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (read_pushes().empty() && std::chrono::steady_clock::now() < deadline) {
+    // The push worker writes within its poll interval; check again on the next round trip.
+    expect_nothing_more(*carol);
+  }
+  auto pushes = read_pushes();
+  ASSERT_EQ(pushes.size(), 1u) << "bob only: alice sent it, carol is connected";
+  EXPECT_EQ(pushes[0]["userId"], "bob");
+  EXPECT_EQ(pushes[0]["conversationId"], "c_general");
+  EXPECT_EQ(pushes[0]["conversationSeq"], 1);
+  EXPECT_FALSE(pushes[0].contains("text")) << "a wake-up, never the message";
 }
 
 }  // namespace

@@ -65,6 +65,12 @@ std::string ServerProcess::log() const {
   return text.str();
 }
 
+void ServerProcess::kill() {
+  if (!process_) return;
+  process_->kill_and_wait(SIGKILL);
+  process_.reset();
+}
+
 int ServerProcess::terminate(std::chrono::seconds timeout) {
   if (!process_) return -1;
   process_->signal(SIGTERM);

@@ -37,6 +37,8 @@ class ServerProcess {
   // Sends SIGTERM and waits for the exit; returns the exit status (-1 on timeout, after
   // which the process is killed).
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(15));
+  // SIGKILL: the server gets no chance to finish anything.
+  void kill();
 
  private:
   std::filesystem::path dir_;

@@ -234,5 +234,22 @@ TEST_F(ConversationsTest, CursorsOnlyMoveForwardAndTheUserSeesTheHighestOfTheirD
   EXPECT_EQ(list[0].member_count, 3);
 }
 
+TEST_F(ConversationsTest, ThePushOutboxKeepsWakeUpsUntilDeliveredAcrossARestart) {
+  ASSERT_TRUE(store_->enqueue_push({{0, "bob", "general", 1, "alice", 100, 0}, {0, "carol", "general", 1, "alice", 100, 0}})
+                  .ok());
+  auto due = store_->due_pushes(100, 10);
+  ASSERT_EQ(due.size(), 2u);
+  store_->finish_push(due[0].push_id, true, 0);
+  store_->finish_push(due[1].push_id, false, 5000);
+  store_.reset();
+  auto reopened = MessageStore::open(dir_ / "server.db", Durability::normal);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE((*reopened)->due_pushes(4999, 10).empty()) << "the failed one waits for its retry time";
+  auto retry = (*reopened)->due_pushes(5000, 10);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].user_id, "carol");
+  EXPECT_EQ(retry[0].attempts, 1);
+}
+
 }  // namespace
 }  // namespace confab::server
