@@ -4,6 +4,9 @@
 
 #include <filesystem>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -249,6 +252,63 @@ TEST_F(ServerHttp, FaultsDropAcksDuplicateEventsDropAndRefuseConnections) {
   faults({{"clear", true}});
   WsProbe again(server().port());
   EXPECT_EQ(again.authenticate("token-carol")["userId"], "carol");
+}
+
+TEST_F(ServerHttp, BadRequestsGetTypedErrorsAndTheServerKeepsServing) {
+  WsProbe alice(server().port());
+  alice.authenticate("token-alice");
+  const std::vector<std::string> corpus{
+      R"({"type":"conversation.create","id":"b","kind":"channel","name":""})",
+      R"({"type":"conversation.create","id":"b","kind":"group_dm","userIds":["bob","x y"]})",
+      R"({"type":"conversation.create","id":"b","kind":"dm","userIds":"bob"})",
+      R"({"type":"conversation.invite","id":"b","conversationId":"c_general","userIds":["nobody"]})",
+      R"({"type":"conversation.update","id":"b","conversationId":"c_general","topic":7})",
+      R"({"type":"history.request","id":"b","conversationId":"c_general","afterSeq":1e3})",
+      R"({"type":"history.request","id":"b","conversationId":"c_general","beforeSeq":18446744073709551616})",
+      R"({"type":"sync.request","id":"b","cursors":[1,2,3]})",
+      R"({"type":"cursor.update","id":"b","conversationId":"c_general","readSeq":999})",
+      R"({"type":"presence.heartbeat","id":"b","status":["online"]})",
+      R"({"type":"typing.start","id":"b"})",
+      R"({"type":"message.send","id":"b","conversationId":"c_general","clientMessageId":"z",)"
+      R"("body":{"kind":"text","text":"x","attachments":["a_missing"]}})",
+      R"({"type":"message.send","id":"b","conversationId":"c_general","clientMessageId":"z2",)"
+      R"("body":{"kind":"text","text":"x","attachments":[1,2,3,4,5,6,7,8,9,10,11]}})",
+  };
+  for (const auto& frame : corpus) {
+    alice.send_text(frame);
+    auto reply = alice.read_json();
+    EXPECT_EQ(reply["type"], "error") << frame;
+    EXPECT_EQ(reply["id"], "b") << frame;
+    EXPECT_FALSE(reply["code"].get<std::string>().empty());
+  }
+  // HTTP: junk on the socket, a header flood, bad JSON and wrong methods.
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket socket(io);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), server().http_port()});
+    std::string junk = "\x16\x03\x01 not http at all\r\n\r\n";
+    boost::system::error_code ignored;
+    boost::asio::write(socket, boost::asio::buffer(junk), ignored);
+  }
+  httplib::Headers flood;
+  for (int i = 0; i < 200; ++i) flood.emplace("X-Flood-" + std::to_string(i), std::string(1000, 'f'));
+  auto flooded = http().Get("/v1/conversations/c_general/messages?afterSeq=0", flood);
+  if (flooded) {
+    EXPECT_NE(flooded->status, 200);
+  }
+  auto bad_json = http().Post("/v1/admin/faults", "{not json", "application/json");
+  EXPECT_EQ(bad_json->status, 400);
+  auto wrong_type = http().Post("/v1/admin/faults", R"({"dropAcks":"many"})", "application/json");
+  EXPECT_EQ(wrong_type->status, 400);
+  auto unknown = http().Get("/v1/nothing/here");
+  EXPECT_EQ(unknown->status, 404);
+  auto bad_id = http().Get("/v1/attachments/..%2F..%2Fetc%2Fpasswd", bearer("token-alice"));
+  EXPECT_EQ(bad_id->status, 404);
+
+  alice.send_text(message_send_frame("c_general", "healthy", "still serving", "h"));
+  EXPECT_EQ(alice.read_json()["type"], "message.ack");
+  auto page = http().Get("/v1/conversations/c_general/messages?afterSeq=0", bearer("token-alice"));
+  EXPECT_EQ(page->status, 200);
 }
 
 TEST(ServerHttpConfig, FaultInjectionIsOffUnlessEnabled) {
