@@ -3,6 +3,9 @@
 
 #include <map>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include "confab/client.h"
 #include "printers.h"
 #include "sdk_device.h"
@@ -166,12 +169,13 @@ TEST_F(ClientExchange, DisconnectClosesAndUnacknowledgedMessagesWaitForTheNextCo
 }
 
 TEST(ClientConnection, AClosedPortReportsDisconnectedWithTheReason) {
-  test::TempDir dir;
-  std::string url;
-  {
-    test::ServerProcess server(dir.path());
-    url = server.url();
-  }  // the server is gone; its port is closed
+  // A port bound but not listening refuses connections, and stays ours for the whole test
+  // (a port merely closed could be taken by another test's server meanwhile).
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor bound(io);
+  bound.open(boost::asio::ip::tcp::v4());
+  bound.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::string url = "ws://127.0.0.1:" + std::to_string(bound.local_endpoint().port()) + "/";
   Device alice("alice-laptop");
   ASSERT_TRUE(alice.client->connect(url, "token-alice").ok());
   ASSERT_TRUE(alice.wait_for_state(ConnectionState::disconnected));
