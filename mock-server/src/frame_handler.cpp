@@ -145,6 +145,8 @@ Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame
           Reaction r;
           r.submit = SendRequest{peer.user_id, f.conversation_id, f.client_message_id, f.body.text, peer.connection_id};
           r.submit->attachments = f.body.attachments;
+          r.submit->reply_to = f.reply_to;
+          r.submit->thread_root_id = f.thread_root_id;
           r.submit_id = f.id;
           return r;
         } else if constexpr (std::is_same_v<T, protocol::MessageChange>) {

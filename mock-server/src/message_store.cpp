@@ -116,6 +116,11 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
     );
     CREATE INDEX push_outbox_due ON push_outbox (next_attempt_ms);
     )sql",
+    // 6: replies and threads.
+    R"sql(
+    ALTER TABLE events ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN thread_root TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -132,15 +137,15 @@ struct MessageStore::Statements {
         head(db, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?1"),
         insert(db,
                "INSERT INTO events (conversation_id, seq, kind, message_id, sender_id, "
-               "client_message_id, body_text, created_at_ms, target_message_id, emoji) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+               "client_message_id, body_text, created_at_ms, target_message_id, emoji, reply_to, thread_root) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
         after(db,
               "SELECT seq, CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, "
-              "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic "
+              "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic, reply_to, thread_root "
               "FROM events WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
         before(db,
                "SELECT seq, CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, "
-               "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic "
+               "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic, reply_to, thread_root "
                "FROM events WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
         role(db,
              "SELECT w.role FROM workspace_members w JOIN conversations c ON c.workspace_id = w.workspace_id "
@@ -320,6 +325,21 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
       return Error::make(ErrorCode::not_found, "no attachment '" + attachment + "' uploaded by you");
     }
   }
+  for (const auto* referenced : {&r.reply_to, &r.thread_root_id}) {
+    if (referenced->empty()) continue;
+    SQLite::Statement q(*db_, "SELECT thread_root FROM events WHERE message_id = ?1 AND conversation_id = ?2 "
+                              "AND kind = 'message.created' AND NOT EXISTS (SELECT 1 FROM events d WHERE "
+                              "d.target_message_id = ?1 AND d.kind = 'message.deleted')");
+    q.bind(1, *referenced);
+    q.bind(2, r.conversation_id);
+    if (!q.executeStep()) {
+      return Error::make(ErrorCode::not_found, "no message '" + *referenced + "' in conversation '" +
+                                                   r.conversation_id + "'");
+    }
+    if (referenced == &r.thread_root_id && !q.getColumn(0).getString().empty()) {
+      return Error::make(ErrorCode::invalid_field, "threads do not nest: '" + *referenced + "' is itself a reply in a thread");
+    }
+  }
   if (r.kind != EventKind::message_created) {
     auto checked = check_change(r, out);
     if (!checked) return checked.error();
@@ -345,6 +365,8 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
     q->bind(8, now_ms);
     q->bind(9, r.target_message_id);
     q->bind(10, r.emoji);
+    q->bind(11, r.reply_to);
+    q->bind(12, r.thread_root_id);
     q->exec();
   }
   for (std::size_t i = 0; i < r.attachments.size(); ++i) {
@@ -381,6 +403,8 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
   event.client_message_id = r.client_message_id;
   event.body.text = r.text;
   event.body.attachments = r.attachments;
+  event.reply_to = r.reply_to;
+  event.thread_root_id = r.thread_root_id;
   event.created_at_ms = now_ms;
   event.kind = r.kind;
   event.emoji = r.emoji;
@@ -488,6 +512,8 @@ protocol::Event read_event_row(SQLite::Statement& q, const std::string& conversa
       e.client_message_id = q.getColumn(3).getString();
       e.body.text = q.getColumn(4).getString();
       e.emoji = q.getColumn(7).getString();
+      e.reply_to = q.getColumn(10).getString();
+      e.thread_root_id = q.getColumn(11).getString();
       break;
   }
   return e;

@@ -36,6 +36,8 @@ struct SendRequest {
   std::string target_message_id;
   std::string emoji;                // reactions
   std::vector<std::string> attachments;  // created: files the sender uploaded
+  std::string reply_to;                  // created: the message it quotes
+  std::string thread_root_id;            // created: the thread it is in
 };
 
 // A wake-up for a user with no connected device: "something new in this conversation".
@@ -138,7 +140,7 @@ class MessageStore {
   // Done: delivered to the provider. Not done: tried again at `retry_at_ms`.
   void finish_push(std::int64_t push_id, bool delivered, std::int64_t retry_at_ms);
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);

@@ -234,6 +234,35 @@ TEST_F(ConversationsTest, CursorsOnlyMoveForwardAndTheUserSeesTheHighestOfTheirD
   EXPECT_EQ(list[0].member_count, 3);
 }
 
+TEST_F(ConversationsTest, RepliesAndThreadsNameAMessageOfTheSameConversation) {
+  auto root = send("alice", "general", "root");
+  ASSERT_TRUE(root.ok());
+  const std::string root_id = root->ack.message_id;
+  SendRequest reply{"bob", "general", "r1", "+1"};
+  reply.thread_root_id = root_id;
+  reply.reply_to = root_id;
+  auto in_thread = store_->append_batch(std::span(&reply, 1), 1000).front();
+  ASSERT_TRUE(in_thread.ok()) << in_thread.error().message;
+  EXPECT_EQ(in_thread->event->thread_root_id, root_id);
+  auto stored = store_->events_after("general", 1, 10);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].thread_root_id, root_id);
+  EXPECT_EQ(stored[0].reply_to, root_id);
+
+  SendRequest nested{"bob", "general", "r2", "deeper"};
+  nested.thread_root_id = in_thread->ack.message_id;
+  EXPECT_EQ(store_->append_batch(std::span(&nested, 1), 1000).front().error().code, ErrorCode::invalid_field)
+      << "threads are one level deep";
+  SendRequest elsewhere{"alice", "secret", "r3", "cross"};
+  elsewhere.reply_to = root_id;
+  EXPECT_EQ(store_->append_batch(std::span(&elsewhere, 1), 1000).front().error().code, ErrorCode::not_found)
+      << "a reply names a message of its own conversation";
+  ASSERT_TRUE(send("alice", "general", "del", EventKind::message_deleted, root_id).ok());
+  SendRequest late{"carol", "general", "r4", "too late"};
+  late.reply_to = root_id;
+  EXPECT_EQ(store_->append_batch(std::span(&late, 1), 1000).front().error().code, ErrorCode::not_found);
+}
+
 TEST_F(ConversationsTest, ThePushOutboxKeepsWakeUpsUntilDeliveredAcrossARestart) {
   ASSERT_TRUE(store_->enqueue_push({{0, "bob", "general", 1, "alice", 100, 0}, {0, "carol", "general", 1, "alice", 100, 0}})
                   .ok());

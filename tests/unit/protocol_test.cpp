@@ -72,7 +72,11 @@ TEST(ProtocolCodec, ConversationSyncAndEphemeralFramesSurviveRoundTrip) {
   EXPECT_EQ(round_trip_server(SyncState{"s", {summary}, "c_a"}), (SyncState{"s", {summary}, "c_a"}));
   Event joined{"c_a", 1, "", "alice", "", {}, 5, EventKind::member_joined, "", "bob", "", ""};
   Event renamed{"c_a", 2, "", "alice", "", {}, 6, EventKind::conversation_updated, "", "", "launch", "day two"};
-  Event message{"c_a", 3, "m1", "bob", "cm1", {"hi"}, 7, EventKind::message_created, "", "", "", ""};
+  Event message{"c_a", 3, "m1", "bob", "cm1", {"hi", {"a_1", "a_2"}}, 7, EventKind::message_created, "", "", "", "",
+                "m0", "m0"};
+  EXPECT_EQ(round_trip_server(message), message);
+  MessageSend threaded{"s", "c_a", "cm2", {"in thread", {}}, "m0", "m0"};
+  EXPECT_EQ(round_trip_client(threaded), threaded);
   for (const auto& e : {joined, renamed}) EXPECT_EQ(round_trip_server(e), e);
   History history{"h", "c_a", 3, {joined, renamed, message}, true, false};
   EXPECT_EQ(round_trip_server(history), history);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "confab/error.h"
 
@@ -88,6 +89,9 @@ struct Message {
   std::string member_id;           // member_joined and member_left: who
   std::string name;                // conversation_updated
   std::string topic;               // conversation_updated
+  std::vector<std::string> attachments;  // message_created: attachment ids (download over HTTP)
+  std::string reply_to;            // message_created: the message it quotes
+  std::string thread_root_id;      // message_created: the thread it is a reply in
 };
 
 }  // namespace confab

@@ -86,6 +86,8 @@ struct MessageSend {
   std::string conversation_id;
   std::string client_message_id;
   Body body;
+  std::string reply_to;        // optional: the message this one quotes
+  std::string thread_root_id;  // optional: the thread this message belongs to
   friend bool operator==(const MessageSend&, const MessageSend&) = default;
 };
 
@@ -225,6 +227,8 @@ struct Event {
   std::string member_id;
   std::string name;
   std::string topic;
+  std::string reply_to;        // message.created: the message it quotes
+  std::string thread_root_id;  // message.created: the thread it is in
   friend bool operator==(const Event&, const Event&) = default;
 };
 

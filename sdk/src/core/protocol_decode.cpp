@@ -47,8 +47,12 @@ ClientFrame read_auth(const JsonReader& r, std::string id) {
 }
 
 ClientFrame read_message_send(const JsonReader& r, std::string id) {
-  return MessageSend{std::move(id), r.identifier("conversationId", kMaxIdentifierBytes),
-                     r.identifier("clientMessageId", kMaxClientMessageIdBytes), read_body(r)};
+  return MessageSend{std::move(id),
+                     r.identifier("conversationId", kMaxIdentifierBytes),
+                     r.identifier("clientMessageId", kMaxClientMessageIdBytes),
+                     read_body(r),
+                     r.optional_identifier("replyTo", kMaxIdentifierBytes),
+                     r.optional_identifier("threadRootId", kMaxIdentifierBytes)};
 }
 
 ClientFrame read_ping(const JsonReader&, std::string id) { return Ping{std::move(id)}; }
@@ -151,6 +155,10 @@ Event read_event_object(const JsonReader& r) {
   event.created_at_ms = payload.integer("createdAtMs", 0, kMaxInt);
   if (event.kind == EventKind::message_created || event.kind == EventKind::message_edited) {
     event.body = read_body(payload);
+  }
+  if (event.kind == EventKind::message_created) {
+    event.reply_to = payload.optional_identifier("replyTo", kMaxIdentifierBytes);
+    event.thread_root_id = payload.optional_identifier("threadRootId", kMaxIdentifierBytes);
   }
   if (reaction) event.emoji = read_emoji(payload);
   return event;
@@ -441,7 +449,8 @@ ErrorFrame to_error_frame(const DecodeError& error) {
 Message to_message(const Event& event) {
   return Message{event.conversation_id, event.conversation_seq, event.message_id, event.sender_id,
                  event.client_message_id, event.body.text, event.created_at_ms, event.kind, event.emoji,
-                 event.member_id, event.name, event.topic};
+                 event.member_id, event.name, event.topic, event.body.attachments, event.reply_to,
+                 event.thread_root_id};
 }
 
 bool is_valid_emoji(std::string_view s) noexcept {

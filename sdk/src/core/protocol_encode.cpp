@@ -41,6 +41,8 @@ Json to_json(const MessageSend& f) {
   j["conversationId"] = f.conversation_id;
   j["clientMessageId"] = f.client_message_id;
   j["body"] = body_json(f.body);
+  if (!f.reply_to.empty()) j["replyTo"] = f.reply_to;
+  if (!f.thread_root_id.empty()) j["threadRootId"] = f.thread_root_id;
   return j;
 }
 
@@ -109,6 +111,8 @@ Json event_json(const Event& f) {
     case EventKind::message_created:
     case EventKind::message_edited:
       payload["body"] = body_json(f.body);
+      if (!f.reply_to.empty()) payload["replyTo"] = f.reply_to;
+      if (!f.thread_root_id.empty()) payload["threadRootId"] = f.thread_root_id;
       j["message"] = std::move(payload);
       break;
     case EventKind::reaction_added:
