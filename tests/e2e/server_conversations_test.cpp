@@ -253,6 +253,36 @@ TEST_F(ServerConversations, AConnectionOverItsRateIsToldWhenToRetryAndKeepsWorki
   EXPECT_EQ(later["type"], "sync.state") << "the budget refills";
 }
 
+TEST_F(ServerConversations, AWorkspaceAdminMayDeleteAnyonesMessageAMemberOnlyTheirOwn) {
+  config_ = config_with(R"("workspaces": [{"id": "w_acme", "name": "Acme", "members": [
+      {"userId": "alice", "role": "owner"}, {"userId": "bob", "role": "member"},
+      {"userId": "carol", "role": "admin"}]}])");
+  auto bob = connect("token-bob");
+  bob->send_text(message_send_frame("c_general", "b1", "oops", "s"));
+  std::string message_id = bob->read_json()["messageId"];
+  bob->read_json();
+  auto alice = connect("token-alice");
+  json del{{"type", "message.delete"}, {"id", "d"}, {"conversationId", "c_general"}, {"messageId", message_id}};
+  json react{{"type", "reaction.add"}, {"id", "x"}, {"conversationId", "c_release"}, {"messageId", message_id},
+             {"clientMessageId", "x1"}, {"emoji", "👀"}};
+  auto carol = connect("token-carol");
+  EXPECT_EQ(request(*carol, react)["code"], "not_member") << "no reacting where one is not a member";
+
+  auto other = connect("token-bob", "bob-2");  // the deletion reaches every device
+  del["clientMessageId"] = "d-carol";
+  auto deleted = request(*carol, del);
+  EXPECT_EQ(deleted["type"], "message.ack") << "carol is an admin: " << deleted.dump();
+  for (auto* probe : {bob.get(), alice.get(), other.get()}) EXPECT_EQ(probe->read_json()["kind"], "message.deleted");
+  EXPECT_EQ(carol->read_json()["kind"], "message.deleted");
+
+  alice->send_text(message_send_frame("c_general", "a1", "mine", "s"));
+  std::string alices = alice->read_json()["messageId"];
+  for (auto* probe : {alice.get(), bob.get(), other.get(), carol.get()}) probe->read_json();
+  json edit{{"type", "message.edit"}, {"id", "e"}, {"conversationId", "c_general"}, {"messageId", alices},
+            {"clientMessageId", "e-bob"}, {"body", {{"kind", "text"}, {"text", "bob was here"}}}};
+  EXPECT_EQ(request(*bob, edit)["code"], "forbidden") << "bob is a plain member";
+}
+
 TEST_F(ServerConversations, MembersWithNoConnectedDeviceGetAPushWakeUp) {
   auto push_file = dir_.path() / "pushes.jsonl";
   config_ = config_with(R"("pushFile": ")" + push_file.string() + "\"");
