@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> push_file;
   std::string log_level = "info";
   app.add_option("-c,--config", config_path,
-                 "JSON configuration: users with their development tokens, conversations and members "
+                 "JSON configuration: users with their development tokens, workspaces, seeded conversations, limits "
                  "(see docs/protocol.md)")
       ->required()
       ->check(CLI::ExistingFile);
