@@ -42,6 +42,13 @@ void get_optional(const Json& object, const char* key, T& out) {
   }
 }
 
+// An optional duration in milliseconds.
+void get_optional_ms(const Json& object, const char* key, std::chrono::milliseconds& out) {
+  std::int64_t ms = out.count();
+  get_optional(object, key, ms);
+  out = std::chrono::milliseconds(ms);
+}
+
 ConversationKind parse_kind(const std::string& kind, const std::string& where) {
   if (kind == "channel") return ConversationKind::channel;
   if (kind == "private_channel") return ConversationKind::private_channel;
@@ -66,9 +73,7 @@ ServerConfig from_json(const Json& root) {
     throw ConfigError{"'durability' must be normal or full"};
   }
   get_optional(root, "threads", config.threads);
-  std::int64_t auth_timeout_ms = config.auth_timeout.count();
-  get_optional(root, "authTimeoutMs", auth_timeout_ms);
-  config.auth_timeout = std::chrono::milliseconds(auth_timeout_ms);
+  get_optional_ms(root, "authTimeoutMs", config.auth_timeout);
 
   for (const auto& user : get<Json>(root, "users", "config")) {
     std::string where = "users[" + std::to_string(config.users.size()) + "]";
@@ -115,12 +120,8 @@ ServerConfig from_json(const Json& root) {
   std::string push_file;
   get_optional(root, "pushFile", push_file);
   if (!push_file.empty()) config.push_file = push_file;
-  std::int64_t presence_ttl_ms = config.presence_ttl.count();
-  get_optional(root, "presenceTtlMs", presence_ttl_ms);
-  config.presence_ttl = std::chrono::milliseconds(presence_ttl_ms);
-  std::int64_t typing_ttl_ms = config.typing_ttl.count();
-  get_optional(root, "typingTtlMs", typing_ttl_ms);
-  config.typing_ttl = std::chrono::milliseconds(typing_ttl_ms);
+  get_optional_ms(root, "presenceTtlMs", config.presence_ttl);
+  get_optional_ms(root, "typingTtlMs", config.typing_ttl);
   for (const auto& conversation : get<Json>(root, "conversations", "config")) {
     std::string where = "conversations[" + std::to_string(config.conversations.size()) + "]";
     ConversationConfig c;

@@ -283,10 +283,8 @@ Reaction FrameHandler::on_auth_timeout() const {
 }
 
 std::string FrameHandler::answer(const std::string& request_id, const AppendResult& result) {
-  if (!result) {
-    // The error goes out as the store made it, `retryable` included.
-    return protocol::encode(protocol::ServerFrame{protocol::ErrorFrame{request_id, result.error(), {}, {}}});
-  }
+  // An error goes out as the store made it, `retryable` included.
+  if (!result) return error_reply(result.error(), request_id);
   protocol::MessageAck ack = result->ack;
   ack.id = request_id;
   return protocol::encode(protocol::ServerFrame{std::move(ack)});

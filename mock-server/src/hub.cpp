@@ -32,15 +32,32 @@ std::size_t Hub::leave(const FrameSink* sink) {
 
 void Hub::deliver(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame,
                   const std::string& skip_user, const FrameSink* skip) {
+  deliver_if(user_ids, frame, [&](const std::string& user, const FrameSink* sink, const Entry&) {
+    return (skip_user.empty() || user != skip_user) && sink != skip;
+  });
+}
+
+template <class Wanted>
+void Hub::deliver_if(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame,
+                     Wanted wanted) {
   std::lock_guard lock(mutex_);
   for (const auto& user : user_ids) {
-    if (!skip_user.empty() && user == skip_user) continue;
     auto [first, last] = by_user_.equal_range(user);
     for (auto it = first; it != last; ++it) {
-      if (it->second == skip) continue;
-      if (auto sink = sinks_.at(it->second).sink.lock()) sink->deliver(frame);
+      const auto& entry = sinks_.at(it->second);
+      if (!wanted(user, it->second, entry)) continue;
+      if (auto sink = entry.sink.lock()) sink->deliver(frame);
     }
   }
+}
+
+std::vector<std::shared_ptr<FrameSink>> Hub::all_sinks() const {
+  std::vector<std::shared_ptr<FrameSink>> all;
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, entry] : sinks_) {
+    if (auto sink = entry.sink.lock()) all.push_back(std::move(sink));
+  }
+  return all;
 }
 
 void Hub::subscribe_presence(const FrameSink* sink) {
@@ -49,37 +66,16 @@ void Hub::subscribe_presence(const FrameSink* sink) {
 }
 
 void Hub::deliver_presence(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame) {
-  std::lock_guard lock(mutex_);
-  for (const auto& user : user_ids) {
-    auto [first, last] = by_user_.equal_range(user);
-    for (auto it = first; it != last; ++it) {
-      const auto& entry = sinks_.at(it->second);
-      if (!entry.presence) continue;
-      if (auto sink = entry.sink.lock()) sink->deliver(frame);
-    }
-  }
+  deliver_if(user_ids, frame, [](const std::string&, const FrameSink*, const Entry& entry) { return entry.presence; });
 }
 
+// Both act outside the lock: a sink may call back into the hub.
 void Hub::go_away_all() {
-  std::vector<std::shared_ptr<FrameSink>> all;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [key, entry] : sinks_) {
-      if (auto sink = entry.sink.lock()) all.push_back(std::move(sink));
-    }
-  }
-  for (auto& sink : all) sink->go_away();
+  for (auto& sink : all_sinks()) sink->go_away();
 }
 
 void Hub::drop_all() {
-  std::vector<std::shared_ptr<FrameSink>> all;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [key, entry] : sinks_) {
-      if (auto sink = entry.sink.lock()) all.push_back(std::move(sink));
-    }
-  }
-  for (auto& sink : all) sink->drop();
+  for (auto& sink : all_sinks()) sink->drop();
 }
 
 std::vector<std::string> Hub::offline(const std::vector<std::string>& user_ids) const {

@@ -47,6 +47,11 @@ class Hub {
     std::string user_id;
     bool presence = false;
   };
+  template <class Wanted>
+  void deliver_if(const std::vector<std::string>& user_ids, const std::shared_ptr<const std::string>& frame,
+                  Wanted wanted);
+  std::vector<std::shared_ptr<FrameSink>> all_sinks() const;
+
   mutable std::mutex mutex_;
   std::unordered_map<const FrameSink*, Entry> sinks_;
   std::unordered_multimap<std::string, const FrameSink*> by_user_;

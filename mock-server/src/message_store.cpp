@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -147,6 +148,10 @@ struct MessageStore::Statements {
                "SELECT seq, CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, "
                "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic, reply_to, thread_root "
                "FROM events WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
+        page_attachments(db,
+                         "SELECT l.message_id, l.attachment_id FROM events e "
+                         "JOIN message_attachments l ON l.message_id = e.message_id "
+                         "WHERE e.conversation_id = ?1 AND e.seq BETWEEN ?2 AND ?3 ORDER BY e.seq, l.position"),
         role(db,
              "SELECT w.role FROM workspace_members w JOIN conversations c ON c.workspace_id = w.workspace_id "
              "WHERE c.id = ?1 AND w.user_id = ?2"),
@@ -165,6 +170,7 @@ struct MessageStore::Statements {
   SQLite::Statement insert;
   SQLite::Statement after;
   SQLite::Statement before;
+  SQLite::Statement page_attachments;
   SQLite::Statement role;
   SQLite::Statement author;
   SQLite::Statement deleted;
@@ -186,6 +192,7 @@ class Use {
     s_.clearBindings();  // cannot fail: sqlite3_clear_bindings always returns SQLITE_OK
   }
   SQLite::Statement* operator->() { return &s_; }
+  SQLite::Statement& operator*() { return s_; }
 
  private:
   SQLite::Statement& s_;
@@ -296,14 +303,9 @@ Result<void> MessageStore::apply_directory(const ServerConfig& config) {
 
 AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms) {
   auto& s = *statements_;
-  {
-    Use q(s.is_member);
-    q->bind(1, r.conversation_id);
-    q->bind(2, r.user_id);
-    if (!q->executeStep()) {
-      // Unknown and foreign conversations answer alike, so ids cannot be probed.
-      return Error::make(ErrorCode::not_member, "not a member of conversation '" + r.conversation_id + "'");
-    }
+  if (!is_member(r.conversation_id, r.user_id)) {
+    // Unknown and foreign conversations answer alike, so ids cannot be probed.
+    return Error::make(ErrorCode::not_member, "not a member of conversation '" + r.conversation_id + "'");
   }
   Appended out;
   out.ack.conversation_id = r.conversation_id;
@@ -386,11 +388,7 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
     if (r.kind == EventKind::reaction_added) q->bind(4, seq);
     q->exec();
   }
-  {
-    Use q(s.members);
-    q->bind(1, r.conversation_id);
-    while (q->executeStep()) out.members.push_back(q->getColumn(0).getString());
-  }
+  out.members = members(r.conversation_id);
   // The message a change applies to is what its ack and event name.
   const std::string& message_id = r.kind == EventKind::message_created ? event_id : r.target_message_id;
   out.ack.message_id = message_id;
@@ -521,38 +519,56 @@ protocol::Event read_event_row(SQLite::Statement& q, const std::string& conversa
 
 }  // namespace
 
-std::vector<protocol::Event> MessageStore::events_after(const std::string& conversation_id,
-                                                        Seq after_seq, std::size_t limit) {
-  std::vector<protocol::Event> out;
-  Use q(statements_->after);
+bool MessageStore::is_member(const std::string& conversation_id, const std::string& user_id) {
+  Use q(statements_->is_member);
   q->bind(1, conversation_id);
-  q->bind(2, after_seq);
-  q->bind(3, static_cast<std::int64_t>(limit));
-  while (q->executeStep()) out.push_back(read_event_row(*q.operator->(), conversation_id));
-  fill_attachments(out);
+  q->bind(2, user_id);
+  return q->executeStep();
+}
+
+std::vector<std::string> MessageStore::members(const std::string& conversation_id) {
+  std::vector<std::string> out;
+  Use q(statements_->members);
+  q->bind(1, conversation_id);
+  while (q->executeStep()) out.push_back(q->getColumn(0).getString());
   return out;
 }
 
-void MessageStore::fill_attachments(std::vector<protocol::Event>& events) {
-  SQLite::Statement q(*db_, "SELECT attachment_id FROM message_attachments WHERE message_id = ?1 ORDER BY position");
-  for (auto& e : events) {
-    if (e.kind != EventKind::message_created) continue;
-    q.bind(1, e.message_id);
-    while (q.executeStep()) e.body.attachments.push_back(q.getColumn(0).getString());
-    q.reset();
-  }
+std::vector<protocol::Event> MessageStore::events_after(const std::string& conversation_id,
+                                                        Seq after_seq, std::size_t limit) {
+  return read_events(statements_->after, conversation_id, after_seq, limit, false);
 }
 
 std::vector<protocol::Event> MessageStore::events_before(const std::string& conversation_id,
                                                          Seq before_seq, std::size_t limit) {
+  return read_events(statements_->before, conversation_id, before_seq, limit, true);
+}
+
+std::vector<protocol::Event> MessageStore::read_events(SQLite::Statement& statement, const std::string& conversation_id,
+                                                       Seq from_seq, std::size_t limit, bool newest_first) {
   std::vector<protocol::Event> out;
-  Use q(statements_->before);
+  {
+    Use q(statement);
+    q->bind(1, conversation_id);
+    q->bind(2, from_seq);
+    q->bind(3, static_cast<std::int64_t>(limit));
+    while (q->executeStep()) out.push_back(read_event_row(*q, conversation_id));
+  }
+  if (newest_first) std::reverse(out.begin(), out.end());
+  if (out.empty()) return out;
+  // The page's attachments in one query, matched to their messages in order.
+  std::unordered_map<std::string, protocol::Event*> by_message;
+  for (auto& e : out) {
+    if (e.kind == EventKind::message_created) by_message.emplace(e.message_id, &e);
+  }
+  Use q(statements_->page_attachments);
   q->bind(1, conversation_id);
-  q->bind(2, before_seq);
-  q->bind(3, static_cast<std::int64_t>(limit));
-  while (q->executeStep()) out.push_back(read_event_row(*q.operator->(), conversation_id));
-  std::reverse(out.begin(), out.end());
-  fill_attachments(out);
+  q->bind(2, out.front().conversation_seq);
+  q->bind(3, out.back().conversation_seq);
+  while (q->executeStep()) {
+    auto found = by_message.find(q->getColumn(0).getString());
+    if (found != by_message.end()) found->second->body.attachments.push_back(q->getColumn(1).getString());
+  }
   return out;
 }
 

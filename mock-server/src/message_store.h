@@ -20,6 +20,7 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace confab::server {
@@ -151,7 +152,10 @@ class MessageStore {
   protocol::Event append_event(const std::string& conversation_id, EventKind kind, const std::string& sender_id,
                                const std::string& member_id, std::int64_t now_ms, const std::string& name = {},
                                const std::string& topic = {});
-  void fill_attachments(std::vector<protocol::Event>& events);
+  // Runs the after or before page statement; events come back oldest first, with their
+  // attachments.
+  std::vector<protocol::Event> read_events(SQLite::Statement& statement, const std::string& conversation_id,
+                                           Seq from_seq, std::size_t limit, bool newest_first);
   Result<protocol::ConversationInfo> describe(const std::string& conversation_id, const std::string& user_id);
   void migrate();
 

@@ -28,21 +28,6 @@ bool is_channel(const std::string& kind) { return kind == "channel" || kind == "
 
 std::string dm_key(const std::string& a, const std::string& b) { return a < b ? a + "|" + b : b + "|" + a; }
 
-bool MessageStore::is_member(const std::string& conversation_id, const std::string& user_id) {
-  SQLite::Statement q(*db_, "SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2");
-  q.bind(1, conversation_id);
-  q.bind(2, user_id);
-  return q.executeStep();
-}
-
-std::vector<std::string> MessageStore::members(const std::string& conversation_id) {
-  std::vector<std::string> out;
-  SQLite::Statement q(*db_, "SELECT user_id FROM members WHERE conversation_id = ?1 ORDER BY user_id");
-  q.bind(1, conversation_id);
-  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
-  return out;
-}
-
 std::vector<std::string> MessageStore::contacts(const std::string& user_id) {
   std::vector<std::string> out;
   SQLite::Statement q(*db_,

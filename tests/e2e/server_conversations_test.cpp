@@ -16,11 +16,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string config_with(const std::string& extra) {
-  std::string config = default_server_config();
-  return config.substr(0, config.rfind('}')) + ", " + extra + "}";
-}
-
 class ServerConversations : public testing::Test {
  protected:
   std::unique_ptr<WsProbe> connect(const std::string& token, const std::string& device = "probe") {
@@ -146,7 +141,7 @@ TEST_F(ServerConversations, SyncGivesHeadsAndHistoryFillsTheGap) {
 }
 
 TEST_F(ServerConversations, HistoryTooFarBehindAnswersTooLong) {
-  config_ = config_with(R"("maxDifference": 3)");
+  config_ = server_config_with(R"("maxDifference": 3)");
   auto bob = connect("token-bob");
   for (int i = 1; i <= 5; ++i) {
     bob->send_text(message_send_frame("c_general", "g" + std::to_string(i), "n"));
@@ -187,7 +182,7 @@ TEST_F(ServerConversations, CursorsReachTheOtherMembersAndTheUsersOtherDevices) 
 }
 
 TEST_F(ServerConversations, TypingReachesTheOthersAndEndsByItself) {
-  config_ = config_with(R"("typingTtlMs": 200)");
+  config_ = server_config_with(R"("typingTtlMs": 200)");
   auto alice = connect("token-alice");
   auto bob = connect("token-bob");
   alice->send_text(R"({"type":"typing.start","conversationId":"c_release"})");
@@ -233,7 +228,7 @@ TEST_F(ServerConversations, PresenceChangesReachSubscribedContacts) {
 }
 
 TEST_F(ServerConversations, AConnectionOverItsRateIsToldWhenToRetryAndKeepsWorking) {
-  config_ = config_with(R"("rateLimit": {"perSecond": 2, "burst": 2})");
+  config_ = server_config_with(R"("rateLimit": {"perSecond": 2, "burst": 2})");
   auto alice = connect("token-alice");
   json limited;
   for (int i = 0; i < 3; ++i) {
@@ -254,7 +249,7 @@ TEST_F(ServerConversations, AConnectionOverItsRateIsToldWhenToRetryAndKeepsWorki
 }
 
 TEST_F(ServerConversations, AWorkspaceAdminMayDeleteAnyonesMessageAMemberOnlyTheirOwn) {
-  config_ = config_with(R"("workspaces": [{"id": "w_acme", "name": "Acme", "members": [
+  config_ = server_config_with(R"("workspaces": [{"id": "w_acme", "name": "Acme", "members": [
       {"userId": "alice", "role": "owner"}, {"userId": "bob", "role": "member"},
       {"userId": "carol", "role": "admin"}]}])");
   auto bob = connect("token-bob");
@@ -285,7 +280,7 @@ TEST_F(ServerConversations, AWorkspaceAdminMayDeleteAnyonesMessageAMemberOnlyThe
 
 TEST_F(ServerConversations, MembersWithNoConnectedDeviceGetAPushWakeUp) {
   auto push_file = dir_.path() / "pushes.jsonl";
-  config_ = config_with(R"("pushFile": ")" + push_file.string() + "\"");
+  config_ = server_config_with(R"("pushFile": ")" + push_file.string() + "\"");
   auto alice = connect("token-alice");
   auto carol = connect("token-carol");
   alice->send_text(message_send_frame("c_general", "p1", "wake up bob", "s"));

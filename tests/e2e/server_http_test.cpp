@@ -20,11 +20,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string config_with(const std::string& extra) {
-  std::string config = default_server_config();
-  return config.substr(0, config.rfind('}')) + ", " + extra + "}";
-}
-
 class ServerHttp : public testing::Test {
  protected:
   ServerProcess& server() {
@@ -106,7 +101,7 @@ TEST_F(ServerHttp, BootstrapIssuesASessionTokenForThatDevice) {
 }
 
 TEST_F(ServerHttp, AnExpiredSessionTokenGetsATypedErrorTheClientCanActOn) {
-  config_ = config_with(R"("sessionTtlSeconds": 1)");
+  config_ = server_config_with(R"("sessionTtlSeconds": 1)");
   std::string token = bootstrap("token-bob", "bob-phone")["sessionToken"];
   // The token lives for a second; wait for the server to call it expired.
   auto deadline = std::chrono::steady_clock::now() + 10s;

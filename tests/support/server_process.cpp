@@ -27,6 +27,11 @@ std::string default_server_config() {
   })";
 }
 
+std::string server_config_with(const std::string& extra_fields) {
+  std::string config = default_server_config();
+  return config.substr(0, config.rfind('}')) + ", " + extra_fields + "}";
+}
+
 ServerProcess::ServerProcess(std::filesystem::path dir, std::string config_json) : dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_);
   auto config_path = dir_ / "server.json";

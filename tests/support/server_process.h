@@ -14,6 +14,8 @@ namespace confab::test {
 // The directory every end-to-end test uses unless it says otherwise: alice, bob and carol;
 // c_general (all three), c_release (alice and bob only).
 std::string default_server_config();
+// The default configuration with more top-level fields, e.g. R"("maxDifference": 3)".
+std::string server_config_with(const std::string& extra_fields);
 
 class ServerProcess {
  public:

@@ -9,7 +9,6 @@
 #include <mutex>
 #include <set>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -19,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "client/callback_thread.h"
+#include "client/client_options.h"
 #include "client/listener_table.h"
 #include "core/ids.h"
 #include "core/protocol.h"
@@ -42,48 +42,6 @@ std::int64_t now_ms() {
 
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
 
-// TLS for wss://: TLS 1.2 or later, the peer always verified, against the system's CAs
-// or only the pinned ones.
-Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const std::string& ca_pem) {
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  boost::system::error_code ec;
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                           asio::ssl::context::no_tlsv1_1,
-                       ec);
-  context->set_verify_mode(asio::ssl::verify_peer, ec);
-  if (ca_pem.empty()) {
-    context->set_default_verify_paths(ec);
-    if (ec) return Error::make(ErrorCode::transport, "cannot load the system's CA store: " + ec.message());
-  } else {
-    context->add_certificate_authority(asio::buffer(ca_pem), ec);
-    if (ec) return invalid("tls_ca_pem is not a PEM certificate: " + ec.message());
-  }
-  return context;
-}
-
-core::SessionOptions session_options(const ClientOptions& o) {
-  core::SessionOptions s;
-  s.device_id = o.device_id;
-  const auto& c = o.connection;
-  s.reconnect = c.reconnect;
-  s.connection.retry_base_ms = c.retry_base.count();
-  s.connection.retry_cap_ms = c.retry_cap.count();
-  s.connection.state_ttl_ms = c.connection_state_ttl.count();
-  s.connection.suspended_retry_ms = c.suspended_retry.count();
-  s.connection.healthy_after_ms = c.healthy_after.count();
-  s.connection.ping_interval_ms = c.ping_interval.count();
-  s.connection.ping_timeout_ms = c.ping_timeout.count();
-  s.connection.auth_timeout_ms = o.connect_step_timeout.count();
-  s.outbox.window = o.outbox.window;
-  s.outbox.ack_timeout_ms = o.outbox.ack_timeout.count();
-  s.outbox.max_age_ms = o.outbox.max_age.count();
-  s.outbox.retry_base_ms = o.outbox.retry_base.count();
-  s.outbox.retry_cap_ms = o.outbox.retry_cap.count();
-  s.seed = std::random_device{}();
-  return s;
-}
-
 }  // namespace
 
 class Client::Impl {
@@ -97,7 +55,7 @@ class Client::Impl {
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
         write_timer_(io_),
-        session_(session_options(options_), now_ms),
+        session_(client::session_options(options_), now_ms),
         callback_thread_(std::make_shared<client::CallbackThread>()),
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
         message_listeners_(std::make_shared<client::ListenerTable<Message>>(callback_thread_)),
@@ -408,6 +366,18 @@ class Client::Impl {
   }
 
   // Carries out the core's actions, in order, on the network thread.
+  // Network thread: the user's conversations as now known. Written to the database only
+  // when they changed (every reconnect lists them again). Best effort: without it, the next
+  // start learns the list from its first connection.
+  void set_conversations(std::set<std::string> next) {
+    {
+      std::lock_guard lock(conversations_mutex_);
+      if (next == conversations_) return;
+      conversations_ = next;
+    }
+    static_cast<void>(store_->replace_conversations(std::vector<std::string>(next.begin(), next.end())));
+  }
+
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
       std::visit(
@@ -442,28 +412,19 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
-              std::set<std::string> listed(a.ids.begin(), a.ids.end());
-              bool changed = false;
-              {
-                std::lock_guard lock(conversations_mutex_);
-                changed = listed != conversations_;
-                if (changed) conversations_ = std::move(listed);
-              }
-              // Written only when it changed (every reconnect lists it again). Best effort:
-              // without it, the next start knows the list from the next connection.
-              if (changed) static_cast<void>(store_->replace_conversations(a.ids));
+              set_conversations(std::set<std::string>(a.ids.begin(), a.ids.end()));
             } else if constexpr (std::is_same_v<T, core::MembershipChanged>) {
-              std::vector<std::string> ids;
+              std::set<std::string> next;
               {
                 std::lock_guard lock(conversations_mutex_);
-                if (a.joined) {
-                  conversations_.insert(a.conversation_id);
-                } else {
-                  conversations_.erase(a.conversation_id);
-                }
-                ids.assign(conversations_.begin(), conversations_.end());
+                next = conversations_;
               }
-              static_cast<void>(store_->replace_conversations(ids));
+              if (a.joined) {
+                next.insert(a.conversation_id);
+              } else {
+                next.erase(a.conversation_id);
+              }
+              set_conversations(std::move(next));
             }
           },
           action);
@@ -512,28 +473,8 @@ class Client::Impl {
 };
 
 Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
-  if (!protocol::is_identifier(options.device_id)) {
-    return invalid("the device id must be 1-128 characters from A-Z a-z 0-9 . _ : -");
-  }
-  if (options.connect_step_timeout <= std::chrono::milliseconds::zero()) {
-    return invalid("connect_step_timeout must be positive");
-  }
-  const auto& c = options.connection;
-  std::chrono::milliseconds zero{0};
-  if (c.retry_base <= zero || c.retry_cap < c.retry_base || c.connection_state_ttl <= zero ||
-      c.suspended_retry <= zero || c.healthy_after < zero || c.ping_interval <= zero || c.ping_timeout <= zero) {
-    return invalid("connection times must be positive, and retry_cap at least retry_base");
-  }
-  const auto& o = options.outbox;
-  if (o.window == 0) return invalid("outbox.window must be at least 1");
-  if (o.ack_timeout <= std::chrono::milliseconds::zero() || o.max_age <= std::chrono::milliseconds::zero() ||
-      o.retry_base <= std::chrono::milliseconds::zero() || o.retry_cap < o.retry_base) {
-    return invalid("outbox times must be positive, and retry_cap at least retry_base");
-  }
-  if (options.database_path.empty()) {
-    return invalid("database_path is empty; the outbox needs a database (\":memory:\" for tests)");
-  }
-  auto tls = make_tls_context(options.tls_ca_pem);
+  if (auto valid = client::check_options(options); !valid) return valid.error();
+  auto tls = client::make_tls_context(options.tls_ca_pem);
   if (!tls) return tls.error();
   auto store = store::OutboxStore::open(options.database_path, options.durability == Durability::full
                                                                    ? store::Synchronous::full

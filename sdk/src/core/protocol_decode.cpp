@@ -193,16 +193,10 @@ ConversationSummary read_summary(const JsonReader& item) {
   return c;
 }
 
-ServerFrame read_conversations(const JsonReader& r, std::string id) {
-  Conversations page;
-  page.id = std::move(id);
-  for (const auto& item : r.objects("items", kMaxConversationsPage)) page.items.push_back(read_summary(item));
-  page.next = r.optional_identifier("next", kMaxIdentifierBytes);
-  return page;
-}
-
-ServerFrame read_sync_state(const JsonReader& r, std::string id) {
-  SyncState page;
+// `conversations` and `sync.state`: the same page of conversation summaries.
+template <class Page>
+ServerFrame read_page(const JsonReader& r, std::string id) {
+  Page page;
   page.id = std::move(id);
   for (const auto& item : r.objects("items", kMaxConversationsPage)) page.items.push_back(read_summary(item));
   page.next = r.optional_identifier("next", kMaxIdentifierBytes);
@@ -382,9 +376,9 @@ constexpr std::array<FrameReader<ClientFrame>, 19> kClientReaders{{
 }};
 
 constexpr std::array<FrameReader<ServerFrame>, 12> kServerReaders{{
-    {"conversations", read_conversations},
+    {"conversations", read_page<Conversations>},
     {"conversation", read_conversation_info},
-    {"sync.state", read_sync_state},
+    {"sync.state", read_page<SyncState>},
     {"history", read_history},
     {"cursor", read_cursor_state},
     {"presence", read_presence},

@@ -1,0 +1,82 @@
+#include "client/client_options.h"
+
+#include <chrono>
+#include <random>
+
+#include "core/protocol.h"
+
+namespace confab::client {
+namespace {
+
+namespace asio = boost::asio;
+
+Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
+
+}  // namespace
+
+Result<void> check_options(const ClientOptions& options) {
+  if (!protocol::is_identifier(options.device_id)) {
+    return invalid("the device id must be 1-128 characters from A-Z a-z 0-9 . _ : -");
+  }
+  if (options.connect_step_timeout <= std::chrono::milliseconds::zero()) {
+    return invalid("connect_step_timeout must be positive");
+  }
+  const auto& c = options.connection;
+  std::chrono::milliseconds zero{0};
+  if (c.retry_base <= zero || c.retry_cap < c.retry_base || c.connection_state_ttl <= zero ||
+      c.suspended_retry <= zero || c.healthy_after < zero || c.ping_interval <= zero || c.ping_timeout <= zero) {
+    return invalid("connection times must be positive, and retry_cap at least retry_base");
+  }
+  const auto& o = options.outbox;
+  if (o.window == 0) return invalid("outbox.window must be at least 1");
+  if (o.ack_timeout <= std::chrono::milliseconds::zero() || o.max_age <= std::chrono::milliseconds::zero() ||
+      o.retry_base <= std::chrono::milliseconds::zero() || o.retry_cap < o.retry_base) {
+    return invalid("outbox times must be positive, and retry_cap at least retry_base");
+  }
+  if (options.database_path.empty()) {
+    return invalid("database_path is empty; the outbox needs a database (\":memory:\" for tests)");
+  }
+  return {};
+}
+
+Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const std::string& ca_pem) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1,
+                       ec);
+  context->set_verify_mode(asio::ssl::verify_peer, ec);
+  if (ca_pem.empty()) {
+    context->set_default_verify_paths(ec);
+    if (ec) return Error::make(ErrorCode::transport, "cannot load the system's CA store: " + ec.message());
+  } else {
+    context->add_certificate_authority(asio::buffer(ca_pem), ec);
+    if (ec) return invalid("tls_ca_pem is not a PEM certificate: " + ec.message());
+  }
+  return context;
+}
+
+core::SessionOptions session_options(const ClientOptions& o) {
+  core::SessionOptions s;
+  s.device_id = o.device_id;
+  const auto& c = o.connection;
+  s.reconnect = c.reconnect;
+  s.connection.retry_base_ms = c.retry_base.count();
+  s.connection.retry_cap_ms = c.retry_cap.count();
+  s.connection.state_ttl_ms = c.connection_state_ttl.count();
+  s.connection.suspended_retry_ms = c.suspended_retry.count();
+  s.connection.healthy_after_ms = c.healthy_after.count();
+  s.connection.ping_interval_ms = c.ping_interval.count();
+  s.connection.ping_timeout_ms = c.ping_timeout.count();
+  s.connection.auth_timeout_ms = o.connect_step_timeout.count();
+  s.outbox.window = o.outbox.window;
+  s.outbox.ack_timeout_ms = o.outbox.ack_timeout.count();
+  s.outbox.max_age_ms = o.outbox.max_age.count();
+  s.outbox.retry_base_ms = o.outbox.retry_base.count();
+  s.outbox.retry_cap_ms = o.outbox.retry_cap.count();
+  s.seed = std::random_device{}();
+  return s;
+}
+
+}  // namespace confab::client

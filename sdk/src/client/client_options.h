@@ -1,0 +1,24 @@
+// The app's ClientOptions, checked and turned into what the client is built from: the
+// core session's options and the TLS context.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "confab/client.h"
+#include "core/session.h"
+
+namespace confab::client {
+
+// Refuses options the client cannot work with (invalid_argument, naming the field).
+Result<void> check_options(const ClientOptions& options);
+
+core::SessionOptions session_options(const ClientOptions& options);
+
+// TLS for wss://: TLS 1.2 or later, the peer always verified, against the system's CAs
+// or only the pinned ones (PEM).
+Result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const std::string& ca_pem);
+
+}  // namespace confab::client
