@@ -4,6 +4,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "store/use_statement.h"
+
 namespace confab::store {
 namespace {
 
@@ -92,21 +94,6 @@ core::OutboxRow read_row(SQLite::Statement& q) {
   m.target_local_id = q.getColumn(18).getInt64();
   return row;
 }
-
-// Resets a cached statement when the scope ends, whatever happened in it.
-class Use {
- public:
-  explicit Use(SQLite::Statement& s) : s_(s) {}
-  ~Use() {
-    s_.tryReset();
-    s_.clearBindings();
-  }
-  SQLite::Statement* operator->() { return &s_; }
-  SQLite::Statement& operator*() { return s_; }
-
- private:
-  SQLite::Statement& s_;
-};
 
 }  // namespace
 

@@ -1,0 +1,95 @@
+// What the local store holds and the app reads without waiting on the network: the
+// user's conversations and their messages as materialised from each conversation's log
+// (edits, deletes, reactions and thread replies applied), with this device's own
+// messages shown from the moment send() returns.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "confab/message.h"
+
+namespace confab {
+
+struct Reaction {
+  std::string emoji;
+  std::vector<std::string> user_ids;  // who reacted with it, in id order
+};
+
+// One bubble of a conversation. A message this device sent is shown from send() on: first
+// as its local echo (`local` set, `seq` 0 until the server acknowledges it), then, once the
+// server's copy is stored, as that copy. Both carry the same `client_message_id`: an app
+// keys its rows by it, and the bubble changes in place, never twice and never missing.
+struct TimelineMessage {
+  std::string conversation_id;
+  Seq seq = 0;                    // the seq of its message.created event
+  std::string message_id;         // empty for an echo the server has not acknowledged
+  std::string client_message_id;  // the stable key
+  std::string sender_id;
+  std::string text;               // the newest text; empty once deleted
+  std::int64_t created_at_ms = 0;
+  bool edited = false;
+  bool deleted = false;  // kept in place as a tombstone
+  std::vector<std::string> attachments;
+  std::string reply_to;
+  std::string thread_root_id;  // set on replies in a thread (which the main timeline leaves out)
+  int reply_count = 0;         // on a thread's root: the replies stored
+  std::vector<Reaction> reactions;
+  // Set while the server's copy is not stored yet: the outbox row, with its state.
+  std::optional<LocalMessage> local;
+};
+
+// A page of a conversation, oldest first.
+struct MessagePage {
+  std::vector<TimelineMessage> messages;
+  // Older messages exist that the store does not hold: Client::load_older() fetches them.
+  bool more_on_server = false;
+};
+
+struct ConversationInfo {
+  std::string conversation_id;
+  std::string kind;  // channel, private_channel, dm, group_dm
+  std::string workspace_id;
+  std::string name;
+  std::string topic;
+  Seq head_seq = 0;    // the newest seq the server is known to have
+  Seq synced_seq = 0;  // the store holds every event up to here (its cursor)
+  Seq read_seq = 0;    // the user's read cursor, over all their devices
+  std::int64_t unread_count = 0;  // stored messages from others after read_seq, not deleted
+  int member_count = 0;
+  std::vector<std::string> members;  // as learned from the log's member events
+};
+
+// What changed in a conversation's stored state.
+struct ConversationChange {
+  std::string conversation_id;
+  std::size_t events_applied = 0;  // events of its log just stored
+  bool reset = false;   // it was too far behind and restarted from its newest page
+  bool older = false;   // older history was stored (load_older())
+  bool read = false;    // its read cursor moved
+  Seq synced_seq = 0;
+};
+
+// A catch-up after connecting: conversations found behind, and caught up so far.
+struct SyncProgress {
+  std::size_t behind = 0;
+  std::size_t caught_up = 0;
+  bool finished = false;
+};
+
+// What Client::open() found wrong with the databases and repaired.
+struct StoreRecovery {
+  // The cache (conversations and messages) could not be read; it was set aside and
+  // starts empty, to be filled again from the server.
+  bool cache_rebuilt = false;
+  // The outbox database could not be read; it was set aside, and the unsent messages that
+  // could still be read were carried into a new one.
+  bool outbox_rebuilt = false;
+  std::size_t outbox_rows_salvaged = 0;
+  std::string detail;  // what was wrong, and where the damaged files were moved
+};
+
+}  // namespace confab

@@ -1,0 +1,119 @@
+// The local store: the user's conversations and their messages, materialised from each
+// conversation's log, in a SQLite database of its own (WAL) next to the outbox.
+//
+// It is a cache: everything in it can be fetched again from the server. That is why it
+// lives in its own file: a damaged cache is set aside and rebuilt without touching the
+// outbox, and a long catch-up writing here never delays send()'s commit there.
+//
+// Each conversation has a cursor (the highest seq whose events are all stored, from
+// `low_seq` on) that advances in the same transaction as the events. Changes are applied
+// by seq, field by field: an edit, delete or reaction carries the seq of its event and only
+// overrides an older one. So events may be stored in any order (older history paged in
+// after newer events) and come out the same as if applied in order.
+//
+// Thread-safe: one connection behind a mutex.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "confab/conversation.h"
+#include "confab/result.h"
+#include "core/protocol.h"
+#include "store/outbox_store.h"
+
+namespace SQLite {
+class Database;
+class Statement;
+}
+
+namespace confab::store {
+
+// How a batch of events relates to what is stored.
+enum class ApplyMode {
+  forward,  // they follow the cursor: the cursor moves to the last one
+  reset,    // the newest page of a conversation too far behind: the stored window restarts there
+  older,    // history before `low_seq` (scrolling back): the cursor stays
+};
+
+struct CacheCursor {
+  std::string conversation_id;
+  Seq cursor = 0;
+};
+
+class CacheStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  static constexpr int kMaxPage = 500;
+
+  struct Opened {
+    std::unique_ptr<CacheStore> store;
+    // Set when the file was unreadable: why, and where the damaged file went.
+    std::optional<std::string> rebuilt_because;
+  };
+
+  // Opens or creates the cache at `path` (":memory:" for one in memory). A file that is
+  // not a readable database, or whose tables cannot be read, is moved aside (with its WAL)
+  // and replaced by an empty cache. Fails with `storage` when even that is impossible, or
+  // when the cache is newer than this SDK.
+  static Result<Opened> open(const std::filesystem::path& path, Synchronous synchronous);
+  ~CacheStore();
+
+  CacheStore(const CacheStore&) = delete;
+  CacheStore& operator=(const CacheStore&) = delete;
+
+  // The server's list of the user's conversations: stores their names and heads, moves
+  // read cursors forward, and marks the ones not listed any more as left.
+  Result<void> update_conversations(std::span<const protocol::ConversationSummary> listed, bool complete);
+  Result<std::vector<CacheCursor>> cursors();
+
+  // Stores events of one conversation (ascending seq) and moves its cursor or window, in
+  // one transaction.
+  Result<void> apply(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
+
+  // Moves the user's read cursor forward; returns whether it moved.
+  Result<bool> advance_read(const std::string& conversation_id, Seq read_seq);
+
+  // The conversations the user is in (by the last list), names first.
+  Result<std::vector<ConversationInfo>> conversations(const std::string& user_id);
+  Result<std::optional<ConversationInfo>> conversation(const std::string& conversation_id,
+                                                       const std::string& user_id);
+  // The main timeline (thread replies left out): up to `limit` messages before
+  // `before_seq` (0: the newest), oldest first.
+  Result<MessagePage> page(const std::string& conversation_id, Seq before_seq, int limit);
+  // A thread's replies, oldest first.
+  Result<std::vector<TimelineMessage>> thread(const std::string& root_message_id, int limit);
+  // Full-text search (FTS5) over stored, undeleted messages, newest first. Every word of
+  // `query` must match (the last one as a prefix); empty `conversation_id`: everywhere.
+  Result<std::vector<TimelineMessage>> search(const std::string& query, const std::string& conversation_id,
+                                              int limit);
+  // The lowest seq of the stored window (1 when the store reaches the start).
+  Result<Seq> low_seq(const std::string& conversation_id);
+  // Which of these client message ids have their server copy stored.
+  Result<std::vector<std::string>> stored_client_ids(std::span<const std::string> client_message_ids);
+
+ private:
+  explicit CacheStore(std::unique_ptr<SQLite::Database> db);
+  void migrate();
+  void apply_event(const protocol::Event& e);
+  std::vector<TimelineMessage> read_messages(SQLite::Statement& q);
+  ConversationInfo read_conversation(SQLite::Statement& q);
+
+  std::mutex mutex_;
+  std::unique_ptr<SQLite::Database> db_;
+  struct Statements;
+  std::unique_ptr<Statements> statements_;
+};
+
+// The FTS5 query for what a user typed: each word quoted (so no operator or syntax error
+// can come from it), all required, the last one as a prefix. Empty for a query with no words.
+std::string fts_query(const std::string& typed);
+
+}  // namespace confab::store

@@ -1,0 +1,293 @@
+// The local store: events materialised into conversations and messages, in any order,
+// with the cursor moving in the same transaction; reads, unread counts and search.
+#include "store/cache_store.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.h"
+
+namespace confab::store {
+namespace {
+
+protocol::Event created(Seq seq, std::string id, std::string sender, std::string text, std::string thread = {}) {
+  protocol::Event e;
+  e.conversation_id = "c1";
+  e.conversation_seq = seq;
+  e.kind = EventKind::message_created;
+  e.message_id = std::move(id);
+  e.sender_id = std::move(sender);
+  e.client_message_id = "cm-" + e.message_id;
+  e.body.text = std::move(text);
+  e.created_at_ms = 1000 + seq;
+  e.thread_root_id = std::move(thread);
+  return e;
+}
+
+protocol::Event change(Seq seq, EventKind kind, std::string id, std::string sender, std::string text = {}) {
+  protocol::Event e;
+  e.conversation_id = "c1";
+  e.conversation_seq = seq;
+  e.kind = kind;
+  e.message_id = std::move(id);
+  e.sender_id = std::move(sender);
+  if (kind == EventKind::reaction_added || kind == EventKind::reaction_removed) {
+    e.emoji = text;
+  } else {
+    e.body.text = text;
+  }
+  return e;
+}
+
+class CacheStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = CacheStore::open(":memory:", Synchronous::normal);
+    ASSERT_TRUE(opened) << opened.error().message;
+    store = std::move(opened->store);
+  }
+
+  void apply(std::vector<protocol::Event> events, ApplyMode mode = ApplyMode::forward) {
+    auto done = store->apply("c1", events, mode);
+    ASSERT_TRUE(done) << done.error().message;
+  }
+
+  std::vector<TimelineMessage> newest(int limit = 50) {
+    auto page = store->page("c1", 0, limit);
+    EXPECT_TRUE(page) << page.error().message;
+    return page ? page->messages : std::vector<TimelineMessage>{};
+  }
+
+  Seq cursor() {
+    auto cursors = store->cursors().value();
+    for (const auto& c : cursors) {
+      if (c.conversation_id == "c1") return c.cursor;
+    }
+    return -1;
+  }
+
+  std::unique_ptr<CacheStore> store;
+};
+
+TEST_F(CacheStoreTest, AppliesEventsAndMovesTheCursorWithThem) {
+  apply({created(1, "m1", "bob", "hello"), created(2, "m2", "ann", "hi bob"),
+         change(3, EventKind::message_edited, "m1", "bob", "hello there"),
+         change(4, EventKind::reaction_added, "m2", "bob", "👍"),
+         change(5, EventKind::reaction_added, "m2", "cid", "👍"), change(6, EventKind::message_deleted, "m2", "ann")});
+  EXPECT_EQ(cursor(), 6);
+  auto messages = newest();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].message_id, "m1");
+  EXPECT_EQ(messages[0].text, "hello there");
+  EXPECT_TRUE(messages[0].edited);
+  EXPECT_EQ(messages[0].client_message_id, "cm-m1");
+  EXPECT_TRUE(messages[1].deleted);
+  EXPECT_EQ(messages[1].text, "");
+  ASSERT_EQ(messages[1].reactions.size(), 1u);
+  EXPECT_EQ(messages[1].reactions[0].user_ids, (std::vector<std::string>{"bob", "cid"}));
+}
+
+TEST_F(CacheStoreTest, ChangesStoredBeforeTheirMessageComeOutAsIfAppliedInOrder) {
+  // The newest page arrives first (a reset), the message it changes later (scrolling back).
+  apply({change(10, EventKind::message_edited, "m1", "bob", "second"),
+         change(11, EventKind::reaction_added, "m1", "ann", "🎉"),
+         change(12, EventKind::reaction_removed, "m1", "ann", "🎉")},
+        ApplyMode::reset);
+  EXPECT_TRUE(newest().empty()) << "a message whose creation is not stored is not shown";
+  apply({created(9, "m1", "bob", "first"), change(8, EventKind::reaction_added, "m1", "ann", "🎉")}, ApplyMode::older);
+  auto messages = newest();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].text, "second");
+  EXPECT_TRUE(messages[0].reactions.empty()) << "the older reaction must not revive the removed one";
+  EXPECT_EQ(cursor(), 12);
+}
+
+TEST_F(CacheStoreTest, AResetStartsTheWindowAtTheNewestPageAndOlderHistoryExtendsIt) {
+  apply({created(1, "m1", "bob", "one")});
+  apply({created(500, "m500", "bob", "five hundred")}, ApplyMode::reset);
+  EXPECT_EQ(cursor(), 500);
+  EXPECT_EQ(store->low_seq("c1").value(), 500);
+  auto page = store->page("c1", 0, 10).value();
+  EXPECT_TRUE(page.more_on_server);
+  apply({created(498, "m498", "bob", "x"), created(499, "m499", "bob", "y")}, ApplyMode::older);
+  EXPECT_EQ(store->low_seq("c1").value(), 498);
+  EXPECT_EQ(cursor(), 500);
+  page = store->page("c1", 498, 10).value();
+  ASSERT_EQ(page.messages.size(), 1u) << "the message from before the reset stays";
+  EXPECT_EQ(page.messages[0].message_id, "m1");
+  EXPECT_TRUE(page.more_on_server);
+}
+
+TEST_F(CacheStoreTest, PagesGoBackwardsOldestFirstAndKnowWhenTheStartIsReached) {
+  std::vector<protocol::Event> events;
+  for (int i = 1; i <= 25; ++i) events.push_back(created(i, "m" + std::to_string(i), "bob", "n"));
+  apply(events);
+  auto first = store->page("c1", 0, 10).value();
+  ASSERT_EQ(first.messages.size(), 10u);
+  EXPECT_EQ(first.messages.front().seq, 16);
+  EXPECT_EQ(first.messages.back().seq, 25);
+  auto last = store->page("c1", 6, 10).value();
+  ASSERT_EQ(last.messages.size(), 5u);
+  EXPECT_EQ(last.messages.front().seq, 1);
+  EXPECT_FALSE(last.more_on_server);
+}
+
+TEST_F(CacheStoreTest, UnreadCountsFollowTheReadCursorWhichOnlyMovesForward) {
+  protocol::ConversationSummary summary;
+  summary.conversation_id = "c1";
+  summary.name = "general";
+  summary.read_seq = 1;
+  ASSERT_TRUE(store->update_conversations(std::span(&summary, 1), true));
+  apply({created(1, "m1", "bob", "a"), created(2, "m2", "bob", "b"), created(3, "m3", "me", "mine"),
+         created(4, "m4", "bob", "c"), change(5, EventKind::message_deleted, "m4", "bob")});
+  auto info = store->conversation("c1", "me").value();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->unread_count, 1) << "m2 only: m1 is read, m3 is mine, m4 is deleted";
+  EXPECT_TRUE(store->advance_read("c1", 3).value());
+  EXPECT_FALSE(store->advance_read("c1", 2).value());
+  info = store->conversation("c1", "me").value();
+  EXPECT_EQ(info->read_seq, 3);
+  EXPECT_EQ(info->unread_count, 0);
+  summary.read_seq = 2;  // another device's older value
+  ASSERT_TRUE(store->update_conversations(std::span(&summary, 1), true));
+  EXPECT_EQ(store->conversation("c1", "me").value()->read_seq, 3);
+}
+
+TEST_F(CacheStoreTest, ThreadRepliesLiveInTheirThreadAndAreCountedOnTheRoot) {
+  apply({created(1, "root", "bob", "question"), created(2, "r1", "ann", "answer", "root"),
+         created(3, "r2", "bob", "thanks", "root"), created(4, "m4", "ann", "elsewhere")});
+  auto main = newest();
+  ASSERT_EQ(main.size(), 2u);
+  EXPECT_EQ(main[0].reply_count, 2);
+  auto replies = store->thread("root", 50).value();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].message_id, "r1");
+}
+
+TEST_F(CacheStoreTest, MembersAndNamesFollowTheLogInSeqOrder) {
+  protocol::Event joined;
+  joined.conversation_id = "c1";
+  joined.kind = EventKind::member_joined;
+  joined.member_id = "dan";
+  joined.conversation_seq = 1;
+  protocol::Event left = joined;
+  left.kind = EventKind::member_left;
+  left.conversation_seq = 5;
+  protocol::Event renamed = joined;
+  renamed.kind = EventKind::conversation_updated;
+  renamed.name = "new-name";
+  renamed.topic = "t";
+  renamed.conversation_seq = 6;
+  protocol::Event old_name = renamed;
+  old_name.name = "old-name";
+  old_name.conversation_seq = 2;
+  apply({left, renamed}, ApplyMode::reset);
+  apply({joined, old_name}, ApplyMode::older);
+  auto info = store->conversation("c1", "me").value();
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(info->members.empty());
+  EXPECT_EQ(info->name, "new-name");
+}
+
+TEST_F(CacheStoreTest, SearchFindsWordsAndPrefixesButNotDeletedOrReplacedText) {
+  apply({created(1, "m1", "bob", "the quarterly report is ready"), created(2, "m2", "ann", "lunch at noon?"),
+         created(3, "m3", "bob", "report draft"), change(4, EventKind::message_deleted, "m3", "bob"),
+         change(5, EventKind::message_edited, "m2", "ann", "dinner at eight")});
+  auto hits = store->search("Quarterly rep", "", 10).value();
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message_id, "m1");
+  EXPECT_TRUE(store->search("lunch", "", 10).value().empty());
+  EXPECT_EQ(store->search("dinner", "c1", 10).value().size(), 1u);
+  EXPECT_TRUE(store->search("dinner", "other", 10).value().empty());
+  // FTS syntax in what the user typed is searched for, not interpreted.
+  EXPECT_TRUE(store->search("\"report AND (", "", 10));
+  EXPECT_TRUE(store->search("NEAR(report", "", 10));
+  auto empty = store->search("   ", "", 10);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::invalid_argument);
+}
+
+TEST_F(CacheStoreTest, AConversationNoLongerListedIsLeftOut) {
+  protocol::ConversationSummary a, b;
+  a.conversation_id = "a";
+  b.conversation_id = "b";
+  std::vector<protocol::ConversationSummary> both{a, b};
+  ASSERT_TRUE(store->update_conversations(both, true));
+  EXPECT_EQ(store->conversations("me").value().size(), 2u);
+  ASSERT_TRUE(store->update_conversations(std::span(&a, 1), true));
+  auto listed = store->conversations("me").value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].conversation_id, "a");
+}
+
+TEST(CacheStoreFile, KeepsEverythingAcrossAReopen) {
+  confab::test::TempDir dir;
+  auto path = dir.path() / "cache.db";
+  {
+    auto opened = CacheStore::open(path, Synchronous::normal).value();
+    std::vector<protocol::Event> events{created(1, "m1", "bob", "kept")};
+    ASSERT_TRUE(opened.store->apply("c1", events, ApplyMode::forward));
+  }
+  auto opened = CacheStore::open(path, Synchronous::normal).value();
+  EXPECT_FALSE(opened.rebuilt_because);
+  EXPECT_EQ(opened.store->page("c1", 0, 10).value().messages.at(0).text, "kept");
+}
+
+TEST(CacheStoreFile, AnUnreadableFileIsSetAsideAndReplacedByAnEmptyCache) {
+  confab::test::TempDir dir;
+  auto path = dir.path() / "cache.db";
+  {
+    std::ofstream junk(path, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) junk << "not a database ";
+  }
+  auto opened = CacheStore::open(path, Synchronous::normal);
+  ASSERT_TRUE(opened) << opened.error().message;
+  ASSERT_TRUE(opened->rebuilt_because);
+  EXPECT_NE(opened->rebuilt_because->find("damaged"), std::string::npos) << *opened->rebuilt_because;
+  EXPECT_TRUE(opened->store->cursors().value().empty());
+  std::vector<protocol::Event> events{created(1, "m1", "bob", "again")};
+  EXPECT_TRUE(opened->store->apply("c1", events, ApplyMode::forward));
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename().string().starts_with("cache.db.damaged-")) ++damaged;
+  }
+  EXPECT_EQ(damaged, 1) << "the damaged file is kept for inspection";
+}
+
+TEST(CacheStoreFile, ADamagedTableIsFoundAtOpen) {
+  confab::test::TempDir dir;
+  auto path = dir.path() / "cache.db";
+  {
+    auto opened = CacheStore::open(path, Synchronous::normal).value();
+    std::vector<protocol::ConversationSummary> many(400);
+    for (std::size_t i = 0; i < many.size(); ++i) {
+      many[i].conversation_id = "conversation-" + std::to_string(i);
+      many[i].name = std::string(200, 'n');
+    }
+    ASSERT_TRUE(opened.store->update_conversations(many, true));
+  }
+  {
+    // Overwrite everything after the first two pages (schema and the start of a table).
+    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(0, std::ios::end);
+    auto size = static_cast<std::size_t>(file.tellp());
+    ASSERT_GT(size, 3 * 4096u);
+    file.seekp(2 * 4096);
+    std::string garbage(size - 2 * 4096, '\x5a');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto opened = CacheStore::open(path, Synchronous::normal);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_TRUE(opened->rebuilt_because);
+  EXPECT_TRUE(opened->store->conversations("me").value().empty());
+}
+
+TEST(FtsQuery, QuotesEveryWordAndMakesTheLastAPrefix) {
+  EXPECT_EQ(fts_query("  hello   wor "), "\"hello\" \"wor\"*");
+  EXPECT_EQ(fts_query("say \"hi\""), "\"say\" \"\"\"hi\"\"\"*");
+  EXPECT_EQ(fts_query(" \t"), "");
+}
+
+}  // namespace
+}  // namespace confab::store
