@@ -7,7 +7,10 @@
 // Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
 // server has acknowledged them, across disconnects, restarts and crashes.
 //
-// docs/architecture.md tracks what comes next.
+// The conversations themselves live in a local store (a second SQLite database): every
+// event of each conversation's log, applied in the server's order with no gap and no
+// duplicate, caught up after every reconnect. Reads come from the store and never wait on
+// the network.
 #pragma once
 
 #include <chrono>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "confab/connection.h"
+#include "confab/conversation.h"
 #include "confab/error.h"
 #include "confab/message.h"
 #include "confab/result.h"
@@ -76,6 +80,9 @@ struct ClientOptions {
   // exist). One client at a time may open it. ":memory:" keeps the outbox in memory,
   // which loses unsent messages when the client is destroyed: for tests only.
   std::filesystem::path database_path;
+  // The local store of conversations and messages (a cache, rebuilt from the server if it
+  // is lost or damaged). Empty: `<database_path>.cache` (":memory:" with an in-memory outbox).
+  std::filesystem::path cache_path;
   Durability durability = Durability::normal;
   OutboxOptions outbox;
   ConnectionOptions connection;
@@ -198,12 +205,53 @@ class Client {
   // token and listed the user's conversations.
   Subscription on_connection(std::function<void(const ConnectionChange&)> callback);
 
-  // Every message the server delivers for a conversation this user is a member of,
-  // including this device's own messages, in each conversation's order.
+  // Every event of a conversation this user is a member of, once stored (live, caught up
+  // after a reconnect, or filling a gap), including this device's own messages: in each
+  // conversation's order, each once. Older history from load_older() is not repeated here.
   Subscription on_message(std::function<void(const Message&)> callback);
 
   // Every state change of a message this device sent.
   Subscription on_outbox(std::function<void(const LocalMessage&)> callback);
+
+  // ---- The local store ------------------------------------------------------------
+
+  // The user's conversations as stored (listed at each connection), with unread counts.
+  // Fails with `storage` when the store cannot be read.
+  Result<std::vector<ConversationInfo>> conversations() const;
+  // One stored conversation; invalid_argument for one the store does not hold.
+  Result<ConversationInfo> conversation(std::string_view conversation_id) const;
+
+  // A conversation's main timeline, oldest first: up to `limit` (1-500) messages before
+  // `before_seq`, or the newest ones for 0. The newest page ends with this device's
+  // messages that the store does not hold yet (their local echoes). When the page comes
+  // out short and `more_on_server` is set, load_older() fetches what lies before.
+  Result<MessagePage> messages(std::string_view conversation_id, Seq before_seq = 0, int limit = 50) const;
+  // The replies in a thread, oldest first.
+  Result<std::vector<TimelineMessage>> thread(std::string_view root_message_id, int limit = 200) const;
+  // Asks the server for up to `limit` events before the oldest stored one; once stored,
+  // on_conversation() reports them (`older`). Returns false when the store already
+  // reaches the start of the conversation. Sent at once, or when next connected.
+  Result<bool> load_older(std::string_view conversation_id, int limit = 100);
+
+  // Moves the user's read cursor to `seq` (forward only; an older seq changes nothing).
+  // Unread counts follow at once; the server hears of it debounced, with other
+  // conversations' moves in one batch, and the user's other devices follow.
+  Result<void> mark_read(std::string_view conversation_id, Seq seq);
+
+  // Searches the stored messages' text (SQLite FTS5), newest first: every word must occur,
+  // the last one may be a prefix. Empty `conversation_id`: every conversation.
+  // invalid_argument for a query with no words.
+  Result<std::vector<TimelineMessage>> search(std::string_view query, std::string_view conversation_id = {},
+                                              int limit = 50) const;
+
+  // A conversation's stored state changed: events applied, a reset, older history, a read
+  // cursor. An empty conversation_id means the conversation list itself was updated.
+  Subscription on_conversation(std::function<void(const ConversationChange&)> callback);
+  // Progress of the catch-up after each connection, ending with `finished`.
+  Subscription on_sync(std::function<void(const SyncProgress&)> callback);
+
+  // What open() found damaged and repaired (nothing, usually).
+  StoreRecovery recovery() const;
 
  private:
   class Impl;

@@ -20,12 +20,15 @@
 #include "client/callback_thread.h"
 #include "client/client_options.h"
 #include "client/listener_table.h"
+#include "client/local_view.h"
+#include "client/stores.h"
 #include "core/ids.h"
 #include "core/protocol.h"
 #include "core/session.h"
 #include "core/utf8.h"
 #include "net/url.h"
 #include "net/ws_transport.h"
+#include "store/cache_store.h"
 #include "store/outbox_store.h"
 
 namespace confab {
@@ -46,12 +49,14 @@ Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argum
 
 class Client::Impl {
  public:
-  Impl(ClientOptions options, std::shared_ptr<asio::ssl::context> tls, std::unique_ptr<store::OutboxStore> store,
-       std::vector<core::OutboxRow> unsent, std::vector<std::string> conversations)
+  Impl(ClientOptions options, std::shared_ptr<asio::ssl::context> tls, client::Opened opened)
       : options_(std::move(options)),
         tls_(std::move(tls)),
-        conversations_(conversations.begin(), conversations.end()),
-        store_(std::move(store)),
+        conversations_(opened.conversations.begin(), opened.conversations.end()),
+        store_(std::move(opened.outbox)),
+        cache_(std::move(opened.cache)),
+        view_(*cache_),
+        recovery_(std::move(opened.recovery)),
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
         write_timer_(io_),
@@ -60,8 +65,14 @@ class Client::Impl {
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
         message_listeners_(std::make_shared<client::ListenerTable<Message>>(callback_thread_)),
         outbox_listeners_(std::make_shared<client::ListenerTable<LocalMessage>>(callback_thread_)),
+        conversation_listeners_(std::make_shared<client::ListenerTable<ConversationChange>>(callback_thread_)),
+        sync_listeners_(std::make_shared<client::ListenerTable<SyncProgress>>(callback_thread_)),
         network_thread_([this] { io_.run(); }) {
-    asio::post(io_, [this, unsent = std::move(unsent)]() mutable {
+    view_.set_user_id(opened.user_id);
+    for (const auto& row : opened.recent_sent) view_.outbox_changed(row.message);
+    for (const auto& row : opened.unsent) view_.outbox_changed(row.message);
+    asio::post(io_, [this, unsent = std::move(opened.unsent), cursors = std::move(opened.cursors)]() mutable {
+      for (const auto& c : cursors) session_.restore_cursor(c.conversation_id, c.cursor);
       session_.restore(std::move(unsent));
       apply(session_.take_actions());
     });
@@ -204,6 +215,7 @@ class Client::Impl {
     auto stored = store_->insert(std::move(row));
     if (!stored) return stored.error();
     LocalMessage echo = stored->message;
+    view_.outbox_changed(echo);
     asio::post(io_, [this, row = std::move(stored).value()]() mutable {
       session_.enqueue(std::move(row));
       apply(session_.take_actions());
@@ -306,6 +318,41 @@ class Client::Impl {
   Subscription on_outbox(std::function<void(const LocalMessage&)> callback) {
     return outbox_listeners_->add(std::move(callback));
   }
+  Subscription on_conversation(std::function<void(const ConversationChange&)> callback) {
+    return conversation_listeners_->add(std::move(callback));
+  }
+  Subscription on_sync(std::function<void(const SyncProgress&)> callback) {
+    return sync_listeners_->add(std::move(callback));
+  }
+
+  const client::LocalView& view() const { return view_; }
+  store::CacheStore& cache() const { return *cache_; }
+  const StoreRecovery& recovery() const { return recovery_; }
+
+  Result<bool> load_older(std::string_view conversation_id, int limit) {
+    if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
+    if (limit < 1 || limit > protocol::kMaxHistoryPage) return invalid("the limit must be 1-500");
+    auto low = cache_->low_seq(std::string(conversation_id));
+    if (!low) return low.error();
+    if (*low <= 1) return false;
+    post_to_session([id = std::string(conversation_id), before = *low, limit](core::Session& s) {
+      s.request_older(id, before, limit);
+    });
+    return true;
+  }
+
+  Result<void> mark_read(std::string_view conversation_id, Seq seq) {
+    if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
+    if (seq < 0) return invalid("a seq is not negative");
+    std::string id(conversation_id);
+    auto moved = cache_->advance_read(id, seq);
+    if (!moved) return moved.error();
+    if (*moved) {
+      post_to_session([id, seq](core::Session& s) { s.mark_read(id, seq); });
+      conversation_listeners_->publish(ConversationChange{.conversation_id = id, .read = true});
+    }
+    return {};
+  }
 
  private:
   net::TransportCallbacks transport_callbacks() {
@@ -378,6 +425,42 @@ class Client::Impl {
     static_cast<void>(store_->replace_conversations(std::vector<std::string>(next.begin(), next.end())));
   }
 
+  // Network thread: the server's list of the user's conversations, into the store.
+  void list_conversations(const std::vector<protocol::ConversationSummary>& items) {
+    if (auto user = session_.user_id(); !user.empty() && user != view_.user_id()) {
+      view_.set_user_id(user);
+      static_cast<void>(cache_->set_user_id(user));
+    }
+    if (cache_->update_conversations(items, true)) {
+      conversation_listeners_->publish(ConversationChange{});
+    }
+  }
+
+  // Network thread: events the sync engine found in order, stored with their cursor in one
+  // transaction; only then does the app hear of them. If the store cannot take them, the
+  // engine goes back to the stored cursor and fetches them again.
+  void store_events(core::ApplyEvents a) {
+    auto mode = a.reset ? store::ApplyMode::reset : store::ApplyMode::forward;
+    if (auto stored = cache_->apply(a.conversation_id, a.events, mode); !stored) {
+      Seq cursor = 0;
+      if (auto cursors = cache_->cursors()) {
+        for (const auto& c : *cursors) {
+          if (c.conversation_id == a.conversation_id) cursor = c.cursor;
+        }
+      }
+      session_.store_failed(a.conversation_id, cursor);
+      asio::post(io_, [this] { apply(session_.take_actions()); });  // its requests, after this batch
+      return;
+    }
+    view_.events_stored(a.events);
+    ConversationChange change{.conversation_id = a.conversation_id,
+                              .events_applied = a.events.size(),
+                              .reset = a.reset,
+                              .synced_seq = a.events.back().conversation_seq};
+    for (const auto& e : a.events) message_listeners_->publish(protocol::to_message(e));
+    conversation_listeners_->publish(std::move(change));
+  }
+
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
       std::visit(
@@ -406,6 +489,7 @@ class Client::Impl {
               }
               connection_listeners_->publish(std::move(a.change));
             } else if constexpr (std::is_same_v<T, core::NotifyOutbox>) {
+              view_.outbox_changed(a.message);
               outbox_listeners_->publish(std::move(a.message));
             } else if constexpr (std::is_same_v<T, core::NotifyMessage>) {
               message_listeners_->publish(std::move(a.message));
@@ -413,6 +497,21 @@ class Client::Impl {
               unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
               set_conversations(std::set<std::string>(a.ids.begin(), a.ids.end()));
+              list_conversations(a.items);
+            } else if constexpr (std::is_same_v<T, core::ApplyEvents>) {
+              store_events(std::move(a));
+            } else if constexpr (std::is_same_v<T, core::OlderEvents>) {
+              if (cache_->apply(a.conversation_id, a.events, store::ApplyMode::older)) {
+                conversation_listeners_->publish(ConversationChange{
+                    .conversation_id = a.conversation_id, .events_applied = a.events.size(), .older = true});
+              }
+            } else if constexpr (std::is_same_v<T, core::ReadCursorMoved>) {
+              auto moved = cache_->advance_read(a.conversation_id, a.read_seq);
+              if (moved && *moved) {
+                conversation_listeners_->publish(ConversationChange{.conversation_id = a.conversation_id, .read = true});
+              }
+            } else if constexpr (std::is_same_v<T, core::NotifySync>) {
+              sync_listeners_->publish(a.progress);
             } else if constexpr (std::is_same_v<T, core::MembershipChanged>) {
               std::set<std::string> next;
               {
@@ -447,6 +546,9 @@ class Client::Impl {
   std::mutex conversations_mutex_;
   std::set<std::string> conversations_;  // the user's conversations; empty until known
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
+  std::unique_ptr<store::CacheStore> cache_;   // thread-safe
+  client::LocalView view_;                     // thread-safe
+  const StoreRecovery recovery_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   mutable std::mutex connection_mutex_;
@@ -468,6 +570,8 @@ class Client::Impl {
   std::shared_ptr<client::ListenerTable<ConnectionChange>> connection_listeners_;
   std::shared_ptr<client::ListenerTable<Message>> message_listeners_;
   std::shared_ptr<client::ListenerTable<LocalMessage>> outbox_listeners_;
+  std::shared_ptr<client::ListenerTable<ConversationChange>> conversation_listeners_;
+  std::shared_ptr<client::ListenerTable<SyncProgress>> sync_listeners_;
 
   std::thread network_thread_;  // last: starts once everything above exists
 };
@@ -476,17 +580,10 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
   if (auto valid = client::check_options(options); !valid) return valid.error();
   auto tls = client::make_tls_context(options.tls_ca_pem);
   if (!tls) return tls.error();
-  auto store = store::OutboxStore::open(options.database_path, options.durability == Durability::full
-                                                                   ? store::Synchronous::full
-                                                                   : store::Synchronous::normal);
-  if (!store) return store.error();
-  auto unsent = (*store)->load_unsent();
-  if (!unsent) return unsent.error();
-  auto conversations = (*store)->load_conversations();
-  if (!conversations) return conversations.error();
-  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options), std::move(tls).value(),
-                                                                    std::move(store).value(), std::move(unsent).value(),
-                                                                    std::move(conversations).value())));
+  auto opened = client::open_stores(options);
+  if (!opened) return opened.error();
+  return std::unique_ptr<Client>(
+      new Client(std::make_unique<Impl>(std::move(options), std::move(tls).value(), std::move(opened).value())));
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -538,5 +635,36 @@ Subscription Client::on_message(std::function<void(const Message&)> callback) {
 Subscription Client::on_outbox(std::function<void(const LocalMessage&)> callback) {
   return impl_->on_outbox(std::move(callback));
 }
+Result<std::vector<ConversationInfo>> Client::conversations() const { return impl_->view().conversations(); }
+Result<ConversationInfo> Client::conversation(std::string_view conversation_id) const {
+  return impl_->view().conversation(std::string(conversation_id));
+}
+Result<MessagePage> Client::messages(std::string_view conversation_id, Seq before_seq, int limit) const {
+  if (limit < 1 || limit > store::CacheStore::kMaxPage) return invalid("the limit must be 1-500");
+  if (before_seq < 0) return invalid("before_seq is not negative");
+  return impl_->view().messages(std::string(conversation_id), before_seq, limit);
+}
+Result<std::vector<TimelineMessage>> Client::thread(std::string_view root_message_id, int limit) const {
+  if (limit < 1 || limit > store::CacheStore::kMaxPage) return invalid("the limit must be 1-500");
+  return impl_->cache().thread(std::string(root_message_id), limit);
+}
+Result<bool> Client::load_older(std::string_view conversation_id, int limit) {
+  return impl_->load_older(conversation_id, limit);
+}
+Result<void> Client::mark_read(std::string_view conversation_id, Seq seq) {
+  return impl_->mark_read(conversation_id, seq);
+}
+Result<std::vector<TimelineMessage>> Client::search(std::string_view query, std::string_view conversation_id,
+                                                    int limit) const {
+  if (limit < 1 || limit > store::CacheStore::kMaxPage) return invalid("the limit must be 1-500");
+  return impl_->cache().search(std::string(query), std::string(conversation_id), limit);
+}
+Subscription Client::on_conversation(std::function<void(const ConversationChange&)> callback) {
+  return impl_->on_conversation(std::move(callback));
+}
+Subscription Client::on_sync(std::function<void(const SyncProgress&)> callback) {
+  return impl_->on_sync(std::move(callback));
+}
+StoreRecovery Client::recovery() const { return impl_->recovery(); }
 
 }  // namespace confab

@@ -47,7 +47,8 @@ Session::Session(SessionOptions options, Clock clock)
       clock_(std::move(clock)),
       schedule_(options_.connection, options_.seed ^ 0x9e3779b97f4a7c15ULL),
       liveness_(options_.connection),
-      outbox_(options_.outbox, options_.seed) {}
+      outbox_(options_.outbox, options_.seed),
+      sync_(options_.sync) {}
 
 std::vector<Action> Session::take_actions() { return std::exchange(actions_, {}); }
 
@@ -121,6 +122,8 @@ void Session::drop_transport(const Error& why, bool close) {
   auth_deadline_.reset();
   outbox_.connection_lost(why);
   drain_outbox();
+  sync_.disconnected();
+  older_requests_.clear();  // the app asks again when it scrolls again
 }
 
 void Session::fail_for_good(Error why, bool close) {
@@ -248,6 +251,9 @@ void Session::tick() {
     }
   }
   flush_outbox();
+  sync_.tick(now);
+  if (connected() && reads_due_ && now >= *reads_due_) send_reads();
+  drain_sync();
 }
 
 std::optional<std::int64_t> Session::next_wakeup() const {
@@ -258,7 +264,11 @@ std::optional<std::int64_t> Session::next_wakeup() const {
   };
   if (state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended) consider(retry_at_);
   if (state_ == ConnectionState::connecting) consider(auth_deadline_);
-  if (state_ == ConnectionState::connected) consider(liveness_.next_check());
+  if (state_ == ConnectionState::connected) {
+    consider(liveness_.next_check());
+    consider(sync_.next_wakeup());
+    consider(reads_due_);
+  }
   return next;
 }
 
@@ -290,15 +300,14 @@ void Session::frame_received(std::string_view text) {
         } else if constexpr (std::is_same_v<T, protocol::MessageAck>) {
           if (outbox_.on_ack(frame.client_message_id, frame.message_id, frame.conversation_seq)) flush_outbox();
         } else if constexpr (std::is_same_v<T, protocol::Event>) {
-          if (state_ == ConnectionState::connected) {
-            bool about_me = frame.member_id == user_id_;
-            if (about_me && frame.kind == EventKind::member_joined) {
-              actions_.push_back(MembershipChanged{frame.conversation_id, true});
-            } else if (about_me && frame.kind == EventKind::member_left) {
-              actions_.push_back(MembershipChanged{frame.conversation_id, false});
-            }
-            actions_.push_back(NotifyMessage{protocol::to_message(frame)});
-          }
+          on_event(frame);
+        } else if constexpr (std::is_same_v<T, protocol::SyncState>) {
+          if (connected()) sync_.on_sync_state(frame, clock_());
+          drain_sync();
+        } else if constexpr (std::is_same_v<T, protocol::History>) {
+          on_history(frame);
+        } else if constexpr (std::is_same_v<T, protocol::CursorState>) {
+          on_cursor(frame);
         } else if constexpr (std::is_same_v<T, protocol::Conversations>) {
           on_conversations(frame);
         } else if constexpr (std::is_same_v<T, protocol::ErrorFrame>) {
@@ -330,12 +339,15 @@ void Session::request_conversations(std::string after) {
 
 void Session::on_conversations(const protocol::Conversations& page) {
   if (state_ != ConnectionState::connecting || user_id_.empty() || page.id != kListRequestId) return;
-  for (const auto& item : page.items) listed_.push_back(item.conversation_id);
+  listed_.insert(listed_.end(), page.items.begin(), page.items.end());
   if (!page.next.empty() && !page.items.empty()) {
     request_conversations(page.next);
     return;
   }
-  actions_.push_back(KnownConversations{std::exchange(listed_, {})});
+  KnownConversations known;
+  known.items = std::exchange(listed_, {});
+  for (const auto& item : known.items) known.ids.push_back(item.conversation_id);
+  actions_.push_back(std::move(known));
   finish_connecting();
 }
 
@@ -347,6 +359,11 @@ void Session::finish_connecting() {
   liveness_.start(now);
   set_state(ConnectionState::connected);
   flush_outbox();
+  // Catch up on what was missed, then send what the app did meanwhile.
+  sync_.connected(now);
+  drain_sync();
+  send_older_waiting();
+  if (!unsent_reads_.empty()) send_reads();
 }
 
 void Session::on_error(const protocol::ErrorFrame& frame) {
@@ -374,6 +391,7 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     fail_for_good(frame.error, false);  // the server closes the connection itself
     return;
   }
+  if (on_sync_refused(frame)) return;
   // The request id of a send is its clientMessageId; other errors concern no message.
   if (outbox_.on_refused(frame.id, frame.error, clock_())) flush_outbox();
 }

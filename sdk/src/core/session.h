@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "core/outbox.h"
 #include "core/protocol.h"
 #include "core/reconnect.h"
+#include "core/sync_engine.h"
 
 namespace confab::core {
 
@@ -46,6 +48,23 @@ struct PersistOutbox {
 // The server listed the user's conversations (all of them, in id order).
 struct KnownConversations {
   std::vector<std::string> ids;
+  std::vector<protocol::ConversationSummary> items;
+};
+// ApplyEvents (sync_engine.h): store these events and move the cursor in one transaction,
+// then tell the app.
+// How the catch-up after connecting is going.
+struct NotifySync {
+  SyncProgress progress;
+};
+// The user's read cursor in a conversation moved (on another device, or answered here).
+struct ReadCursorMoved {
+  std::string conversation_id;
+  Seq read_seq = 0;
+};
+// Older history asked for with request_older(): store it before the stored window.
+struct OlderEvents {
+  std::string conversation_id;
+  std::vector<protocol::Event> events;
 };
 // The user joined (or left) a conversation while connected.
 struct MembershipChanged {
@@ -57,7 +76,8 @@ struct OpenTransport {};
 // Ask the app's token provider for a fresh token; answer with token_refreshed().
 struct RefreshToken {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox,
-                            KnownConversations, MembershipChanged, OpenTransport, RefreshToken>;
+                            KnownConversations, MembershipChanged, OpenTransport, RefreshToken, ApplyEvents,
+                            NotifySync, ReadCursorMoved, OlderEvents>;
 
 struct SessionOptions {
   std::string device_id;
@@ -65,6 +85,9 @@ struct SessionOptions {
   ConnectionPolicy connection;
   bool reconnect = true;   // retry by itself after a drop (tests of single attempts turn it off)
   std::uint64_t seed = 0;  // for the backoffs' jitter
+  SyncPolicy sync;
+  // Read cursors are sent this long after the first unsent move, all together.
+  std::int64_t read_debounce_ms = 1000;
 };
 
 class Session {
@@ -75,6 +98,18 @@ class Session {
 
   // The unsent rows found in the database at startup.
   void restore(std::vector<OutboxRow> rows);
+  // A conversation's cursor kept in the local store, at startup.
+  void restore_cursor(const std::string& conversation_id, Seq cursor);
+
+  // The store could not take events of this conversation; it still holds `stored_cursor`.
+  void store_failed(const std::string& conversation_id, Seq stored_cursor);
+
+  // The app has read `conversation_id` up to `read_seq`: sent (debounced, batched with
+  // other conversations) once connected. Only forward moves are sent.
+  void mark_read(const std::string& conversation_id, Seq read_seq);
+  // Asks for up to `limit` events before `before_seq` (now, or once connected); they come
+  // back as OlderEvents.
+  void request_older(const std::string& conversation_id, Seq before_seq, int limit);
 
   // The app wants to be connected with this token: connect now (asks for OpenTransport),
   // and keep reconnecting after drops until disconnect_requested() or a permanent refusal.
@@ -140,6 +175,16 @@ class Session {
   // Runs the outbox and turns what it did into actions.
   void flush_outbox();
   void drain_outbox();
+  // The sync engine's actions, turned into the session's.
+  void drain_sync();
+  void send_reads();
+  void send_older_waiting();
+  // Sync, history and cursor frames. on_sync_refused: false for an error that answers none
+  // of the sync's requests.
+  void on_event(const protocol::Event& event);
+  void on_history(const protocol::History& history);
+  void on_cursor(const protocol::CursorState& cursor);
+  bool on_sync_refused(const protocol::ErrorFrame& frame);
 
   SessionOptions options_;
   Clock clock_;
@@ -159,7 +204,13 @@ class Session {
   std::uint64_t pings_ = 0;
 
   Outbox outbox_;
-  std::vector<std::string> listed_;  // conversations listed so far while connecting
+  std::vector<protocol::ConversationSummary> listed_;  // conversations listed so far while connecting
+  SyncEngine sync_;
+  std::map<std::string, Seq> unsent_reads_;  // read cursors waiting for the debounce
+  std::optional<std::int64_t> reads_due_;
+  std::map<std::string, std::string> older_requests_;  // request id -> conversation
+  std::vector<protocol::HistoryRequest> older_waiting_;  // asked for while not connected
+  std::uint64_t next_request_ = 1;
   std::vector<Action> actions_;
 };
 

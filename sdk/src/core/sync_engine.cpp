@@ -160,6 +160,16 @@ void SyncEngine::on_refused(const std::string& request_id) {
   report_progress();
 }
 
+void SyncEngine::rewind(const std::string& conversation_id, Seq stored_cursor) {
+  auto& c = conversation(conversation_id);
+  if (stored_cursor >= c.cursor) return;
+  c.cursor = stored_cursor;
+  if (connected_) {
+    need_fetch(conversation_id, c);
+    pump();
+  }
+}
+
 void SyncEngine::finish_fetch(const std::string& id, Conversation& c, std::int64_t now_ms) {
   if (c.catching_up && c.cursor >= c.head) {
     c.catching_up = false;

@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "confab/conversation.h"
 #include "core/protocol.h"
 
 namespace confab::core {
@@ -52,13 +53,6 @@ struct SyncSend {
   protocol::ClientFrame frame;
 };
 
-// Catch-up progress: conversations found behind since connecting, and done so far.
-struct SyncProgress {
-  std::size_t behind = 0;
-  std::size_t caught_up = 0;
-  bool finished = false;  // every conversation is at its head (as of the sync)
-};
-
 using SyncAction = std::variant<ApplyEvents, SyncSend, SyncProgress>;
 
 class SyncEngine {
@@ -77,6 +71,9 @@ class SyncEngine {
   void on_event(const protocol::Event& event, std::int64_t now_ms);
   void on_sync_state(const protocol::SyncState& state, std::int64_t now_ms);
   void on_history(const protocol::History& history, std::int64_t now_ms);
+  // The store could not take an ApplyEvents: go back to the cursor it holds and fetch
+  // from there again.
+  void rewind(const std::string& conversation_id, Seq stored_cursor);
   // A history request was refused (e.g. the user left the conversation).
   void on_refused(const std::string& request_id);
   void tick(std::int64_t now_ms);

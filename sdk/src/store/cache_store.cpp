@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <limits>
-#include <system_error>
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
 
+#include "store/damage.h"
 #include "store/use_statement.h"
 
 namespace confab::store {
@@ -71,6 +69,8 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
       PRIMARY KEY (conversation_id, user_id)
     ) WITHOUT ROWID;
 
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
     CREATE VIRTUAL TABLE messages_fts USING fts5(text, content = 'messages', content_rowid = 'rowid');
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
       INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
@@ -98,11 +98,6 @@ constexpr const char* kConversationColumns =
 
 Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
 
-bool is_damage(const SQLite::Exception& e) {
-  int primary = e.getErrorCode() & 0xff;
-  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
-}
-
 std::string join_lines(const std::vector<std::string>& ids) {
   std::string out;
   for (const auto& id : ids) {
@@ -122,20 +117,6 @@ std::vector<std::string> split_lines(const std::string& text) {
     start = end + 1;
   }
   return out;
-}
-
-// Moves a damaged database and its WAL and shared-memory files out of the way.
-std::string move_aside(const std::filesystem::path& path) {
-  auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-  std::filesystem::path target = path.string() + ".damaged-" + std::to_string(stamp);
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::path from = path.string() + suffix;
-    std::error_code ec;
-    if (std::filesystem::exists(from, ec)) std::filesystem::rename(from, target.string() + suffix, ec);
-  }
-  return target.string();
 }
 
 }  // namespace
@@ -561,6 +542,28 @@ Result<std::vector<TimelineMessage>> CacheStore::search(const std::string& query
     return read_messages(*q);
   } catch (const std::exception& e) {
     return storage(std::string("cannot search: ") + e.what());
+  }
+}
+
+Result<void> CacheStore::set_user_id(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Statement q(*db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?1)");
+    q.bind(1, user_id);
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot store the user id: ") + e.what());
+  }
+}
+
+Result<std::string> CacheStore::user_id() {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Statement q(*db_, "SELECT value FROM meta WHERE key = 'user_id'");
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot read the user id: ") + e.what());
   }
 }
 

@@ -94,6 +94,10 @@ class CacheStore {
   // `query` must match (the last one as a prefix); empty `conversation_id`: everywhere.
   Result<std::vector<TimelineMessage>> search(const std::string& query, const std::string& conversation_id,
                                               int limit);
+  // Whose conversations these are (the server's id for the user), kept for reads before
+  // the first connection.
+  Result<void> set_user_id(const std::string& user_id);
+  Result<std::string> user_id();
   // The lowest seq of the stored window (1 when the store reaches the start).
   Result<Seq> low_seq(const std::string& conversation_id);
   // Which of these client message ids have their server copy stored.

@@ -1,9 +1,11 @@
 #include "store/outbox_store.h"
 
 #include <array>
+#include <map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "store/damage.h"
 #include "store/use_statement.h"
 
 namespace confab::store {
@@ -118,23 +120,89 @@ struct OutboxStore::Statements {
   SQLite::Statement get;
 };
 
+std::unique_ptr<OutboxStore> OutboxStore::open_or_throw(const std::filesystem::path& path, Synchronous synchronous) {
+  auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  // Exclusive locking: the lock is taken by the first write below and held until the
+  // store closes, so two clients never flush one outbox. The OS drops it if the process dies.
+  db->exec("PRAGMA locking_mode = EXCLUSIVE");
+  db->setBusyTimeout(200);  // only opening waits on the lock
+  db->exec("PRAGMA journal_mode = WAL");
+  db->exec(synchronous == Synchronous::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  std::unique_ptr<OutboxStore> store(new OutboxStore(std::move(db)));
+  store->migrate();
+  store->statements_ = std::make_unique<Statements>(*store->db_);
+  // Every unsent row is read at startup anyway; reading them here finds a damaged table.
+  store->db_->exec(std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent'");
+  return store;
+}
+
 Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::filesystem::path& path,
                                                        Synchronous synchronous) {
   try {
-    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    // Exclusive locking: the lock is taken by the first write below and held until the
-    // store closes, so two clients never flush one outbox. The OS drops it if the process dies.
-    db->exec("PRAGMA locking_mode = EXCLUSIVE");
-    db->setBusyTimeout(200);  // only opening waits on the lock
-    db->exec("PRAGMA journal_mode = WAL");
-    db->exec(synchronous == Synchronous::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-    std::unique_ptr<OutboxStore> store(new OutboxStore(std::move(db)));
-    store->migrate();
-    store->statements_ = std::make_unique<Statements>(*store->db_);
-    return store;
+    return open_or_throw(path, synchronous);
   } catch (const std::exception& e) {
     return storage("cannot open the outbox database " + path.string() + ": " + e.what());
   }
+}
+
+Result<OutboxStore::Recovered> OutboxStore::open_recovering(const std::filesystem::path& path,
+                                                            Synchronous synchronous) {
+  Recovered out;
+  try {
+    out.store = open_or_throw(path, synchronous);
+    return out;
+  } catch (const SQLite::Exception& e) {
+    if (path == ":memory:" || !is_damage(e)) {
+      return storage("cannot open the outbox database " + path.string() + ": " + e.what());
+    }
+    out.detail = "the outbox database " + path.string() + " was unreadable (" + e.what() + ")";
+  } catch (const std::exception& e) {
+    return storage("cannot open the outbox database " + path.string() + ": " + e.what());
+  }
+  auto damaged = move_aside(path);
+  out.rebuilt = true;
+  out.detail += "; it was moved to " + damaged;
+
+  // Whatever unsent rows can still be read, in order, until the damage stops the scan.
+  std::vector<core::OutboxRow> rows;
+  try {
+    SQLite::Database old(damaged, SQLite::OPEN_READONLY);
+    SQLite::Statement q(old, std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent' ORDER BY local_id");
+    while (q.executeStep()) rows.push_back(read_row(q));
+  } catch (const std::exception& e) {
+    out.detail += std::string("; reading its unsent messages stopped at: ") + e.what();
+  }
+
+  auto fresh = open(path, synchronous);
+  if (!fresh) return fresh.error();
+  out.store = std::move(fresh).value();
+  std::map<std::int64_t, std::int64_t> renumbered;  // old local id -> new
+  for (auto& row : rows) {
+    auto& m = row.message;
+    if (m.target_local_id != 0 && m.target_message_id.empty()) {
+      auto target = renumbered.find(m.target_local_id);
+      if (target == renumbered.end()) {
+        ++out.lost;  // a change to a message that was not carried over
+        continue;
+      }
+      m.target_local_id = target->second;
+    }
+    auto old_id = m.local_id;
+    auto failed = m.state == OutboxState::failed ? m.last_error : std::nullopt;
+    auto inserted = out.store->insert(std::move(row));
+    if (!inserted) return inserted.error();
+    renumbered[old_id] = inserted->message.local_id;
+    if (failed) {
+      // It stays failed, as the app last saw it, until retried.
+      inserted->message.state = OutboxState::failed;
+      inserted->message.last_error = failed;
+      if (auto written = out.store->write(std::span(&*inserted, 1)); !written) return written.error();
+    }
+    ++out.salvaged;
+  }
+  out.detail += "; " + std::to_string(out.salvaged) + " unsent message(s) carried over";
+  if (out.lost > 0) out.detail += ", " + std::to_string(out.lost) + " lost";
+  return out;
 }
 
 std::span<const char* const> OutboxStore::migrations() { return kMigrations; }
@@ -264,6 +332,20 @@ Result<std::vector<core::OutboxRow>> OutboxStore::load_unsent() {
     std::vector<core::OutboxRow> rows;
     Use q(statements_->unsent);
     while (q->executeStep()) rows.push_back(read_row(*q));
+    return rows;
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot read the outbox: ") + e.what());
+  }
+}
+
+Result<std::vector<core::OutboxRow>> OutboxStore::load_recent_sent(int limit) {
+  std::lock_guard lock(mutex_);
+  try {
+    std::vector<core::OutboxRow> rows;
+    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns +
+                                  " FROM outbox WHERE state = 'sent' AND kind = 'message' ORDER BY local_id DESC LIMIT ?1");
+    q.bind(1, limit);
+    while (q.executeStep()) rows.push_back(read_row(q));
     return rows;
   } catch (const std::exception& e) {
     return storage(std::string("cannot read the outbox: ") + e.what());

@@ -11,6 +11,7 @@
 // mode, so a second client (in this process or another) cannot open the same file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -43,6 +44,18 @@ class OutboxStore {
   // migrates it. Fails with `storage` when the file cannot be opened, is not a database,
   // is newer than this version, or is in use by another client.
   static Result<std::unique_ptr<OutboxStore>> open(const std::filesystem::path& path, Synchronous synchronous);
+
+  struct Recovered {
+    std::unique_ptr<OutboxStore> store;
+    bool rebuilt = false;   // the file was damaged: set aside, and a new one made
+    std::size_t salvaged = 0;  // unsent rows carried over (queued again, same clientMessageId)
+    std::size_t lost = 0;      // unsent rows that could not be carried over
+    std::string detail;
+  };
+  // Like open(), but a file that SQLite finds corrupt or not a database is moved aside
+  // (`<path>.damaged-<ms>`), the unsent rows that can still be read from it are queued in a
+  // new database, and the store opens. Other failures (locked, newer) are still errors.
+  static Result<Recovered> open_recovering(const std::filesystem::path& path, Synchronous synchronous);
   ~OutboxStore();
 
   OutboxStore(const OutboxStore&) = delete;
@@ -54,6 +67,9 @@ class OutboxStore {
   Result<void> write(std::span<const core::OutboxRow> rows);
   // The rows not yet sent (pending, sending, failed), in local_id order.
   Result<std::vector<core::OutboxRow>> load_unsent();
+  // The newest `limit` sent message rows (not changes), newest first: at startup, the ones
+  // whose server copy the local store does not hold yet stay on screen as echoes.
+  Result<std::vector<core::OutboxRow>> load_recent_sent(int limit);
   // The row with this local id, in any state.
   Result<core::OutboxRow> get(std::int64_t local_id);
 
@@ -65,6 +81,7 @@ class OutboxStore {
 
  private:
   explicit OutboxStore(std::unique_ptr<SQLite::Database> db);
+  static std::unique_ptr<OutboxStore> open_or_throw(const std::filesystem::path& path, Synchronous synchronous);
   void migrate();
 
   std::mutex mutex_;

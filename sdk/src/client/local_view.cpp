@@ -1,0 +1,95 @@
+#include "client/local_view.h"
+
+#include <algorithm>
+
+namespace confab::client {
+
+void LocalView::set_user_id(std::string user_id) {
+  std::lock_guard lock(mutex_);
+  user_id_ = std::move(user_id);
+}
+
+std::string LocalView::user_id() const {
+  std::lock_guard lock(mutex_);
+  return user_id_;
+}
+
+void LocalView::outbox_changed(const LocalMessage& message) {
+  if (message.kind != OutboxKind::message) return;
+  bool gone = message.state == OutboxState::discarded;
+  if (message.state == OutboxState::sent) {
+    // Acknowledged: the echo stays until the event is stored, unless it already is.
+    std::string id = message.client_message_id;
+    auto stored = cache_.stored_client_ids(std::span(&id, 1));
+    gone = stored && !stored->empty();
+  }
+  std::lock_guard lock(mutex_);
+  if (gone) {
+    echoes_.erase(message.client_message_id);
+  } else {
+    echoes_.insert_or_assign(message.client_message_id, message);
+  }
+}
+
+void LocalView::events_stored(std::span<const protocol::Event> events) {
+  std::lock_guard lock(mutex_);
+  if (echoes_.empty()) return;
+  for (const auto& e : events) {
+    if (e.kind == EventKind::message_created && !e.client_message_id.empty()) echoes_.erase(e.client_message_id);
+  }
+}
+
+TimelineMessage LocalView::echo(const LocalMessage& m) const {
+  TimelineMessage t;
+  t.conversation_id = m.conversation_id;
+  t.seq = m.conversation_seq;
+  t.message_id = m.message_id;
+  t.client_message_id = m.client_message_id;
+  t.sender_id = user_id_;
+  t.text = m.text;
+  t.created_at_ms = m.created_at_ms;
+  t.local = m;
+  return t;
+}
+
+Result<MessagePage> LocalView::messages(const std::string& conversation_id, Seq before_seq, int limit) const {
+  auto page = cache_.page(conversation_id, before_seq, limit);
+  if (!page || before_seq != 0) return page;
+  std::vector<TimelineMessage> acked, waiting;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, m] : echoes_) {
+      if (m.conversation_id != conversation_id) continue;
+      (m.state == OutboxState::sent ? acked : waiting).push_back(echo(m));
+    }
+  }
+  if (acked.empty() && waiting.empty()) return page;
+  auto& list = page->messages;
+  // A stored copy wins over its echo (the echo may not have been dropped yet).
+  auto stored = [&list](const TimelineMessage& e) {
+    return std::any_of(list.begin(), list.end(),
+                       [&e](const TimelineMessage& m) { return m.client_message_id == e.client_message_id; });
+  };
+  for (auto& e : acked) {
+    if (!stored(e)) list.push_back(std::move(e));
+  }
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  std::sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) { return a.local->local_id < b.local->local_id; });
+  for (auto& e : waiting) {
+    if (!stored(e)) list.push_back(std::move(e));
+  }
+  return page;
+}
+
+Result<std::vector<ConversationInfo>> LocalView::conversations() const { return cache_.conversations(user_id()); }
+
+Result<ConversationInfo> LocalView::conversation(const std::string& conversation_id) const {
+  auto found = cache_.conversation(conversation_id, user_id());
+  if (!found) return found.error();
+  if (!*found) {
+    return Error::make(ErrorCode::invalid_argument, "'" + conversation_id + "' is not a stored conversation");
+  }
+  return std::move(**found);
+}
+
+}  // namespace confab::client

@@ -1,0 +1,49 @@
+// What the app reads: the local store's conversations and messages, with this device's own
+// messages shown from send() on. A message stays in view as its outbox row (its local echo)
+// until the server's copy is stored; from then on the stored copy stands in its place, with
+// the same client message id. Whether the ack or the event comes first, and across
+// restarts, the bubble is shown exactly once.
+//
+// Thread-safe: reads come from the app's threads, changes from the network thread.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "confab/conversation.h"
+#include "confab/result.h"
+#include "core/protocol.h"
+#include "store/cache_store.h"
+
+namespace confab::client {
+
+class LocalView {
+ public:
+  explicit LocalView(store::CacheStore& cache) : cache_(cache) {}
+
+  void set_user_id(std::string user_id);
+  std::string user_id() const;
+
+  // An outgoing message row was queued or changed state (other kinds are ignored).
+  void outbox_changed(const LocalMessage& message);
+  // These events are now stored: their echoes give way to them.
+  void events_stored(std::span<const protocol::Event> events);
+
+  // The newest page (before_seq 0) ends with the echoes still waiting for their server copy.
+  Result<MessagePage> messages(const std::string& conversation_id, Seq before_seq, int limit) const;
+  Result<std::vector<ConversationInfo>> conversations() const;
+  Result<ConversationInfo> conversation(const std::string& conversation_id) const;
+
+ private:
+  TimelineMessage echo(const LocalMessage& m) const;
+
+  store::CacheStore& cache_;
+  mutable std::mutex mutex_;
+  std::string user_id_;
+  std::map<std::string, LocalMessage> echoes_;  // by client message id
+};
+
+}  // namespace confab::client

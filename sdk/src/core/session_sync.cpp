@@ -1,0 +1,114 @@
+// The session's side of sync: live events through the sync engine, the engine's requests
+// on the wire, read cursors debounced and batched, and older history for scrolling back.
+#include <algorithm>
+#include <utility>
+
+#include "core/session.h"
+
+namespace confab::core {
+namespace {
+
+constexpr std::string_view kOlderPrefix = "older:";
+constexpr std::string_view kReadPrefix = "read:";
+
+}  // namespace
+
+void Session::restore_cursor(const std::string& conversation_id, Seq cursor) {
+  sync_.restore(conversation_id, cursor);
+}
+
+void Session::store_failed(const std::string& conversation_id, Seq stored_cursor) {
+  sync_.rewind(conversation_id, stored_cursor);
+  drain_sync();
+}
+
+void Session::drain_sync() {
+  for (auto& action : sync_.take_actions()) {
+    std::visit(
+        [this](auto& a) {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, SyncSend>) {
+            if (transport_open_) send_frame(protocol::encode(a.frame));
+          } else if constexpr (std::is_same_v<T, ApplyEvents>) {
+            actions_.emplace_back(std::move(a));
+          } else if constexpr (std::is_same_v<T, SyncProgress>) {
+            actions_.emplace_back(NotifySync{a});
+          }
+        },
+        action);
+  }
+}
+
+void Session::on_event(const protocol::Event& event) {
+  if (!connected()) return;  // the catch-up after connecting fetches it
+  bool about_me = event.member_id == user_id_;
+  if (about_me && event.kind == EventKind::member_joined) {
+    actions_.push_back(MembershipChanged{event.conversation_id, true});
+  } else if (about_me && event.kind == EventKind::member_left) {
+    actions_.push_back(MembershipChanged{event.conversation_id, false});
+  }
+  sync_.on_event(event, clock_());
+  drain_sync();
+}
+
+void Session::on_history(const protocol::History& history) {
+  if (auto older = older_requests_.find(history.id); older != older_requests_.end()) {
+    OlderEvents out{older->second, history.events};
+    older_requests_.erase(older);
+    if (!out.events.empty()) actions_.push_back(std::move(out));
+    return;
+  }
+  sync_.on_history(history, clock_());
+  drain_sync();
+}
+
+void Session::on_cursor(const protocol::CursorState& cursor) {
+  if (cursor.user_id != user_id_ || cursor.read_seq <= 0) return;  // others' receipts are not kept yet
+  actions_.push_back(ReadCursorMoved{cursor.conversation_id, cursor.read_seq});
+}
+
+bool Session::on_sync_refused(const protocol::ErrorFrame& frame) {
+  if (SyncEngine::owns(frame.id)) {
+    sync_.on_refused(frame.id);
+    drain_sync();
+    return true;
+  }
+  if (older_requests_.erase(frame.id) > 0) return true;
+  return frame.id.starts_with(kReadPrefix);  // a cursor for a conversation since left: nothing to do
+}
+
+void Session::mark_read(const std::string& conversation_id, Seq read_seq) {
+  auto& unsent = unsent_reads_[conversation_id];
+  unsent = std::max(unsent, read_seq);
+  if (!reads_due_) reads_due_ = clock_() + options_.read_debounce_ms;
+}
+
+void Session::send_reads() {
+  reads_due_.reset();
+  for (const auto& [conversation_id, read_seq] : std::exchange(unsent_reads_, {})) {
+    protocol::CursorUpdate update;
+    update.id = std::string(kReadPrefix) + std::to_string(next_request_++);
+    update.conversation_id = conversation_id;
+    update.read_seq = read_seq;
+    send_frame(protocol::encode(update));
+  }
+}
+
+void Session::request_older(const std::string& conversation_id, Seq before_seq, int limit) {
+  protocol::HistoryRequest request;
+  request.id = std::string(kOlderPrefix) + std::to_string(next_request_++);
+  request.conversation_id = conversation_id;
+  request.before_seq = before_seq;
+  request.limit = std::clamp(limit, 1, protocol::kMaxHistoryPage);
+  older_waiting_.push_back(std::move(request));
+  if (connected()) send_older_waiting();
+}
+
+void Session::send_older_waiting() {
+  for (auto& request : std::exchange(older_waiting_, {})) {
+    older_requests_[request.id] = request.conversation_id;
+    send_frame(protocol::encode(request));
+  }
+}
+
+}  // namespace confab::core
