@@ -185,3 +185,86 @@ TEST(OutboxStore, AMissingDirectoryIsRefused) {
 
 }  // namespace
 }  // namespace confab::store
+
+namespace confab::store {
+namespace {
+
+// Overwrites one page of a closed database with junk.
+void damage_page(const std::filesystem::path& path, std::int64_t page) {
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  file.seekp((page - 1) * 4096);
+  std::string junk(4096, '\x6b');
+  file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+TEST(OutboxSalvage, ADamagedIndexIsRepairedKeepingEveryUnsentRowAndItsOrder) {
+  test::TempDir dir;
+  auto path = dir / "outbox.db";
+  std::int64_t index_page = 0;
+  {
+    auto store = open_store(path);
+    ASSERT_TRUE(store);
+    auto first = store->insert(row("a", "first"));
+    ASSERT_TRUE(first.ok());
+    auto edit = row("b", "first, edited");
+    edit.message.kind = OutboxKind::edit;
+    edit.message.target_local_id = first->message.local_id;
+    ASSERT_TRUE(store->insert(edit).ok());
+    auto failed = store->insert(row("c", "refused"));
+    ASSERT_TRUE(failed.ok());
+    failed->message.state = OutboxState::failed;
+    failed->message.last_error = Error::make(ErrorCode::forbidden, "no");
+    ASSERT_TRUE(store->write(std::span(&*failed, 1)).ok());
+  }
+  {
+    SQLite::Database db(path.string());
+    index_page = db.execAndGet("SELECT rootpage FROM sqlite_master WHERE name = 'outbox_unsent'").getInt64();
+  }
+  damage_page(path, index_page);
+  ASSERT_FALSE(OutboxStore::open(path, Synchronous::normal).ok()) << "plain open() reports the damage";
+
+  auto recovered = OutboxStore::open_recovering(path, Synchronous::normal);
+  ASSERT_TRUE(recovered.ok()) << describe(recovered.error());
+  EXPECT_TRUE(recovered->rebuilt);
+  EXPECT_EQ(recovered->salvaged, 3u) << recovered->detail;
+  EXPECT_EQ(recovered->lost, 0u);
+  auto unsent = recovered->store->load_unsent();
+  ASSERT_TRUE(unsent.ok());
+  ASSERT_EQ(unsent->size(), 3u);
+  EXPECT_EQ((*unsent)[0].message.client_message_id, "a");
+  EXPECT_EQ((*unsent)[1].message.client_message_id, "b");
+  EXPECT_EQ((*unsent)[1].message.target_local_id, (*unsent)[0].message.local_id) << "the edit still names its message";
+  EXPECT_EQ((*unsent)[2].message.state, OutboxState::failed);
+  EXPECT_EQ((*unsent)[2].message.last_error->code, ErrorCode::forbidden);
+  bool kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    kept |= entry.path().filename().string().starts_with("outbox.db.damaged-");
+  }
+  EXPECT_TRUE(kept) << "the damaged file is kept for inspection";
+}
+
+TEST(OutboxSalvage, AFileThatIsNotADatabaseIsSetAsideAndANewOutboxStarts) {
+  test::TempDir dir;
+  auto path = dir / "outbox.db";
+  std::ofstream(path) << std::string(8192, 'x');
+  auto recovered = OutboxStore::open_recovering(path, Synchronous::normal);
+  ASSERT_TRUE(recovered.ok()) << describe(recovered.error());
+  EXPECT_TRUE(recovered->rebuilt);
+  EXPECT_EQ(recovered->salvaged, 0u);
+  EXPECT_TRUE(recovered->store->insert(row("a")).ok());
+}
+
+TEST(OutboxSalvage, ADatabaseInUseIsNotMistakenForADamagedOne) {
+  test::TempDir dir;
+  auto path = dir / "outbox.db";
+  auto first = open_store(path);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->insert(row("a")).ok());
+  auto second = OutboxStore::open_recovering(path, Synchronous::normal);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::storage);
+  EXPECT_EQ(first->load_unsent()->size(), 1u) << "the file in use was left alone";
+}
+
+}  // namespace
+}  // namespace confab::store

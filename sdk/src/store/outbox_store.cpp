@@ -167,7 +167,7 @@ Result<OutboxStore::Recovered> OutboxStore::open_recovering(const std::filesyste
   std::vector<core::OutboxRow> rows;
   try {
     SQLite::Database old(damaged, SQLite::OPEN_READONLY);
-    SQLite::Statement q(old, std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent' ORDER BY local_id");
+    SQLite::Statement q(old, std::string("SELECT ") + kColumns + " FROM outbox NOT INDEXED WHERE state <> 'sent' ORDER BY local_id");
     while (q.executeStep()) rows.push_back(read_row(q));
   } catch (const std::exception& e) {
     out.detail += std::string("; reading its unsent messages stopped at: ") + e.what();
