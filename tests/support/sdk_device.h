@@ -28,6 +28,33 @@ struct Device {
     subscriptions.push_back(client->on_message([this](const Message& m) { messages.add(m); }));
     subscriptions.push_back(client->on_outbox([this](const LocalMessage& m) { outbox.add(m); }));
     subscriptions.push_back(client->on_connection([this](const ConnectionChange& c) { connection.add(c); }));
+    subscriptions.push_back(client->on_conversation([this](const ConversationChange& c) { changes.add(c); }));
+    subscriptions.push_back(client->on_sync([this](const SyncProgress& p) { sync.add(p); }));
+  }
+
+  // Waits until `condition()` holds of the client's store, checking after every change
+  // the store reports; false if the deadline passes first.
+  template <class Condition>
+  bool wait_for_store(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return changes.wait_until([&](const std::vector<ConversationChange>&) { return condition(); }, timeout);
+  }
+
+  // Every stored message of a conversation, oldest first, paging back through the store.
+  std::vector<TimelineMessage> stored(const std::string& conversation_id) {
+    std::vector<TimelineMessage> all;
+    Seq before = 0;
+    for (;;) {
+      auto page = client->messages(conversation_id, before, 500);
+      if (!page.ok() || page->messages.empty()) break;
+      std::vector<TimelineMessage> older;
+      for (auto& m : page->messages) {
+        if (!m.local) older.push_back(std::move(m));
+      }
+      if (older.empty()) break;
+      before = older.front().seq;
+      all.insert(all.begin(), older.begin(), older.end());
+    }
+    return all;
   }
 
   bool wait_for_state(ConnectionState state) {
@@ -53,6 +80,8 @@ struct Device {
   test::Recorder<Message> messages;
   test::Recorder<LocalMessage> outbox;
   test::Recorder<ConnectionChange> connection;
+  test::Recorder<ConversationChange> changes;
+  test::Recorder<SyncProgress> sync;
   std::vector<Subscription> subscriptions;
 };
 
