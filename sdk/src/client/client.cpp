@@ -58,6 +58,7 @@ class Client::Impl {
         view_(*cache_),
         recovery_(std::move(opened.recovery)),
         work_(asio::make_work_guard(io_)),
+        events_timer_(io_),
         wake_timer_(io_),
         write_timer_(io_),
         session_(client::session_options(options_), now_ms),
@@ -437,28 +438,56 @@ class Client::Impl {
   }
 
   // Network thread: events the sync engine found in order, stored with their cursor in one
-  // transaction; only then does the app hear of them. If the store cannot take them, the
-  // engine goes back to the stored cursor and fetches them again.
+  // transaction; only then does the app hear of them. After a quiet spell they are stored
+  // at once; under a stream of events, what arrives within kEventsBatch shares one
+  // transaction (a commit per event would cap the rate at what the disk can sync).
   void store_events(core::ApplyEvents a) {
-    auto mode = a.reset ? store::ApplyMode::reset : store::ApplyMode::forward;
-    if (auto stored = cache_->apply(a.conversation_id, a.events, mode); !stored) {
-      Seq cursor = 0;
-      if (auto cursors = cache_->cursors()) {
-        for (const auto& c : *cursors) {
-          if (c.conversation_id == a.conversation_id) cursor = c.cursor;
-        }
-      }
-      session_.store_failed(a.conversation_id, cursor);
-      asio::post(io_, [this] { apply(session_.take_actions()); });  // its requests, after this batch
+    pending_events_.push_back(
+        {std::move(a.conversation_id), std::move(a.events), a.reset ? store::ApplyMode::reset : store::ApplyMode::forward});
+    if (events_timer_armed_) return;
+    auto due = last_events_flush_ + kEventsBatch;
+    if (std::chrono::steady_clock::now() >= due) {
+      flush_events();
       return;
     }
-    view_.events_stored(a.events);
-    ConversationChange change{.conversation_id = a.conversation_id,
-                              .events_applied = a.events.size(),
-                              .reset = a.reset,
-                              .synced_seq = a.events.back().conversation_seq};
-    for (const auto& e : a.events) message_listeners_->publish(protocol::to_message(e));
-    conversation_listeners_->publish(std::move(change));
+    events_timer_armed_ = true;
+    events_timer_.expires_at(due);
+    events_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      flush_events();
+      apply(session_.take_actions());
+    });
+  }
+
+  // If the store cannot take them, the engine goes back to the stored cursors and fetches
+  // the events again.
+  void flush_events() {
+    events_timer_armed_ = false;
+    last_events_flush_ = std::chrono::steady_clock::now();
+    auto batches = std::exchange(pending_events_, {});
+    if (batches.empty()) return;
+    if (auto stored = cache_->apply(batches); !stored) {
+      auto cursors = cache_->cursors();
+      for (const auto& b : batches) {
+        Seq cursor = 0;
+        if (cursors) {
+          for (const auto& c : *cursors) {
+            if (c.conversation_id == b.conversation_id) cursor = c.cursor;
+          }
+        }
+        session_.store_failed(b.conversation_id, cursor);
+      }
+      asio::post(io_, [this] { apply(session_.take_actions()); });  // their requests, after this batch
+      return;
+    }
+    for (const auto& b : batches) {
+      view_.events_stored(b.events);
+      for (const auto& e : b.events) message_listeners_->publish(protocol::to_message(e));
+      conversation_listeners_->publish(ConversationChange{.conversation_id = b.conversation_id,
+                                                          .events_applied = b.events.size(),
+                                                          .reset = b.mode == store::ApplyMode::reset,
+                                                          .synced_seq = b.events.back().conversation_seq});
+    }
   }
 
   void apply(std::vector<core::Action> actions) {
@@ -556,6 +585,11 @@ class Client::Impl {
 
   // Network thread only.
   static constexpr std::chrono::milliseconds kWriteDelay{10};
+  static constexpr std::chrono::milliseconds kEventsBatch{5};
+  asio::steady_timer events_timer_;
+  bool events_timer_armed_ = false;
+  std::chrono::steady_clock::time_point last_events_flush_{};
+  std::vector<store::CacheStore::Batch> pending_events_;  // in order, not yet stored
   asio::steady_timer wake_timer_;
   asio::steady_timer write_timer_;
   std::optional<std::int64_t> scheduled_wakeup_;

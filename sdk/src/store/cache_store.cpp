@@ -88,7 +88,8 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
 constexpr const char* kMessageColumns =
     "m.conversation_id, m.seq, m.message_id, m.client_message_id, m.sender_id, m.text, m.created_at_ms, "
     "m.edited, m.deleted_seq, m.attachments, m.reply_to, m.thread_root_id, "
-    "(SELECT COUNT(*) FROM messages r WHERE r.thread_root_id = m.message_id AND r.seq IS NOT NULL "
+    "(SELECT COUNT(*) FROM messages r WHERE r.thread_root_id = m.message_id AND r.thread_root_id <> '' "
+    "AND r.seq IS NOT NULL "
     "AND r.deleted_seq = 0)";
 
 constexpr const char* kConversationColumns =
@@ -201,14 +202,17 @@ struct CacheStore::Statements {
                      " FROM messages m WHERE m.conversation_id = ?1 AND m.seq < ?2 AND m.thread_root_id = '' "
                      "ORDER BY m.seq DESC LIMIT ?3"),
         thread(db, std::string("SELECT ") + kMessageColumns +
-                       " FROM messages m WHERE m.thread_root_id = ?1 AND m.seq IS NOT NULL ORDER BY m.seq LIMIT ?2"),
+                       " FROM messages m WHERE m.thread_root_id = ?1 AND m.thread_root_id <> '' AND m.seq IS NOT NULL "
+                       "ORDER BY m.seq LIMIT ?2"),
         search(db, std::string("SELECT ") + kMessageColumns +
                        " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?1 "
                        "AND m.seq IS NOT NULL AND m.deleted_seq = 0 AND (?2 = '' OR m.conversation_id = ?2) "
                        "ORDER BY m.created_at_ms DESC, m.seq DESC LIMIT ?3"),
         reactions(db, "SELECT emoji, user_id FROM reactions WHERE message_id = ?1 AND present = 1 ORDER BY emoji, user_id"),
         low(db, "SELECT low_seq FROM conversations WHERE id = ?1"),
-        has_client_id(db, "SELECT 1 FROM messages WHERE client_message_id = ?1 AND seq IS NOT NULL") {}
+        has_client_id(db,
+                      "SELECT 1 FROM messages WHERE client_message_id = ?1 AND client_message_id <> '' "
+                      "AND seq IS NOT NULL") {}
 
   SQLite::Statement ensure_conversation, upsert_listed, move_cursor, move_low;
   SQLite::Statement created, edited, deleted, reaction, member, renamed, advance_read;
@@ -373,35 +377,54 @@ void CacheStore::apply_event(const protocol::Event& e) {
   }
 }
 
+void CacheStore::apply_batch(const std::string& conversation_id, std::span<const protocol::Event> events,
+                             ApplyMode mode) {
+  if (events.empty()) return;
+  {
+    Use q(statements_->ensure_conversation);
+    q->bind(1, conversation_id);
+    q->exec();
+  }
+  for (const auto& e : events) apply_event(e);
+  if (mode == ApplyMode::older) {
+    Use q(statements_->move_low);
+    q->bind(1, conversation_id);
+    q->bind(2, events.front().conversation_seq);
+    q->exec();
+  } else {
+    Use q(statements_->move_cursor);
+    q->bind(1, conversation_id);
+    q->bind(2, events.back().conversation_seq);
+    q->bind(3, mode == ApplyMode::reset ? 1 : 0);
+    q->bind(4, events.front().conversation_seq);
+    q->exec();
+  }
+}
+
 Result<void> CacheStore::apply(const std::string& conversation_id, std::span<const protocol::Event> events,
                                ApplyMode mode) {
   if (events.empty()) return {};
   std::lock_guard lock(mutex_);
   try {
     SQLite::Transaction tx(*db_);
-    {
-      Use q(statements_->ensure_conversation);
-      q->bind(1, conversation_id);
-      q->exec();
-    }
-    for (const auto& e : events) apply_event(e);
-    if (mode == ApplyMode::older) {
-      Use q(statements_->move_low);
-      q->bind(1, conversation_id);
-      q->bind(2, events.front().conversation_seq);
-      q->exec();
-    } else {
-      Use q(statements_->move_cursor);
-      q->bind(1, conversation_id);
-      q->bind(2, events.back().conversation_seq);
-      q->bind(3, mode == ApplyMode::reset ? 1 : 0);
-      q->bind(4, events.front().conversation_seq);
-      q->exec();
-    }
+    apply_batch(conversation_id, events, mode);
     tx.commit();
     return {};
   } catch (const std::exception& e) {
     return storage("cannot store events of " + conversation_id + ": " + e.what());
+  }
+}
+
+Result<void> CacheStore::apply(std::span<const Batch> batches) {
+  if (batches.empty()) return {};
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    for (const auto& b : batches) apply_batch(b.conversation_id, b.events, b.mode);
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot store events: ") + e.what());
   }
 }
 

@@ -77,6 +77,13 @@ class CacheStore {
   // Stores events of one conversation (ascending seq) and moves its cursor or window, in
   // one transaction.
   Result<void> apply(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
+  // Several such batches (of any conversations), all in one transaction.
+  struct Batch {
+    std::string conversation_id;
+    std::vector<protocol::Event> events;
+    ApplyMode mode = ApplyMode::forward;
+  };
+  Result<void> apply(std::span<const Batch> batches);
 
   // Moves the user's read cursor forward; returns whether it moved.
   Result<bool> advance_read(const std::string& conversation_id, Seq read_seq);
@@ -107,6 +114,7 @@ class CacheStore {
   explicit CacheStore(std::unique_ptr<SQLite::Database> db);
   void migrate();
   void apply_event(const protocol::Event& e);
+  void apply_batch(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
   std::vector<TimelineMessage> read_messages(SQLite::Statement& q);
   ConversationInfo read_conversation(SQLite::Statement& q);
 
