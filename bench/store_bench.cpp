@@ -110,20 +110,21 @@ void fill_server(const std::string& url, const fs::path& dir, int conversations,
   });
   if (!writer->connect(url, "writer-token")) fail("connect");
   if (!waiter.wait([&] { return connected.load(); }, std::chrono::seconds(10))) fail("the writer could not connect");
+  // In chunks: the outbox is built for what a user types, not for a backlog of 100k.
+  constexpr int kChunk = 2000;
   for (int i = 0; i < messages; ++i) {
     auto text = "message " + std::to_string(i) + " of the catch-up benchmark, about sixty bytes";
     if (!writer->send(conversation_id(i % conversations), text)) fail("send");
+    int queued = i + 1;
+    if (queued % kChunk == 0 || queued == messages) {
+      if (!waiter.wait([&] { return acked == queued; }, std::chrono::seconds(120))) fail("not every message was acked");
+    }
   }
-  if (!waiter.wait([&] { return acked == messages; }, std::chrono::seconds(600))) fail("not every message was acked");
 }
 
-struct CatchUp {
-  double rate = 0;        // messages stored per second
-  double rss_growth = 0;  // MiB over the resident memory before connecting
-  double rss_peak = 0;    // MiB
-};
-
-CatchUp catch_up(const std::string& url, const fs::path& db, int conversations, int messages) {
+// Child mode: a fresh device catches up; prints messages stored per second, and the
+// resident memory (KiB) before connecting and at its peak during the catch-up.
+int measure_catch_up(const std::string& url, const fs::path& db, int conversations, int messages) {
   auto reader = open_client(db, "reader-device");
   Waiter waiter;
   auto changes = reader->on_conversation([&](const confab::ConversationChange&) { waiter.notify(); });
@@ -149,8 +150,9 @@ CatchUp catch_up(const std::string& url, const fs::path& db, int conversations, 
   double elapsed = seconds_since(start);
   sampling = false;
   sampler.join();
-  return {messages / elapsed, (static_cast<double>(peak) - static_cast<double>(before)) / 1024.0,
-          static_cast<double>(peak) / 1024.0};
+  std::printf("%.1f %ld %ld\n", messages / elapsed, before, peak.load());
+  std::fflush(stdout);
+  return 0;
 }
 
 // Builds a cache holding `total` messages: 99% in c_busy, the rest over 99 conversations.
@@ -235,7 +237,7 @@ int main(int argc, char** argv) {
   std::string server = CONFAB_SERVER_BINARY;
   int messages = 100'000, conversations = 10, repeats = 3;
   std::vector<std::int64_t> sizes{10'000, 100'000, 1'000'000};
-  std::string measure;
+  std::string measure, catch_up_url, catch_up_db;
   bool skip_catch_up = false, skip_open = false;
   app.add_option("--server", server, "confab-server binary")->check(CLI::ExistingFile);
   app.add_option("--messages", messages, "messages missed while offline")->check(CLI::PositiveNumber);
@@ -245,8 +247,11 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-catch-up", skip_catch_up, "only the large-store part");
   app.add_flag("--skip-open", skip_open, "only the catch-up part");
   app.add_option("--measure-open", measure, "(internal) open this cache in this process and print the costs");
+  app.add_option("--measure-catch-up", catch_up_url, "(internal) catch up from this server in this process");
+  app.add_option("--catch-up-db", catch_up_db, "(internal) the database of --measure-catch-up");
   CLI11_PARSE(app, argc, argv);
   if (!measure.empty()) return measure_open(measure);
+  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, conversations, messages);
 
   fs::path dir = fs::temp_directory_path() / ("confab-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -275,10 +280,19 @@ int main(int argc, char** argv) {
 
     std::vector<double> rate, growth, peak;
     for (int r = 0; r < repeats; ++r) {
-      auto result = catch_up(url, dir / ("reader-" + std::to_string(r) + ".db"), conversations, messages);
-      rate.push_back(result.rate);
-      growth.push_back(result.rss_growth);
-      peak.push_back(result.rss_peak);
+      auto db = dir / ("reader-" + std::to_string(r) + ".db");
+      confab::test::ChildProcess child({argv[0], "--measure-catch-up", url, "--catch-up-db", db.string(), "--messages",
+                                        std::to_string(messages), "--conversations", std::to_string(conversations)},
+                                       dir / "child.log");
+      auto line = child.read_line(std::chrono::seconds(600));
+      if (!line) fail("the catch-up child printed nothing; see " + (dir / "child.log").string());
+      double r_rate = 0;
+      long before = 0, high = 0;
+      std::istringstream(*line) >> r_rate >> before >> high;
+      rate.push_back(r_rate);
+      growth.push_back(static_cast<double>(high - before) / 1024.0);
+      peak.push_back(static_cast<double>(high) / 1024.0);
+      child.wait(std::chrono::seconds(30));
     }
     std::printf("| missed messages | conversations | stored msg/s | RSS growth | RSS peak |\n|---|---|---|---|---|\n");
     std::printf("| %d | %d | %.0f | %.1f MiB | %.1f MiB |\n\n", messages, conversations, median(rate), median(growth),

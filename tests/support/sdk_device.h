@@ -58,21 +58,21 @@ struct Device {
   }
 
   bool wait_for_state(ConnectionState state) {
-    return connection.wait_until([state](const std::vector<ConnectionChange>& changes) {
-      return !changes.empty() && changes.back().state == state;
+    return connection.wait_until([state](const std::vector<ConnectionChange>& seen) {
+      return !seen.empty() && seen.back().state == state;
     });
   }
 
   // Waits until `sent` messages are sent and `failed` ones failed.
   bool wait_for_outbox(std::size_t sent, std::size_t failed = 0) {
-    return outbox.wait_until([&](const std::vector<LocalMessage>& changes) {
-      return count(changes, OutboxState::sent) == sent && count(changes, OutboxState::failed) == failed;
+    return outbox.wait_until([&](const std::vector<LocalMessage>& seen) {
+      return count(seen, OutboxState::sent) == sent && count(seen, OutboxState::failed) == failed;
     });
   }
 
-  static std::size_t count(const std::vector<LocalMessage>& changes, OutboxState state) {
+  static std::size_t count(const std::vector<LocalMessage>& seen, OutboxState state) {
     std::size_t n = 0;
-    for (const auto& m : changes) n += m.state == state;
+    for (const auto& m : seen) n += m.state == state;
     return n;
   }
 

@@ -291,3 +291,20 @@ TEST(FtsQuery, QuotesEveryWordAndMakesTheLastAPrefix) {
 
 }  // namespace
 }  // namespace confab::store
+
+namespace confab::store {
+namespace {
+
+TEST_F(CacheStoreTest, UnreadCountsStopAtTheCap) {
+  std::vector<protocol::Event> events;
+  for (int i = 1; i <= CacheStore::kUnreadCountCap + 5; ++i) {
+    events.push_back(created(i, "m" + std::to_string(i), "bob", "x"));
+  }
+  apply(events);
+  EXPECT_EQ(store->conversation("c1", "me").value()->unread_count, CacheStore::kUnreadCountCap);
+  ASSERT_TRUE(store->advance_read("c1", 10));
+  EXPECT_EQ(store->conversation("c1", "me").value()->unread_count, CacheStore::kUnreadCountCap - 5);
+}
+
+}  // namespace
+}  // namespace confab::store

@@ -58,7 +58,9 @@ struct ConversationInfo {
   Seq head_seq = 0;    // the newest seq the server is known to have
   Seq synced_seq = 0;  // the store holds every event up to here (its cursor)
   Seq read_seq = 0;    // the user's read cursor, over all their devices
-  std::int64_t unread_count = 0;  // stored messages from others after read_seq, not deleted
+  // Stored messages from others after read_seq, not deleted; counted up to 10000 (show
+  // "9999+" beyond).
+  std::int64_t unread_count = 0;
   int member_count = 0;
   std::vector<std::string> members;  // as learned from the log's member events
 };

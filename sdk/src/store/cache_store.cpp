@@ -94,8 +94,8 @@ constexpr const char* kMessageColumns =
 
 constexpr const char* kConversationColumns =
     "c.id, c.kind, c.workspace_id, c.name, c.topic, c.head_seq, c.cursor, c.read_seq, c.member_count, "
-    "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.seq > c.read_seq "
-    "AND m.sender_id <> ?1 AND m.deleted_seq = 0 AND m.thread_root_id = '')";
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.seq > c.read_seq "
+    "AND m.sender_id <> ?1 AND m.deleted_seq = 0 AND m.thread_root_id = '' LIMIT ?3))";
 
 Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
 
@@ -464,6 +464,7 @@ Result<std::vector<ConversationInfo>> CacheStore::conversations(const std::strin
     std::vector<ConversationInfo> out;
     Use q(statements_->conversations);
     q->bind(1, user_id);
+    q->bind(3, kUnreadCountCap);
     while (q->executeStep()) out.push_back(read_conversation(*q));
     return out;
   } catch (const std::exception& e) {
@@ -477,6 +478,7 @@ Result<std::optional<ConversationInfo>> CacheStore::conversation(const std::stri
   try {
     Use q(statements_->conversation);
     q->bind(1, user_id);
+    q->bind(3, kUnreadCountCap);
     q->bind(2, conversation_id);
     if (!q->executeStep()) return std::optional<ConversationInfo>();
     return std::optional<ConversationInfo>(read_conversation(*q));

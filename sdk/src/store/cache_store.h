@@ -52,6 +52,8 @@ class CacheStore {
  public:
   static constexpr int kSchemaVersion = 1;
   static constexpr int kMaxPage = 500;
+  // Unread counts stop at this (an app shows "9999+"): counting costs a step per message.
+  static constexpr int kUnreadCountCap = 10'000;
 
   struct Opened {
     std::unique_ptr<CacheStore> store;
