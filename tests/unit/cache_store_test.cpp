@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <gtest/gtest.h>
 
 #include "temp_dir.h"
@@ -281,6 +283,41 @@ TEST(CacheStoreFile, ADamagedTableIsFoundAtOpen) {
   ASSERT_TRUE(opened) << opened.error().message;
   EXPECT_TRUE(opened->rebuilt_because);
   EXPECT_TRUE(opened->store->conversations("me").value().empty());
+}
+
+TEST(CacheStoreFile, DamageFoundWhileInUseRebuildsTheCacheAtTheNextOpen) {
+  confab::test::TempDir dir;
+  auto path = dir.path() / "cache.db";
+  {
+    auto opened = CacheStore::open(path, Synchronous::normal).value();
+    std::vector<protocol::Event> events;
+    for (int i = 1; i <= 2000; ++i) events.push_back(created(i, "m" + std::to_string(i), "bob", "some text"));
+    ASSERT_TRUE(opened.store->apply("c1", events, ApplyMode::forward));
+  }
+  std::int64_t root = 0;
+  {
+    SQLite::Database db(path.string());
+    root = db.execAndGet("SELECT rootpage FROM sqlite_master WHERE name = 'messages'").getInt64();
+  }
+  {
+    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp((root - 1) * 4096);
+    std::string junk(4096, '\x33');
+    file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  {
+    auto opened = CacheStore::open(path, Synchronous::normal);
+    ASSERT_TRUE(opened) << opened.error().message;
+    EXPECT_FALSE(opened->rebuilt_because) << "the message pages are not read at open";
+    auto page = opened->store->page("c1", 0, 50);
+    ASSERT_FALSE(page);
+    EXPECT_EQ(page.error().code, ErrorCode::storage);
+  }
+  auto reopened = CacheStore::open(path, Synchronous::normal);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  ASSERT_TRUE(reopened->rebuilt_because);
+  EXPECT_NE(reopened->rebuilt_because->find("while in use"), std::string::npos) << *reopened->rebuilt_because;
+  EXPECT_TRUE(reopened->store->page("c1", 0, 50).value().messages.empty());
 }
 
 TEST(FtsQuery, QuotesEveryWordAndMakesTheLastAPrefix) {

@@ -1,6 +1,7 @@
 #include "store/cache_store.h"
 
 #include <algorithm>
+#include <fstream>
 #include <array>
 #include <limits>
 
@@ -226,7 +227,7 @@ Result<CacheStore::Opened> CacheStore::open(const std::filesystem::path& path, S
     db->setBusyTimeout(200);
     db->exec("PRAGMA journal_mode = WAL");
     db->exec(synchronous == Synchronous::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-    std::unique_ptr<CacheStore> store(new CacheStore(std::move(db)));
+    std::unique_ptr<CacheStore> store(new CacheStore(std::move(db), path));
     store->migrate();
     store->statements_ = std::make_unique<Statements>(*store->db_);
     // Reading the conversations touches every page of their table and the schema: a file
@@ -236,6 +237,16 @@ Result<CacheStore::Opened> CacheStore::open(const std::filesystem::path& path, S
     return store;
   };
   Opened opened;
+  std::error_code ec;
+  if (path != ":memory:" && std::filesystem::exists(damage_marker(path), ec)) {
+    std::ifstream marker(damage_marker(path));
+    std::string why;
+    std::getline(marker, why);
+    marker.close();
+    std::filesystem::remove(damage_marker(path), ec);
+    opened.rebuilt_because = "the cache database " + path.string() + " was found damaged while in use (" + why +
+                             "); it was moved to " + move_aside(path) + " and is rebuilt from the server";
+  }
   try {
     opened.store = attempt();
     return opened;
@@ -256,7 +267,21 @@ Result<CacheStore::Opened> CacheStore::open(const std::filesystem::path& path, S
   }
 }
 
-CacheStore::CacheStore(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+CacheStore::CacheStore(std::unique_ptr<SQLite::Database> db, std::filesystem::path path)
+    : db_(std::move(db)), path_(std::move(path)) {}
+
+std::filesystem::path CacheStore::damage_marker(const std::filesystem::path& path) {
+  return path.string() + ".damaged";
+}
+
+Error CacheStore::failed(const std::string& what, const std::exception& e) {
+  auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite && is_damage(*sqlite) && path_ != ":memory:") {
+    // Found damaged while in use: the next open() rebuilds it.
+    std::ofstream(damage_marker(path_)) << e.what() << '\n';
+  }
+  return storage(what + ": " + e.what());
+}
 CacheStore::~CacheStore() = default;
 
 void CacheStore::migrate() {
@@ -293,7 +318,7 @@ Result<void> CacheStore::update_conversations(std::span<const protocol::Conversa
     tx.commit();
     return {};
   } catch (const std::exception& e) {
-    return storage(std::string("cannot store the conversation list: ") + e.what());
+    return failed("cannot store the conversation list", e);
   }
 }
 
@@ -305,7 +330,7 @@ Result<std::vector<CacheCursor>> CacheStore::cursors() {
     while (q->executeStep()) out.push_back({q->getColumn(0).getString(), q->getColumn(1).getInt64()});
     return out;
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read the cursors: ") + e.what());
+    return failed("cannot read the cursors", e);
   }
 }
 
@@ -411,7 +436,7 @@ Result<void> CacheStore::apply(const std::string& conversation_id, std::span<con
     tx.commit();
     return {};
   } catch (const std::exception& e) {
-    return storage("cannot store events of " + conversation_id + ": " + e.what());
+    return failed("cannot store events of " + conversation_id, e);
   }
 }
 
@@ -424,7 +449,7 @@ Result<void> CacheStore::apply(std::span<const Batch> batches) {
     tx.commit();
     return {};
   } catch (const std::exception& e) {
-    return storage(std::string("cannot store events: ") + e.what());
+    return failed("cannot store events", e);
   }
 }
 
@@ -436,7 +461,7 @@ Result<bool> CacheStore::advance_read(const std::string& conversation_id, Seq re
     q->bind(2, read_seq);
     return q->exec() > 0;
   } catch (const std::exception& e) {
-    return storage(std::string("cannot store the read cursor: ") + e.what());
+    return failed("cannot store the read cursor", e);
   }
 }
 
@@ -468,7 +493,7 @@ Result<std::vector<ConversationInfo>> CacheStore::conversations(const std::strin
     while (q->executeStep()) out.push_back(read_conversation(*q));
     return out;
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read the conversations: ") + e.what());
+    return failed("cannot read the conversations", e);
   }
 }
 
@@ -483,7 +508,7 @@ Result<std::optional<ConversationInfo>> CacheStore::conversation(const std::stri
     if (!q->executeStep()) return std::optional<ConversationInfo>();
     return std::optional<ConversationInfo>(read_conversation(*q));
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read the conversation: ") + e.what());
+    return failed("cannot read the conversation", e);
   }
 }
 
@@ -538,7 +563,7 @@ Result<MessagePage> CacheStore::page(const std::string& conversation_id, Seq bef
     }
     return page;
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read messages: ") + e.what());
+    return failed("cannot read messages", e);
   }
 }
 
@@ -550,7 +575,7 @@ Result<std::vector<TimelineMessage>> CacheStore::thread(const std::string& root_
     q->bind(2, std::clamp(limit, 1, kMaxPage));
     return read_messages(*q);
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read the thread: ") + e.what());
+    return failed("cannot read the thread", e);
   }
 }
 
@@ -566,7 +591,7 @@ Result<std::vector<TimelineMessage>> CacheStore::search(const std::string& query
     q->bind(3, std::clamp(limit, 1, kMaxPage));
     return read_messages(*q);
   } catch (const std::exception& e) {
-    return storage(std::string("cannot search: ") + e.what());
+    return failed("cannot search", e);
   }
 }
 
@@ -578,7 +603,7 @@ Result<void> CacheStore::set_user_id(const std::string& user_id) {
     q.exec();
     return {};
   } catch (const std::exception& e) {
-    return storage(std::string("cannot store the user id: ") + e.what());
+    return failed("cannot store the user id", e);
   }
 }
 
@@ -588,7 +613,7 @@ Result<std::string> CacheStore::user_id() {
     SQLite::Statement q(*db_, "SELECT value FROM meta WHERE key = 'user_id'");
     return q.executeStep() ? q.getColumn(0).getString() : std::string();
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read the user id: ") + e.what());
+    return failed("cannot read the user id", e);
   }
 }
 
@@ -599,7 +624,7 @@ Result<Seq> CacheStore::low_seq(const std::string& conversation_id) {
     q->bind(1, conversation_id);
     return q->executeStep() ? q->getColumn(0).getInt64() : Seq{1};
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read the conversation: ") + e.what());
+    return failed("cannot read the conversation", e);
   }
 }
 
@@ -614,7 +639,7 @@ Result<std::vector<std::string>> CacheStore::stored_client_ids(std::span<const s
     }
     return out;
   } catch (const std::exception& e) {
-    return storage(std::string("cannot read messages: ") + e.what());
+    return failed("cannot read messages", e);
   }
 }
 

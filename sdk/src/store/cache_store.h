@@ -63,8 +63,9 @@ class CacheStore {
 
   // Opens or creates the cache at `path` (":memory:" for one in memory). A file that is
   // not a readable database, or whose tables cannot be read, is moved aside (with its WAL)
-  // and replaced by an empty cache. Fails with `storage` when even that is impossible, or
-  // when the cache is newer than this SDK.
+  // and replaced by an empty cache; so is one found damaged while in use (a marker file,
+  // `<path>.damaged`, carries that over to the next open). Fails with `storage` when even
+  // that is impossible, or when the cache is newer than this SDK.
   static Result<Opened> open(const std::filesystem::path& path, Synchronous synchronous);
   ~CacheStore();
 
@@ -113,7 +114,10 @@ class CacheStore {
   Result<std::vector<std::string>> stored_client_ids(std::span<const std::string> client_message_ids);
 
  private:
-  explicit CacheStore(std::unique_ptr<SQLite::Database> db);
+  CacheStore(std::unique_ptr<SQLite::Database> db, std::filesystem::path path);
+  static std::filesystem::path damage_marker(const std::filesystem::path& path);
+  // A storage error; when SQLite found the file damaged, it is marked for rebuilding.
+  Error failed(const std::string& what, const std::exception& e);
   void migrate();
   void apply_event(const protocol::Event& e);
   void apply_batch(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
@@ -122,6 +126,7 @@ class CacheStore {
 
   std::mutex mutex_;
   std::unique_ptr<SQLite::Database> db_;
+  std::filesystem::path path_;
   struct Statements;
   std::unique_ptr<Statements> statements_;
 };
