@@ -8,6 +8,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "store/damage.h"
+#include "store/migrations.h"
 #include "store/use_statement.h"
 
 namespace confab::store {
@@ -284,19 +285,7 @@ Error CacheStore::failed(const std::string& what, const std::exception& e) {
 }
 CacheStore::~CacheStore() = default;
 
-void CacheStore::migrate() {
-  int version = db_->execAndGet("PRAGMA user_version").getInt();
-  if (version > kSchemaVersion) {
-    throw std::runtime_error("its schema version " + std::to_string(version) + " is newer than this SDK's (" +
-                             std::to_string(kSchemaVersion) + ")");
-  }
-  for (int next = version + 1; next <= kSchemaVersion; ++next) {
-    SQLite::Transaction tx(*db_);
-    db_->exec(kMigrations[static_cast<std::size_t>(next - 1)]);
-    db_->exec("PRAGMA user_version = " + std::to_string(next));
-    tx.commit();
-  }
-}
+void CacheStore::migrate() { store::migrate(*db_, db_->execAndGet("PRAGMA user_version").getInt(), kMigrations); }
 
 Result<void> CacheStore::update_conversations(std::span<const protocol::ConversationSummary> listed, bool complete) {
   std::lock_guard lock(mutex_);

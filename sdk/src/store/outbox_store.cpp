@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "store/damage.h"
+#include "store/migrations.h"
 #include "store/use_statement.h"
 
 namespace confab::store {
@@ -216,16 +217,7 @@ void OutboxStore::migrate() {
   SQLite::Transaction lock(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   int version = db_->execAndGet("PRAGMA user_version").getInt();
   lock.commit();
-  if (version > kSchemaVersion) {
-    throw std::runtime_error("its schema version " + std::to_string(version) + " is newer than this SDK's (" +
-                             std::to_string(kSchemaVersion) + ")");
-  }
-  for (int next = version + 1; next <= kSchemaVersion; ++next) {
-    SQLite::Transaction tx(*db_);
-    db_->exec(kMigrations[static_cast<std::size_t>(next - 1)]);
-    db_->exec("PRAGMA user_version = " + std::to_string(next));
-    tx.commit();
-  }
+  store::migrate(*db_, version, kMigrations);
 }
 
 Result<void> OutboxStore::replace_conversations(const std::vector<std::string>& ids) {
