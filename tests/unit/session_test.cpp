@@ -2,6 +2,8 @@
 // the app is told.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "core/protocol.h"
@@ -333,6 +335,65 @@ TEST(Session, DisconnectWithoutAConnectionIsImmediate) {
   auto d = drain(s);
   EXPECT_EQ(d.closes, 0);
   EXPECT_EQ(s.state(), ConnectionState::closed);
+}
+
+}  // namespace
+}  // namespace confab::core
+
+namespace confab::core {
+namespace {
+
+TEST(SessionReads, ReadCursorsAreSentDebouncedAndBatchedWithTheHighestSeqEach) {
+  Session s = connected_session();
+  drain(s);
+  s.mark_read("c_general", 3);
+  s.mark_read("c_release", 1);
+  s.mark_read("c_general", 5);
+  s.mark_read("c_general", 4);  // the highest wins
+  EXPECT_TRUE(drain(s).frames.empty()) << "nothing before the debounce";
+  ASSERT_TRUE(s.next_wakeup());
+  fake_now += 999;
+  s.tick();
+  EXPECT_TRUE(drain(s).frames.empty());
+  fake_now += 1;
+  s.tick();
+  auto sent = drain(s).frames;
+  ASSERT_EQ(sent.size(), 2u);
+  std::map<std::string, Seq> reads;
+  for (const auto& f : sent) {
+    EXPECT_EQ(f["type"], "cursor.update");
+    reads[f["conversationId"]] = f["readSeq"];
+  }
+  EXPECT_EQ(reads, (std::map<std::string, Seq>{{"c_general", 5}, {"c_release", 1}}));
+  fake_now += 5000;
+  s.tick();
+  EXPECT_TRUE(drain(s).frames.empty()) << "sent once";
+}
+
+TEST(SessionReads, ReadsMadeOfflineGoOutOnTheNextConnection) {
+  Session s = make_session();
+  s.mark_read("c_general", 7);
+  fake_now += 5000;
+  s.tick();
+  EXPECT_TRUE(drain(s).frames.empty());
+  auto connected = reconnect(s);
+  bool sent = false;
+  for (const auto& f : connected.frames) sent |= f["type"] == "cursor.update" && f["readSeq"] == 7;
+  EXPECT_TRUE(sent);
+}
+
+TEST(SessionReads, TheUsersCursorFromAnotherDeviceMovesTheStoreOthersDoNot) {
+  Session s = connected_session();
+  drain(s);
+  s.frame_received(protocol::encode(protocol::ServerFrame{protocol::CursorState{"", "c_general", "alice", "laptop", 9, 9}}));
+  s.frame_received(protocol::encode(protocol::ServerFrame{protocol::CursorState{"", "c_general", "bob", "phone", 12, 12}}));
+  std::vector<ReadCursorMoved> moved;
+  for (auto& action : s.take_actions()) {
+    if (auto* m = std::get_if<ReadCursorMoved>(&action)) moved.push_back(*m);
+  }
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].conversation_id, "c_general");
+  EXPECT_EQ(moved[0].read_seq, 9);
 }
 
 }  // namespace
