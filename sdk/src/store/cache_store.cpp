@@ -1,12 +1,11 @@
 #include "store/cache_store.h"
 
-#include <algorithm>
-#include <fstream>
 #include <array>
-#include <limits>
+#include <fstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "store/cache_statements.h"
 #include "store/damage.h"
 #include "store/migrations.h"
 #include "store/use_statement.h"
@@ -87,42 +86,9 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
     )sql",
 };
 
-constexpr const char* kMessageColumns =
-    "m.conversation_id, m.seq, m.message_id, m.client_message_id, m.sender_id, m.text, m.created_at_ms, "
-    "m.edited, m.deleted_seq, m.attachments, m.reply_to, m.thread_root_id, "
-    "(SELECT COUNT(*) FROM messages r WHERE r.thread_root_id = m.message_id AND r.thread_root_id <> '' "
-    "AND r.seq IS NOT NULL "
-    "AND r.deleted_seq = 0)";
-
-constexpr const char* kConversationColumns =
-    "c.id, c.kind, c.workspace_id, c.name, c.topic, c.head_seq, c.cursor, c.read_seq, c.member_count, "
-    "(SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.seq > c.read_seq "
-    "AND m.sender_id <> ?1 AND m.deleted_seq = 0 AND m.thread_root_id = '' LIMIT ?3))";
-
-Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
-
-std::string join_lines(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const auto& id : ids) {
-    if (!out.empty()) out += '\n';
-    out += id;
-  }
-  return out;
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
+
+using namespace cache_sql;
 
 std::string fts_query(const std::string& typed) {
   std::vector<std::string> words;
@@ -150,77 +116,6 @@ std::string fts_query(const std::string& typed) {
   return out;
 }
 
-struct CacheStore::Statements {
-  explicit Statements(SQLite::Database& db)
-      : ensure_conversation(db, "INSERT OR IGNORE INTO conversations (id) VALUES (?1)"),
-        upsert_listed(db,
-                      "INSERT INTO conversations (id, kind, workspace_id, name, topic, member_count, head_seq, "
-                      "read_seq, listed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1) "
-                      "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, workspace_id = excluded.workspace_id, "
-                      "name = excluded.name, topic = excluded.topic, member_count = excluded.member_count, "
-                      "head_seq = max(head_seq, excluded.head_seq), read_seq = max(read_seq, excluded.read_seq), "
-                      "listed = 1"),
-        move_cursor(db,
-                    "UPDATE conversations SET cursor = ?2, head_seq = max(head_seq, ?2), "
-                    "low_seq = CASE WHEN ?3 THEN ?4 ELSE low_seq END WHERE id = ?1"),
-        move_low(db, "UPDATE conversations SET low_seq = min(low_seq, ?2) WHERE id = ?1"),
-        created(db,
-                "INSERT INTO messages (message_id, conversation_id, seq, sender_id, client_message_id, text, "
-                "text_seq, created_at_ms, reply_to, thread_root_id, attachments) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3, ?7, ?8, ?9, ?10) "
-                "ON CONFLICT (message_id) DO UPDATE SET seq = excluded.seq, sender_id = excluded.sender_id, "
-                "client_message_id = excluded.client_message_id, created_at_ms = excluded.created_at_ms, "
-                "reply_to = excluded.reply_to, thread_root_id = excluded.thread_root_id, "
-                "attachments = excluded.attachments, "
-                "text = CASE WHEN deleted_seq > 0 THEN '' WHEN text_seq < excluded.text_seq THEN excluded.text "
-                "ELSE text END, text_seq = max(text_seq, excluded.text_seq)"),
-        edited(db,
-               "INSERT INTO messages (message_id, conversation_id, text, text_seq, edited) "
-               "VALUES (?1, ?2, ?3, ?4, 1) "
-               "ON CONFLICT (message_id) DO UPDATE SET edited = 1, "
-               "text = CASE WHEN deleted_seq > 0 THEN '' WHEN text_seq < excluded.text_seq THEN excluded.text "
-               "ELSE text END, text_seq = max(text_seq, excluded.text_seq)"),
-        deleted(db,
-                "INSERT INTO messages (message_id, conversation_id, deleted_seq) VALUES (?1, ?2, ?3) "
-                "ON CONFLICT (message_id) DO UPDATE SET text = '', "
-                "deleted_seq = CASE WHEN deleted_seq = 0 THEN excluded.deleted_seq "
-                "ELSE min(deleted_seq, excluded.deleted_seq) END"),
-        reaction(db,
-                 "INSERT INTO reactions (message_id, emoji, user_id, seq, present) VALUES (?1, ?2, ?3, ?4, ?5) "
-                 "ON CONFLICT (message_id, emoji, user_id) DO UPDATE SET seq = excluded.seq, "
-                 "present = excluded.present WHERE excluded.seq > reactions.seq"),
-        member(db,
-               "INSERT INTO members (conversation_id, user_id, seq, present) VALUES (?1, ?2, ?3, ?4) "
-               "ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = excluded.seq, "
-               "present = excluded.present WHERE excluded.seq > members.seq"),
-        renamed(db, "UPDATE conversations SET name = ?2, topic = ?3, meta_seq = ?4 WHERE id = ?1 AND meta_seq < ?4"),
-        advance_read(db, "UPDATE conversations SET read_seq = ?2 WHERE id = ?1 AND read_seq < ?2"),
-        cursors(db, "SELECT id, cursor FROM conversations ORDER BY id"),
-        conversations(db, std::string("SELECT ") + kConversationColumns +
-                              " FROM conversations c WHERE c.listed = 1 ORDER BY c.name, c.id"),
-        conversation(db, std::string("SELECT ") + kConversationColumns + " FROM conversations c WHERE c.id = ?2"),
-        members(db, "SELECT user_id FROM members WHERE conversation_id = ?1 AND present = 1 ORDER BY user_id"),
-        page(db, std::string("SELECT ") + kMessageColumns +
-                     " FROM messages m WHERE m.conversation_id = ?1 AND m.seq < ?2 AND m.thread_root_id = '' "
-                     "ORDER BY m.seq DESC LIMIT ?3"),
-        thread(db, std::string("SELECT ") + kMessageColumns +
-                       " FROM messages m WHERE m.thread_root_id = ?1 AND m.thread_root_id <> '' AND m.seq IS NOT NULL "
-                       "ORDER BY m.seq LIMIT ?2"),
-        search(db, std::string("SELECT ") + kMessageColumns +
-                       " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?1 "
-                       "AND m.seq IS NOT NULL AND m.deleted_seq = 0 AND (?2 = '' OR m.conversation_id = ?2) "
-                       "ORDER BY m.created_at_ms DESC, m.seq DESC LIMIT ?3"),
-        reactions(db, "SELECT emoji, user_id FROM reactions WHERE message_id = ?1 AND present = 1 ORDER BY emoji, user_id"),
-        low(db, "SELECT low_seq FROM conversations WHERE id = ?1"),
-        has_client_id(db,
-                      "SELECT 1 FROM messages WHERE client_message_id = ?1 AND client_message_id <> '' "
-                      "AND seq IS NOT NULL") {}
-
-  SQLite::Statement ensure_conversation, upsert_listed, move_cursor, move_low;
-  SQLite::Statement created, edited, deleted, reaction, member, renamed, advance_read;
-  SQLite::Statement cursors, conversations, conversation, members, page, thread, search, reactions, low;
-  SQLite::Statement has_client_id;
-};
 
 Result<CacheStore::Opened> CacheStore::open(const std::filesystem::path& path, Synchronous synchronous) {
   auto attempt = [&] {
@@ -454,182 +349,5 @@ Result<bool> CacheStore::advance_read(const std::string& conversation_id, Seq re
   }
 }
 
-ConversationInfo CacheStore::read_conversation(SQLite::Statement& q) {
-  ConversationInfo c;
-  c.conversation_id = q.getColumn(0).getString();
-  c.kind = q.getColumn(1).getString();
-  c.workspace_id = q.getColumn(2).getString();
-  c.name = q.getColumn(3).getString();
-  c.topic = q.getColumn(4).getString();
-  c.head_seq = q.getColumn(5).getInt64();
-  c.synced_seq = q.getColumn(6).getInt64();
-  c.read_seq = q.getColumn(7).getInt64();
-  c.member_count = q.getColumn(8).getInt();
-  c.unread_count = q.getColumn(9).getInt64();
-  Use m(statements_->members);
-  m->bind(1, c.conversation_id);
-  while (m->executeStep()) c.members.push_back(m->getColumn(0).getString());
-  return c;
-}
-
-Result<std::vector<ConversationInfo>> CacheStore::conversations(const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  try {
-    std::vector<ConversationInfo> out;
-    Use q(statements_->conversations);
-    q->bind(1, user_id);
-    q->bind(3, kUnreadCountCap);
-    while (q->executeStep()) out.push_back(read_conversation(*q));
-    return out;
-  } catch (const std::exception& e) {
-    return failed("cannot read the conversations", e);
-  }
-}
-
-Result<std::optional<ConversationInfo>> CacheStore::conversation(const std::string& conversation_id,
-                                                                 const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  try {
-    Use q(statements_->conversation);
-    q->bind(1, user_id);
-    q->bind(3, kUnreadCountCap);
-    q->bind(2, conversation_id);
-    if (!q->executeStep()) return std::optional<ConversationInfo>();
-    return std::optional<ConversationInfo>(read_conversation(*q));
-  } catch (const std::exception& e) {
-    return failed("cannot read the conversation", e);
-  }
-}
-
-std::vector<TimelineMessage> CacheStore::read_messages(SQLite::Statement& q) {
-  std::vector<TimelineMessage> out;
-  while (q.executeStep()) {
-    TimelineMessage m;
-    m.conversation_id = q.getColumn(0).getString();
-    m.seq = q.getColumn(1).getInt64();
-    m.message_id = q.getColumn(2).getString();
-    m.client_message_id = q.getColumn(3).getString();
-    m.sender_id = q.getColumn(4).getString();
-    m.text = q.getColumn(5).getString();
-    m.created_at_ms = q.getColumn(6).getInt64();
-    m.edited = q.getColumn(7).getInt() != 0;
-    m.deleted = q.getColumn(8).getInt64() != 0;
-    m.attachments = split_lines(q.getColumn(9).getString());
-    m.reply_to = q.getColumn(10).getString();
-    m.thread_root_id = q.getColumn(11).getString();
-    m.reply_count = q.getColumn(12).getInt();
-    out.push_back(std::move(m));
-  }
-  for (auto& m : out) {
-    Use r(statements_->reactions);
-    r->bind(1, m.message_id);
-    while (r->executeStep()) {
-      auto emoji = r->getColumn(0).getString();
-      if (m.reactions.empty() || m.reactions.back().emoji != emoji) m.reactions.push_back({emoji, {}});
-      m.reactions.back().user_ids.push_back(r->getColumn(1).getString());
-    }
-  }
-  return out;
-}
-
-Result<MessagePage> CacheStore::page(const std::string& conversation_id, Seq before_seq, int limit) {
-  limit = std::clamp(limit, 1, kMaxPage);
-  std::lock_guard lock(mutex_);
-  try {
-    MessagePage page;
-    {
-      Use q(statements_->page);
-      q->bind(1, conversation_id);
-      q->bind(2, before_seq > 0 ? before_seq : std::numeric_limits<Seq>::max());
-      q->bind(3, limit);
-      page.messages = read_messages(*q);
-    }
-    std::reverse(page.messages.begin(), page.messages.end());
-    if (static_cast<int>(page.messages.size()) < limit) {
-      Use q(statements_->low);
-      q->bind(1, conversation_id);
-      page.more_on_server = q->executeStep() && q->getColumn(0).getInt64() > 1;
-    }
-    return page;
-  } catch (const std::exception& e) {
-    return failed("cannot read messages", e);
-  }
-}
-
-Result<std::vector<TimelineMessage>> CacheStore::thread(const std::string& root_message_id, int limit) {
-  std::lock_guard lock(mutex_);
-  try {
-    Use q(statements_->thread);
-    q->bind(1, root_message_id);
-    q->bind(2, std::clamp(limit, 1, kMaxPage));
-    return read_messages(*q);
-  } catch (const std::exception& e) {
-    return failed("cannot read the thread", e);
-  }
-}
-
-Result<std::vector<TimelineMessage>> CacheStore::search(const std::string& query, const std::string& conversation_id,
-                                                        int limit) {
-  auto match = fts_query(query);
-  if (match.empty()) return Error::make(ErrorCode::invalid_argument, "the search query has no words");
-  std::lock_guard lock(mutex_);
-  try {
-    Use q(statements_->search);
-    q->bind(1, match);
-    q->bind(2, conversation_id);
-    q->bind(3, std::clamp(limit, 1, kMaxPage));
-    return read_messages(*q);
-  } catch (const std::exception& e) {
-    return failed("cannot search", e);
-  }
-}
-
-Result<void> CacheStore::set_user_id(const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  try {
-    SQLite::Statement q(*db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?1)");
-    q.bind(1, user_id);
-    q.exec();
-    return {};
-  } catch (const std::exception& e) {
-    return failed("cannot store the user id", e);
-  }
-}
-
-Result<std::string> CacheStore::user_id() {
-  std::lock_guard lock(mutex_);
-  try {
-    SQLite::Statement q(*db_, "SELECT value FROM meta WHERE key = 'user_id'");
-    return q.executeStep() ? q.getColumn(0).getString() : std::string();
-  } catch (const std::exception& e) {
-    return failed("cannot read the user id", e);
-  }
-}
-
-Result<Seq> CacheStore::low_seq(const std::string& conversation_id) {
-  std::lock_guard lock(mutex_);
-  try {
-    Use q(statements_->low);
-    q->bind(1, conversation_id);
-    return q->executeStep() ? q->getColumn(0).getInt64() : Seq{1};
-  } catch (const std::exception& e) {
-    return failed("cannot read the conversation", e);
-  }
-}
-
-Result<std::vector<std::string>> CacheStore::stored_client_ids(std::span<const std::string> client_message_ids) {
-  std::lock_guard lock(mutex_);
-  try {
-    std::vector<std::string> out;
-    for (const auto& id : client_message_ids) {
-      Use q(statements_->has_client_id);
-      q->bind(1, id);
-      if (q->executeStep()) out.push_back(id);
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return failed("cannot read messages", e);
-  }
-}
 
 }  // namespace confab::store
