@@ -21,6 +21,7 @@
 #include "client/client_options.h"
 #include "client/listener_table.h"
 #include "client/local_view.h"
+#include "client/store_writer.h"
 #include "client/stores.h"
 #include "core/ids.h"
 #include "core/protocol.h"
@@ -58,7 +59,6 @@ class Client::Impl {
         view_(*cache_),
         recovery_(std::move(opened.recovery)),
         work_(asio::make_work_guard(io_)),
-        events_timer_(io_),
         wake_timer_(io_),
         write_timer_(io_),
         session_(client::session_options(options_), now_ms),
@@ -68,6 +68,11 @@ class Client::Impl {
         outbox_listeners_(std::make_shared<client::ListenerTable<LocalMessage>>(callback_thread_)),
         conversation_listeners_(std::make_shared<client::ListenerTable<ConversationChange>>(callback_thread_)),
         sync_listeners_(std::make_shared<client::ListenerTable<SyncProgress>>(callback_thread_)),
+        writer_(io_, *cache_, view_, {message_listeners_, conversation_listeners_},
+                [this](const std::vector<store::CacheCursor>& rewind) {
+                  for (const auto& c : rewind) session_.store_failed(c.conversation_id, c.cursor);
+                  asio::post(io_, [this] { apply(session_.take_actions()); });  // their requests
+                }),
         network_thread_([this] { io_.run(); }) {
     view_.set_user_id(opened.user_id);
     for (const auto& row : opened.recent_sent) view_.outbox_changed(row.message);
@@ -101,17 +106,10 @@ class Client::Impl {
     return parsed;
   }
 
-  static Result<void> check_token(const std::string& token) {
-    if (token.empty()) return invalid("the token is empty");
-    if (token.size() > protocol::kMaxTokenBytes) return invalid("the token exceeds 4096 bytes");
-    if (!utf8::is_valid(token)) return invalid("the token is not valid UTF-8");
-    return {};
-  }
-
   Result<void> connect(std::string_view url, std::string token) {
     auto parsed = check_url(url);
     if (!parsed) return parsed.error();
-    if (auto ok = check_token(token); !ok) return ok.error();
+    if (auto ok = client::check_token(token); !ok) return ok.error();
     asio::post(io_, [this, url = std::move(parsed).value(), token = std::move(token)]() mutable {
       url_ = std::move(url);
       provider_ = nullptr;
@@ -146,7 +144,7 @@ class Client::Impl {
     auto provider = provider_;
     callback_thread_->post([this, provider, then = std::move(then)]() mutable {
       Result<std::string> token = (*provider)();
-      if (token && !check_token(*token)) token = check_token(*token).error();
+      if (token && !client::check_token(*token)) token = client::check_token(*token).error();
       asio::post(io_, [this, provider, then = std::move(then), token = std::move(token)]() mutable {
         if (provider != provider_) return;  // connect() was called again meanwhile
         then(std::move(token));
@@ -179,16 +177,6 @@ class Client::Impl {
     return connection_;
   }
 
-  static Result<void> check_text(std::string_view text) {
-    if (text.empty()) return invalid("the message text is empty");
-    if (text.size() > protocol::kMaxTextBytes) {
-      return invalid("the message text is " + std::to_string(text.size()) + " bytes; the limit is " +
-                     std::to_string(protocol::kMaxTextBytes));
-    }
-    if (!utf8::is_valid(text)) return invalid("the message text is not valid UTF-8");
-    return {};
-  }
-
   // Refuses a conversation the server did not list for this user. Before the first list
   // (a new device that has never connected) every well-formed id is accepted.
   Result<void> check_conversation(std::string_view conversation_id) {
@@ -204,7 +192,7 @@ class Client::Impl {
 
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text) {
     if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
-    if (auto ok = check_text(text); !ok) return ok.error();
+    if (auto ok = client::check_text(text); !ok) return ok.error();
 
     core::OutboxRow row;
     auto& m = row.message;
@@ -227,7 +215,7 @@ class Client::Impl {
   Result<LocalMessage> change(const MessageRef& target, OutboxKind kind, std::string_view text,
                               std::string_view emoji) {
     if (kind == OutboxKind::edit) {
-      if (auto ok = check_text(text); !ok) return ok.error();
+      if (auto ok = client::check_text(text); !ok) return ok.error();
     }
     if ((kind == OutboxKind::react || kind == OutboxKind::unreact) &&
         (!utf8::is_valid(emoji) || !protocol::is_valid_emoji(emoji))) {
@@ -426,70 +414,6 @@ class Client::Impl {
     static_cast<void>(store_->replace_conversations(std::vector<std::string>(next.begin(), next.end())));
   }
 
-  // Network thread: the server's list of the user's conversations, into the store.
-  void list_conversations(const std::vector<protocol::ConversationSummary>& items) {
-    if (auto user = session_.user_id(); !user.empty() && user != view_.user_id()) {
-      view_.set_user_id(user);
-      static_cast<void>(cache_->set_user_id(user));
-    }
-    if (cache_->update_conversations(items, true)) {
-      conversation_listeners_->publish(ConversationChange{});
-    }
-  }
-
-  // Network thread: events the sync engine found in order, stored with their cursor in one
-  // transaction; only then does the app hear of them. After a quiet spell they are stored
-  // at once; under a stream of events, what arrives within kEventsBatch shares one
-  // transaction (a commit per event would cap the rate at what the disk can sync).
-  void store_events(core::ApplyEvents a) {
-    pending_events_.push_back(
-        {std::move(a.conversation_id), std::move(a.events), a.reset ? store::ApplyMode::reset : store::ApplyMode::forward});
-    if (events_timer_armed_) return;
-    auto due = last_events_flush_ + kEventsBatch;
-    if (std::chrono::steady_clock::now() >= due) {
-      flush_events();
-      return;
-    }
-    events_timer_armed_ = true;
-    events_timer_.expires_at(due);
-    events_timer_.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
-      flush_events();
-      apply(session_.take_actions());
-    });
-  }
-
-  // If the store cannot take them, the engine goes back to the stored cursors and fetches
-  // the events again.
-  void flush_events() {
-    events_timer_armed_ = false;
-    last_events_flush_ = std::chrono::steady_clock::now();
-    auto batches = std::exchange(pending_events_, {});
-    if (batches.empty()) return;
-    if (auto stored = cache_->apply(batches); !stored) {
-      auto cursors = cache_->cursors();
-      for (const auto& b : batches) {
-        Seq cursor = 0;
-        if (cursors) {
-          for (const auto& c : *cursors) {
-            if (c.conversation_id == b.conversation_id) cursor = c.cursor;
-          }
-        }
-        session_.store_failed(b.conversation_id, cursor);
-      }
-      asio::post(io_, [this] { apply(session_.take_actions()); });  // their requests, after this batch
-      return;
-    }
-    for (const auto& b : batches) {
-      view_.events_stored(b.events);
-      for (const auto& e : b.events) message_listeners_->publish(protocol::to_message(e));
-      conversation_listeners_->publish(ConversationChange{.conversation_id = b.conversation_id,
-                                                          .events_applied = b.events.size(),
-                                                          .reset = b.mode == store::ApplyMode::reset,
-                                                          .synced_seq = b.events.back().conversation_seq});
-    }
-  }
-
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
       std::visit(
@@ -526,19 +450,13 @@ class Client::Impl {
               unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
               set_conversations(std::set<std::string>(a.ids.begin(), a.ids.end()));
-              list_conversations(a.items);
+              writer_.listed(session_.user_id(), a.items);
             } else if constexpr (std::is_same_v<T, core::ApplyEvents>) {
-              store_events(std::move(a));
+              writer_.events(std::move(a));
             } else if constexpr (std::is_same_v<T, core::OlderEvents>) {
-              if (cache_->apply(a.conversation_id, a.events, store::ApplyMode::older)) {
-                conversation_listeners_->publish(ConversationChange{
-                    .conversation_id = a.conversation_id, .events_applied = a.events.size(), .older = true});
-              }
+              writer_.older(a);
             } else if constexpr (std::is_same_v<T, core::ReadCursorMoved>) {
-              auto moved = cache_->advance_read(a.conversation_id, a.read_seq);
-              if (moved && *moved) {
-                conversation_listeners_->publish(ConversationChange{.conversation_id = a.conversation_id, .read = true});
-              }
+              writer_.read_moved(a);
             } else if constexpr (std::is_same_v<T, core::NotifySync>) {
               sync_listeners_->publish(a.progress);
             } else if constexpr (std::is_same_v<T, core::MembershipChanged>) {
@@ -585,11 +503,6 @@ class Client::Impl {
 
   // Network thread only.
   static constexpr std::chrono::milliseconds kWriteDelay{10};
-  static constexpr std::chrono::milliseconds kEventsBatch{5};
-  asio::steady_timer events_timer_;
-  bool events_timer_armed_ = false;
-  std::chrono::steady_clock::time_point last_events_flush_{};
-  std::vector<store::CacheStore::Batch> pending_events_;  // in order, not yet stored
   asio::steady_timer wake_timer_;
   asio::steady_timer write_timer_;
   std::optional<std::int64_t> scheduled_wakeup_;
@@ -606,6 +519,7 @@ class Client::Impl {
   std::shared_ptr<client::ListenerTable<LocalMessage>> outbox_listeners_;
   std::shared_ptr<client::ListenerTable<ConversationChange>> conversation_listeners_;
   std::shared_ptr<client::ListenerTable<SyncProgress>> sync_listeners_;
+  client::StoreWriter writer_;  // network thread only
 
   std::thread network_thread_;  // last: starts once everything above exists
 };

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "core/protocol.h"
+#include "core/utf8.h"
 
 namespace confab::client {
 namespace {
@@ -77,6 +78,23 @@ core::SessionOptions session_options(const ClientOptions& o) {
   s.outbox.retry_cap_ms = o.outbox.retry_cap.count();
   s.seed = std::random_device{}();
   return s;
+}
+
+Result<void> check_token(const std::string& token) {
+  if (token.empty()) return invalid("the token is empty");
+  if (token.size() > protocol::kMaxTokenBytes) return invalid("the token exceeds 4096 bytes");
+  if (!utf8::is_valid(token)) return invalid("the token is not valid UTF-8");
+  return {};
+}
+
+Result<void> check_text(std::string_view text) {
+  if (text.empty()) return invalid("the message text is empty");
+  if (text.size() > protocol::kMaxTextBytes) {
+    return invalid("the message text is " + std::to_string(text.size()) + " bytes; the limit is " +
+                   std::to_string(protocol::kMaxTextBytes));
+  }
+  if (!utf8::is_valid(text)) return invalid("the message text is not valid UTF-8");
+  return {};
 }
 
 }  // namespace confab::client

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -16,6 +17,10 @@ namespace confab::client {
 Result<void> check_options(const ClientOptions& options);
 
 core::SessionOptions session_options(const ClientOptions& options);
+
+// What the client accepts as a token and as a message text (invalid_argument, saying why).
+Result<void> check_token(const std::string& token);
+Result<void> check_text(std::string_view text);
 
 // TLS for wss://: TLS 1.2 or later, the peer always verified, against the system's CAs
 // or only the pinned ones (PEM).

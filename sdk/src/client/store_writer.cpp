@@ -1,0 +1,77 @@
+#include "client/store_writer.h"
+
+namespace confab::client {
+
+StoreWriter::StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Listeners listeners,
+                         Rewind rewind)
+    : cache_(cache), view_(view), listeners_(std::move(listeners)), rewind_(std::move(rewind)), timer_(io) {}
+
+void StoreWriter::listed(const std::string& user_id, const std::vector<protocol::ConversationSummary>& items) {
+  if (!user_id.empty() && user_id != view_.user_id()) {
+    view_.set_user_id(user_id);
+    static_cast<void>(cache_.set_user_id(user_id));  // kept for unread counts before the next connection
+  }
+  if (cache_.update_conversations(items, true)) listeners_.conversations->publish(ConversationChange{});
+}
+
+void StoreWriter::events(core::ApplyEvents a) {
+  pending_.push_back(
+      {std::move(a.conversation_id), std::move(a.events), a.reset ? store::ApplyMode::reset : store::ApplyMode::forward});
+  if (timer_armed_) return;
+  auto due = last_flush_ + kBatch;
+  if (std::chrono::steady_clock::now() >= due) {
+    flush();
+    return;
+  }
+  timer_armed_ = true;
+  timer_.expires_at(due);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) flush();
+  });
+}
+
+void StoreWriter::flush() {
+  timer_armed_ = false;
+  last_flush_ = std::chrono::steady_clock::now();
+  auto batches = std::exchange(pending_, {});
+  if (batches.empty()) return;
+  if (auto stored = cache_.apply(batches); !stored) {
+    std::vector<store::CacheCursor> rewind;
+    auto cursors = cache_.cursors();
+    for (const auto& b : batches) {
+      store::CacheCursor at{b.conversation_id, 0};
+      if (cursors) {
+        for (const auto& c : *cursors) {
+          if (c.conversation_id == b.conversation_id) at.cursor = c.cursor;
+        }
+      }
+      rewind.push_back(std::move(at));
+    }
+    rewind_(rewind);
+    return;
+  }
+  for (const auto& b : batches) {
+    view_.events_stored(b.events);
+    for (const auto& e : b.events) listeners_.messages->publish(protocol::to_message(e));
+    listeners_.conversations->publish(ConversationChange{.conversation_id = b.conversation_id,
+                                                         .events_applied = b.events.size(),
+                                                         .reset = b.mode == store::ApplyMode::reset,
+                                                         .synced_seq = b.events.back().conversation_seq});
+  }
+}
+
+void StoreWriter::older(const core::OlderEvents& a) {
+  if (cache_.apply(a.conversation_id, a.events, store::ApplyMode::older)) {
+    listeners_.conversations->publish(
+        ConversationChange{.conversation_id = a.conversation_id, .events_applied = a.events.size(), .older = true});
+  }
+}
+
+void StoreWriter::read_moved(const core::ReadCursorMoved& a) {
+  auto moved = cache_.advance_read(a.conversation_id, a.read_seq);
+  if (moved && *moved) {
+    listeners_.conversations->publish(ConversationChange{.conversation_id = a.conversation_id, .read = true});
+  }
+}
+
+}  // namespace confab::client

@@ -1,0 +1,59 @@
+// The network thread's writes to the local store, and what the app hears of them: events
+// the sync engine released (batched), older history, read cursors, the conversation list.
+// The app hears of a change only once it is stored.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "client/listener_table.h"
+#include "client/local_view.h"
+#include "core/session.h"
+#include "store/cache_store.h"
+
+namespace confab::client {
+
+class StoreWriter {
+ public:
+  struct Listeners {
+    std::shared_ptr<ListenerTable<Message>> messages;
+    std::shared_ptr<ListenerTable<ConversationChange>> conversations;
+  };
+  // Called with the conversations whose events the store could not take, and the cursor
+  // it still holds for each: the session fetches them again from there.
+  using Rewind = std::function<void(const std::vector<store::CacheCursor>&)>;
+
+  StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Listeners listeners,
+              Rewind rewind);
+
+  // All on the network thread.
+  void listed(const std::string& user_id, const std::vector<protocol::ConversationSummary>& items);
+  // After a quiet spell, stored at once; under a stream of events, what arrives within
+  // kBatch shares one transaction (a commit per event would cap the rate at what the disk
+  // can sync).
+  void events(core::ApplyEvents a);
+  void older(const core::OlderEvents& a);
+  void read_moved(const core::ReadCursorMoved& a);
+
+  static constexpr std::chrono::milliseconds kBatch{5};
+
+ private:
+  void flush();
+
+  store::CacheStore& cache_;
+  LocalView& view_;
+  Listeners listeners_;
+  Rewind rewind_;
+  boost::asio::steady_timer timer_;
+  bool timer_armed_ = false;
+  std::chrono::steady_clock::time_point last_flush_{};
+  std::vector<store::CacheStore::Batch> pending_;  // in order, not yet stored
+};
+
+}  // namespace confab::client
