@@ -135,7 +135,8 @@ Json to_json(const ErrorFrame& f) {
                   ? f.code_name
                   : std::string(to_string(f.error.code));
   j["retryable"] = f.error.retryable;
-  j["message"] = utf8::truncate(f.error.message, kMaxErrorMessageBytes);
+  // Optional on the wire, and never empty when present (decoders refuse an empty one).
+  if (!f.error.message.empty()) j["message"] = utf8::truncate(f.error.message, kMaxErrorMessageBytes);
   if (!f.field.empty()) j["field"] = f.field;
   if (f.error.retry_after_ms > 0) j["retryAfterMs"] = f.error.retry_after_ms;
   return j;
