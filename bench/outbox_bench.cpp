@@ -25,6 +25,7 @@
 #include <CLI/CLI.hpp>
 
 #include "child_process.h"
+#include "stats.h"
 #include "confab/client.h"
 
 namespace {
@@ -32,17 +33,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  if (v.empty()) return 0;
-  auto index = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(index, v.size() - 1)];
-}
+using confab::bench::median;
+using confab::bench::percentile;
 
 std::unique_ptr<confab::Client> open_client(const fs::path& db, confab::Durability durability, std::size_t window) {
   confab::ClientOptions options;

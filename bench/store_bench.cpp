@@ -32,6 +32,7 @@
 #include <CLI/CLI.hpp>
 
 #include "child_process.h"
+#include "stats.h"
 #include "confab/client.h"
 #include "store/cache_store.h"
 
@@ -40,10 +41,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+using confab::bench::median;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 

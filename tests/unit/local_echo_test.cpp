@@ -45,8 +45,7 @@ class Device {
     stores_ = std::move(opened).value();
     view_ = std::make_unique<client::LocalView>(*stores_.cache);
     view_->set_user_id(stores_.user_id);
-    for (const auto& row : stores_.recent_sent) view_->outbox_changed(row.message);
-    for (const auto& row : stores_.unsent) view_->outbox_changed(row.message);
+    view_->restore(stores_.unsent, stores_.recent_sent, stores_.cursors);
     core::SessionOptions options;
     options.device_id = "phone";
     session_ = std::make_unique<core::Session>(options, [] { return fake_now; });

@@ -21,6 +21,7 @@
 #include "client/client_options.h"
 #include "client/listener_table.h"
 #include "client/local_view.h"
+#include "client/outbox_writer.h"
 #include "client/store_writer.h"
 #include "client/stores.h"
 #include "core/ids.h"
@@ -60,7 +61,7 @@ class Client::Impl {
         recovery_(std::move(opened.recovery)),
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
-        write_timer_(io_),
+        outbox_writer_(io_, *store_),
         session_(client::session_options(options_), now_ms),
         callback_thread_(std::make_shared<client::CallbackThread>()),
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
@@ -75,8 +76,7 @@ class Client::Impl {
                 }),
         network_thread_([this] { io_.run(); }) {
     view_.set_user_id(opened.user_id);
-    for (const auto& row : opened.recent_sent) view_.outbox_changed(row.message);
-    for (const auto& row : opened.unsent) view_.outbox_changed(row.message);
+    view_.restore(opened.unsent, opened.recent_sent, opened.cursors);
     asio::post(io_, [this, unsent = std::move(opened.unsent), cursors = std::move(opened.cursors)]() mutable {
       for (const auto& c : cursors) session_.restore_cursor(c.conversation_id, c.cursor);
       session_.restore(std::move(unsent));
@@ -93,7 +93,7 @@ class Client::Impl {
     transport_.reset();
     // Best effort: what cannot be written now is recovered at the next open (a row whose
     // `sent` is missing is resent and answered with its original ack).
-    static_cast<void>(write_outbox());
+    static_cast<void>(outbox_writer_.write_now());
     callback_thread_->stop();
   }
 
@@ -277,7 +277,7 @@ class Client::Impl {
     return on_network([this, local_id] {
       auto done = session_.retry(local_id);
       apply(session_.take_actions());
-      static_cast<void>(write_outbox());  // a row left `failed` on disk is retried in memory anyway
+      static_cast<void>(outbox_writer_.write_now());  // a row left `failed` on disk is retried in memory anyway
       return done;
     });
   }
@@ -290,7 +290,7 @@ class Client::Impl {
   Result<void> discard_durably(std::int64_t local_id) {
     auto done = session_.discard(local_id);
     apply(session_.take_actions());
-    if (auto written = write_outbox(); !written) return written.error();
+    if (auto written = outbox_writer_.write_now(); !written) return written.error();
     return done;
   }
 
@@ -367,23 +367,6 @@ class Client::Impl {
     return result.get();
   }
 
-  // Writes the outbox changes gathered so far, in one transaction. A failed write keeps
-  // them for the next attempt; nothing is lost by waiting, because an unrecorded `sent`
-  // only means one resend that the server answers with the original ack.
-  Result<void> write_outbox() {
-    write_posted_ = false;
-    if (unwritten_.empty()) return {};
-    std::vector<core::OutboxRow> rows;
-    rows.reserve(unwritten_.size());
-    for (auto& [id, row] : unwritten_) rows.push_back(std::move(row));
-    unwritten_.clear();
-    auto written = store_->write(rows);
-    if (!written) {
-      for (auto& row : rows) unwritten_.emplace(row.message.local_id, std::move(row));
-    }
-    return written;
-  }
-
   // Wakes the session when its outbox next has timed work (an ack deadline, a backoff,
   // a maximum age).
   void schedule_wakeup() {
@@ -447,7 +430,7 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::NotifyMessage>) {
               message_listeners_->publish(std::move(a.message));
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
-              unwritten_.insert_or_assign(a.row.message.local_id, std::move(a.row));
+              outbox_writer_.changed(std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
               set_conversations(std::set<std::string>(a.ids.begin(), a.ids.end()));
               writer_.listed(session_.user_id(), a.items);
@@ -475,16 +458,6 @@ class Client::Impl {
           },
           action);
     }
-    if (!unwritten_.empty() && !write_posted_) {
-      // Batched: everything that changes within kWriteDelay goes in one transaction. The
-      // delay costs nothing on a crash: an unrecorded `sent` means one resend, answered by
-      // the server with the original ack.
-      write_posted_ = true;
-      write_timer_.expires_after(kWriteDelay);
-      write_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) static_cast<void>(write_outbox());  // kept and retried on failure
-      });
-    }
     schedule_wakeup();
   }
 
@@ -502,16 +475,13 @@ class Client::Impl {
   ConnectionChange connection_;  // the last change, for connection()
 
   // Network thread only.
-  static constexpr std::chrono::milliseconds kWriteDelay{10};
   asio::steady_timer wake_timer_;
-  asio::steady_timer write_timer_;
+  client::OutboxWriter outbox_writer_;
   std::optional<std::int64_t> scheduled_wakeup_;
   core::Session session_;
   std::unique_ptr<net::WsTransport> transport_;
   std::optional<net::WsUrl> url_;
   std::shared_ptr<TokenProvider> provider_;  // set by connect(url, provider)
-  std::map<std::int64_t, core::OutboxRow> unwritten_;  // outbox changes not yet written
-  bool write_posted_ = false;
 
   std::shared_ptr<client::CallbackThread> callback_thread_;
   std::shared_ptr<client::ListenerTable<ConnectionChange>> connection_listeners_;

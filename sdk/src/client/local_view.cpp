@@ -14,20 +14,35 @@ std::string LocalView::user_id() const {
   return user_id_;
 }
 
+void LocalView::restore(std::span<const core::OutboxRow> unsent, std::span<const core::OutboxRow> recent_sent,
+                        std::span<const store::CacheCursor> cursors) {
+  std::map<std::string, Seq> stored;
+  for (const auto& c : cursors) stored[c.conversation_id] = c.cursor;
+  std::lock_guard lock(mutex_);
+  for (const auto& row : recent_sent) {
+    const auto& m = row.message;
+    auto cursor = stored.find(m.conversation_id);
+    if (m.kind == OutboxKind::message && (cursor == stored.end() || m.conversation_seq > cursor->second)) {
+      echoes_.insert_or_assign(m.client_message_id, m);
+    }
+  }
+  for (const auto& row : unsent) {
+    if (row.message.kind == OutboxKind::message) echoes_.insert_or_assign(row.message.client_message_id, row.message);
+  }
+}
+
 void LocalView::outbox_changed(const LocalMessage& message) {
   if (message.kind != OutboxKind::message) return;
-  bool gone = message.state == OutboxState::discarded;
-  if (message.state == OutboxState::sent) {
-    // Acknowledged: the echo stays until the event is stored, unless it already is.
-    std::string id = message.client_message_id;
-    auto stored = cache_.stored_client_ids(std::span(&id, 1));
-    gone = stored && !stored->empty();
-  }
   std::lock_guard lock(mutex_);
-  if (gone) {
-    echoes_.erase(message.client_message_id);
+  const auto& id = message.client_message_id;
+  if (settled_.contains(id)) {
+    if (message.state != OutboxState::pending && message.state != OutboxState::sending) settled_.erase(id);
+    return;
+  }
+  if (message.state == OutboxState::discarded) {
+    echoes_.erase(id);
   } else {
-    echoes_.insert_or_assign(message.client_message_id, message);
+    echoes_.insert_or_assign(id, message);  // an acknowledged one stays until its event is stored
   }
 }
 
@@ -35,7 +50,11 @@ void LocalView::events_stored(std::span<const protocol::Event> events) {
   std::lock_guard lock(mutex_);
   if (echoes_.empty()) return;
   for (const auto& e : events) {
-    if (e.kind == EventKind::message_created && !e.client_message_id.empty()) echoes_.erase(e.client_message_id);
+    if (e.kind != EventKind::message_created || e.client_message_id.empty()) continue;
+    auto echo = echoes_.find(e.client_message_id);
+    if (echo == echoes_.end()) continue;
+    if (echo->second.state != OutboxState::sent) settled_.insert(e.client_message_id);
+    echoes_.erase(echo);
   }
 }
 

@@ -9,12 +9,14 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "confab/conversation.h"
 #include "confab/result.h"
+#include "core/outbox.h"
 #include "core/protocol.h"
 #include "store/cache_store.h"
 
@@ -27,6 +29,10 @@ class LocalView {
   void set_user_id(std::string user_id);
   std::string user_id() const;
 
+  // At startup: the unsent rows, and the newest sent ones. A sent row is still an echo
+  // when its seq is past its conversation's stored cursor (acknowledged, event not stored).
+  void restore(std::span<const core::OutboxRow> unsent, std::span<const core::OutboxRow> recent_sent,
+               std::span<const store::CacheCursor> cursors);
   // An outgoing message row was queued or changed state (other kinds are ignored).
   void outbox_changed(const LocalMessage& message);
   // These events are now stored: their echoes give way to them.
@@ -44,6 +50,9 @@ class LocalView {
   mutable std::mutex mutex_;
   std::string user_id_;
   std::map<std::string, LocalMessage> echoes_;  // by client message id
+  // Stored before their ack came: the outbox may still report them (a resend, then the
+  // ack), and they must not come back as echoes. Dropped once acknowledged.
+  std::set<std::string> settled_;
 };
 
 }  // namespace confab::client

@@ -50,7 +50,6 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
       attachments       TEXT NOT NULL DEFAULT ''    -- ids, one per line
     );
     CREATE UNIQUE INDEX messages_by_seq ON messages (conversation_id, seq);
-    CREATE INDEX messages_by_client_id ON messages (client_message_id) WHERE client_message_id <> '';
     CREATE INDEX messages_in_thread ON messages (thread_root_id, seq) WHERE thread_root_id <> '';
 
     CREATE TABLE reactions (

@@ -110,8 +110,6 @@ class CacheStore {
   Result<std::string> user_id();
   // The lowest seq of the stored window (1 when the store reaches the start).
   Result<Seq> low_seq(const std::string& conversation_id);
-  // Which of these client message ids have their server copy stored.
-  Result<std::vector<std::string>> stored_client_ids(std::span<const std::string> client_message_ids);
 
  private:
   CacheStore(std::unique_ptr<SQLite::Database> db, std::filesystem::path path);

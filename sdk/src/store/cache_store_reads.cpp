@@ -172,20 +172,4 @@ Result<Seq> CacheStore::low_seq(const std::string& conversation_id) {
   }
 }
 
-Result<std::vector<std::string>> CacheStore::stored_client_ids(std::span<const std::string> client_message_ids) {
-  std::lock_guard lock(mutex_);
-  try {
-    std::vector<std::string> out;
-    for (const auto& id : client_message_ids) {
-      Use q(statements_->has_client_id);
-      q->bind(1, id);
-      if (q->executeStep()) out.push_back(id);
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return failed("cannot read messages", e);
-  }
-}
-
-
 }  // namespace confab::store
