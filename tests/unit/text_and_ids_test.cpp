@@ -106,3 +106,17 @@ TEST(WsUrl, RefusesWhatItCannotUse) {
 
 }  // namespace
 }  // namespace confab
+
+namespace confab {
+namespace {
+
+TEST(Utf8Sanitize, ReplacesEachBadByteAndKeepsGoodText) {
+  EXPECT_EQ(utf8::sanitize("ok ✓"), "ok ✓");
+  EXPECT_EQ(utf8::sanitize("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(utf8::sanitize("\xc3\x28"), "\xEF\xBF\xBD(");
+  EXPECT_EQ(utf8::sanitize("\xe2\x9c"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "a cut-off character";
+  EXPECT_TRUE(utf8::is_valid(utf8::sanitize("\xed\xa0\x80 surrogate")));
+}
+
+}  // namespace
+}  // namespace confab

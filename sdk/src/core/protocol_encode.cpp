@@ -136,7 +136,11 @@ Json to_json(const ErrorFrame& f) {
                   : std::string(to_string(f.error.code));
   j["retryable"] = f.error.retryable;
   // Optional on the wire, and never empty when present (decoders refuse an empty one).
-  if (!f.error.message.empty()) j["message"] = utf8::truncate(f.error.message, kMaxErrorMessageBytes);
+  // Made valid UTF-8 before it is cut to the limit: a message quoting bad input would
+  // otherwise grow past the limit when the JSON writer replaces its bad bytes.
+  if (!f.error.message.empty()) {
+    j["message"] = utf8::truncate(utf8::sanitize(f.error.message), kMaxErrorMessageBytes);
+  }
   if (!f.field.empty()) j["field"] = f.field;
   if (f.error.retry_after_ms > 0) j["retryAfterMs"] = f.error.retry_after_ms;
   return j;
