@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <stdexcept>
 
 extern char** environ;
@@ -30,15 +33,24 @@ ChildProcess::ChildProcess(std::vector<std::string> args, const std::filesystem:
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2];
+  int in[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe2(in, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw std::runtime_error("pipe failed");
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
+  ::close(in[0]);
   stdout_fd_ = out[0];
+  stdin_fd_ = in[1];
   if (rc != 0) {
     pid_ = -1;
     throw std::runtime_error("cannot start " + args[0]);
@@ -48,6 +60,31 @@ ChildProcess::ChildProcess(std::vector<std::string> args, const std::filesystem:
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) kill_and_wait(SIGKILL);
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
+}
+
+bool ChildProcess::write_line(const std::string& line) {
+  std::string data = line + "\n";
+  std::size_t written = 0;
+  while (written < data.size()) {
+    // MSG_NOSIGNAL does not apply to pipes: a child that is gone must not kill the test
+    // with SIGPIPE, so the signal is ignored for the write.
+    sigset_t pipe_only, previous;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+    ssize_t n = ::write(stdin_fd_, data.data() + written, data.size() - written);
+    int error = errno;
+    if (n < 0 && error == EPIPE) {
+      timespec none{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &none);  // consume the pending SIGPIPE
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (n < 0 && error == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<std::size_t>(n);
+  }
+  return true;
 }
 
 std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds timeout) {

@@ -1,5 +1,5 @@
-// A helper program run by a test: its stdout read line by line with deadlines, and killed
-// when the test says so (SIGKILL for crash tests).
+// A helper program run by a test: its stdout read line by line with deadlines, lines
+// written to its stdin, and killed when the test says so (SIGKILL for crash tests).
 #pragma once
 
 #include <chrono>
@@ -25,6 +25,10 @@ class ChildProcess {
   // The next line of stdout, without its newline; nullopt at EOF or when the deadline
   // passes first.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  // True once stdout has closed (the child exited or closed it) and every line was read.
+  bool finished_output() const { return eof_ && buffered_.find('\n') == std::string::npos; }
+  // Writes `line` and a newline to the child's stdin; false if the child is gone.
+  bool write_line(const std::string& line);
   // Sends `signal` without waiting (the child may be gone already).
   void signal(int signal);
   // Sends `signal` and waits for the exit; returns the status (the exit code, or 128 +
@@ -36,6 +40,7 @@ class ChildProcess {
  private:
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int stdin_fd_ = -1;
   std::string buffered_;
   bool eof_ = false;
 };

@@ -1,0 +1,229 @@
+// One device of a chaos run: the real SDK in its own process, so that the driver can
+// kill -9 it and start it again on the same databases.
+//
+// Until --send-until (Unix ms) it sends messages to its user's conversations at random
+// (Poisson) times, printing "sending CONV TEXT" before each send() and "sent CONV TEXT"
+// once it returned. Then it answers commands on stdin, one per line:
+//   drain SECONDS            waits until its outbox is empty: "drained UNSENT"
+//   dump SECONDS CONV=HEAD.. waits until its store holds each conversation up to HEAD,
+//                            then prints "caught-up 0|1", "heard TWICE OUT_OF_ORDER",
+//                            "conv CONV" and "msg CONV SEQ CLIENT_ID SENDER TEXT" lines,
+//                            and "end"
+//   quit                     exits
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "confab/client.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+void say(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// What the app heard through on_message, per conversation, during this run of the process.
+class Hearing {
+ public:
+  void heard(const confab::Message& m) {
+    std::lock_guard hold(mutex_);
+    auto& seen = seen_[m.conversation_id];
+    if (!seen.insert(m.conversation_seq).second) {
+      ++twice_;
+    } else if (m.conversation_seq < *seen.rbegin()) {
+      ++out_of_order_;
+    }
+  }
+  std::string report() const {
+    std::lock_guard hold(mutex_);
+    return "heard " + std::to_string(twice_) + " " + std::to_string(out_of_order_);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::set<confab::Seq>> seen_;
+  std::size_t twice_ = 0;
+  std::size_t out_of_order_ = 0;
+};
+
+// Wakes the command loop whenever the outbox or the store changes.
+class Changes {
+ public:
+  void notify() {
+    { std::lock_guard hold(mutex_); ++generation_; }
+    changed_.notify_all();
+  }
+  template <class Condition>
+  bool wait_until(Clock::time_point deadline, Condition condition) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      auto seen = generation_;
+      lock.unlock();
+      if (condition()) return true;
+      lock.lock();
+      // A change between the check and here bumped the generation: check again at once.
+      if (!changed_.wait_until(lock, deadline, [&] { return generation_ != seen; })) return condition();
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::uint64_t generation_ = 0;
+};
+
+std::vector<confab::TimelineMessage> stored(confab::Client& client, const std::string& conversation) {
+  std::vector<confab::TimelineMessage> all;
+  confab::Seq before = 0;
+  for (;;) {
+    auto page = client.messages(conversation, before, 500);
+    if (!page.ok()) break;
+    std::vector<confab::TimelineMessage> older;
+    for (auto& m : page->messages) {
+      if (!m.local) older.push_back(std::move(m));
+    }
+    if (older.empty()) break;
+    before = older.front().seq;
+    all.insert(all.begin(), older.begin(), older.end());
+  }
+  return all;
+}
+
+void dump(confab::Client& client, Changes& changes, const Hearing& hearing, std::istringstream& args) {
+  int seconds = 0;
+  args >> seconds;
+  std::map<std::string, confab::Seq> heads;
+  for (std::string pair; args >> pair;) {
+    auto eq = pair.find('=');
+    heads[pair.substr(0, eq)] = std::stoll(pair.substr(eq + 1));
+  }
+  bool caught_up = changes.wait_until(Clock::now() + std::chrono::seconds(seconds), [&] {
+    for (const auto& [conversation, head] : heads) {
+      auto info = client.conversation(conversation);
+      if (!info.ok() || info->synced_seq < head) return false;
+    }
+    return true;
+  });
+  say(std::string("caught-up ") + (caught_up ? "1" : "0"));
+  say(hearing.report());
+  for (const auto& [conversation, head] : heads) {
+    say("conv " + conversation);
+    for (const auto& m : stored(client, conversation)) {
+      say("msg " + conversation + " " + std::to_string(m.seq) + " " + m.client_message_id + " " + m.sender_id + " " +
+          m.text);
+    }
+  }
+  say("end");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"One device of a chaos run"};
+  std::string url, token, device_id, database;
+  std::string run = "0";
+  std::vector<std::string> conversations;
+  std::int64_t send_until_ms = 0;
+  int interval_ms = 100;
+  std::uint64_t seed = 1;
+  app.add_option("--url", url)->required();
+  app.add_option("--token", token)->required();
+  app.add_option("--device", device_id)->required();
+  app.add_option("--database", database)->required();
+  app.add_option("--run", run, "which start of this device this is (texts stay unique)");
+  app.add_option("--conversations", conversations)->required()->delimiter(',');
+  app.add_option("--send-until", send_until_ms, "Unix time in ms")->required();
+  app.add_option("--interval-ms", interval_ms, "mean time between sends");
+  app.add_option("--seed", seed);
+  CLI11_PARSE(app, argc, argv);
+
+  confab::ClientOptions options;
+  options.device_id = device_id;
+  options.database_path = database;
+  options.allow_insecure_transport = true;
+  // Short timers, so that a run of a minute or two sees many heals.
+  options.connect_step_timeout = 3s;
+  options.outbox.ack_timeout = 3s;
+  options.connection.retry_base = 200ms;
+  options.connection.retry_cap = 2s;
+  options.connection.ping_interval = 1500ms;
+  options.connection.ping_timeout = 2s;
+  auto opened = confab::Client::open(options);
+  if (!opened) {
+    std::fprintf(stderr, "%s: open: %s\n", device_id.c_str(), confab::describe(opened.error()).c_str());
+    return 1;
+  }
+  auto client = std::move(opened).value();
+
+  Hearing hearing;
+  Changes changes;
+  std::vector<confab::Subscription> subscriptions;
+  subscriptions.push_back(client->on_message([&](const confab::Message& m) { hearing.heard(m); }));
+  subscriptions.push_back(client->on_outbox([&](const confab::LocalMessage&) { changes.notify(); }));
+  subscriptions.push_back(client->on_conversation([&](const confab::ConversationChange&) { changes.notify(); }));
+  subscriptions.push_back(client->on_connection([&](const confab::ConnectionChange& c) {
+    if (c.error) std::fprintf(stderr, "%s: %s\n", device_id.c_str(), confab::describe(*c.error).c_str());
+    changes.notify();
+  }));
+  if (auto connected = client->connect(url, token); !connected) {
+    std::fprintf(stderr, "%s: connect: %s\n", device_id.c_str(), confab::describe(connected.error()).c_str());
+    return 1;
+  }
+
+  // Sending: arrivals at exponential intervals, paced against the clock. This is load,
+  // not a test waiting for something, so a timed wait is what it needs.
+  std::mt19937_64 random(seed);
+  std::exponential_distribution<double> gap(1.0 / interval_ms);
+  std::uniform_int_distribution<std::size_t> which(0, conversations.size() - 1);
+  auto send_until = std::chrono::system_clock::time_point(std::chrono::milliseconds(send_until_ms));
+  auto next = Clock::now();
+  for (int k = 0; std::chrono::system_clock::now() < send_until; ++k) {
+    next += std::chrono::microseconds(static_cast<std::int64_t>(gap(random) * 1000));
+    std::this_thread::sleep_until(next);
+    if (std::chrono::system_clock::now() >= send_until) break;
+    const auto& conversation = conversations[which(random)];
+    std::string text = device_id + "." + run + "." + std::to_string(k);
+    say("sending " + conversation + " " + text);
+    auto sent = client->send(conversation, text);
+    if (sent.ok()) {
+      say("sent " + conversation + " " + text);
+    } else {
+      say("refused " + conversation + " " + text + " " + confab::describe(sent.error()));
+    }
+  }
+  say("idle");
+
+  for (std::string line; std::getline(std::cin, line);) {
+    std::istringstream args(line);
+    std::string command;
+    args >> command;
+    if (command == "drain") {
+      int seconds = 0;
+      args >> seconds;
+      changes.wait_until(Clock::now() + std::chrono::seconds(seconds),
+                         [&] { return client->unsent_messages().empty(); });
+      say("drained " + std::to_string(client->unsent_messages().size()));
+    } else if (command == "dump") {
+      dump(*client, changes, hearing, args);
+    } else if (command == "quit") {
+      break;
+    }
+  }
+  return 0;
+}
