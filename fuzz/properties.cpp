@@ -5,9 +5,17 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
+#include "committer.h"
+#include "confab/error.h"
 #include "core/protocol.h"
+#include "faults.h"
 #include "frame_handler.h"
+#include "http_api.h"
+#include "hub.h"
 #include "message_store.h"
+#include "tokens.h"
 
 namespace confab::fuzz {
 namespace {
@@ -21,6 +29,15 @@ std::string check_round_trip(std::string_view text, Decode decode, const char* s
   if (!second) return std::string(side) + " frame re-encoded does not decode: " + encoded;
   if (!(*second == *first)) return std::string(side) + " frame changed through encode and decode: " + encoded;
   return {};
+}
+
+constexpr std::int64_t kHarnessNow = 1'763'800'000'000;
+
+std::filesystem::path harness_dir(const char* what) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("confab-fuzz-" + std::string(what) + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 server::ServerConfig harness_config() {
@@ -48,8 +65,7 @@ struct FrameHandlerHarness::State {
 };
 
 FrameHandlerHarness::FrameHandlerHarness() : state_(std::make_unique<State>()) {
-  state_->dir = std::filesystem::temp_directory_path() / ("confab-fuzz-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(state_->dir);
+  state_->dir = harness_dir("frames");
   auto store = server::MessageStore::open(state_->dir / "server.db", server::Durability::normal);
   if (!store || !(*store)->apply_directory(harness_config())) std::abort();
   state_->store = std::move(store).value();
@@ -106,6 +122,85 @@ std::string FrameHandlerHarness::check(std::string_view input) {
     if (auto bad = run(reaction); !bad.empty()) return bad;
     if (reaction.close) break;
     start = end + 1;
+  }
+  return {};
+}
+
+}  // namespace confab::fuzz
+
+namespace confab::fuzz {
+
+struct HttpHarness::State {
+  explicit State(std::filesystem::path d) : dir(std::move(d)), config(make_config(dir)), tokens(config) {}
+
+  static server::ServerConfig make_config(const std::filesystem::path& dir) {
+    auto c = harness_config();
+    c.attachments_dir = dir / "attachments";
+    c.max_attachment_bytes = 64 * 1024;  // the limit matters, not its size
+    c.session_secret = "fuzz-secret";
+    c.fault_injection = true;
+    return c;
+  }
+
+  std::filesystem::path dir;
+  server::ServerConfig config;
+  server::TokenAuthority tokens;
+  std::unique_ptr<server::MessageStore> store;
+  std::unique_ptr<server::Committer> committer;
+  server::Hub hub;
+  server::Faults faults;
+  std::unique_ptr<server::HttpApi> http;
+  std::string session;
+  int last_status = 0;
+};
+
+HttpHarness::HttpHarness() : state_(std::make_unique<State>(harness_dir("http"))) {
+  auto& s = *state_;
+  std::filesystem::create_directories(s.config.attachments_dir);
+  auto store = server::MessageStore::open(s.dir / "server.db", server::Durability::normal);
+  if (!store || !(*store)->apply_directory(s.config)) std::abort();
+  s.store = std::move(store).value();
+  s.committer = std::make_unique<server::Committer>(*s.store, 16, [] { return kHarnessNow; });
+  s.http = std::make_unique<server::HttpApi>(s.config, s.tokens, *s.committer, s.hub, s.faults,
+                                             [] { return kHarnessNow; });
+  s.session = s.tokens.issue("alice", "fuzz", kHarnessNow);
+}
+
+HttpHarness::~HttpHarness() {
+  state_->http.reset();
+  state_->committer.reset();
+  state_->store.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(state_->dir, ec);
+}
+
+int HttpHarness::last_status() const { return state_->last_status; }
+
+std::string HttpHarness::check(std::string_view input) {
+  std::string request(input);
+  constexpr std::string_view kSession = "{session}";
+  for (auto at = request.find(kSession); at != std::string::npos; at = request.find(kSession, at)) {
+    request.replace(at, kSession.size(), state_->session);
+    at += state_->session.size();
+  }
+  std::string response = state_->http->handle_raw(request);
+  state_->faults.clear();
+  state_->last_status = 0;
+  if (response.empty()) return {};  // httplib closes a connection that never sent a request line
+  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return "not an HTTP response: " + response;
+  int status = std::atoi(response.substr(9, 3).c_str());
+  if (status < 100 || status > 599) return "no status: " + response;
+  state_->last_status = status;
+  if (status == 500) return "an internal error: " + response;
+  if (status < 400 || request.rfind("HEAD ", 0) == 0) return {};  // HEAD answers carry no body
+  auto body_at = response.find("\r\n\r\n");
+  auto body = nlohmann::json::parse(body_at == std::string::npos ? "" : response.substr(body_at + 4), nullptr, false);
+  if (!body.is_object() || !body.contains("code") || !body["code"].is_string() || !body.contains("message") ||
+      !body["message"].is_string() || !body.contains("retryable") || !body["retryable"].is_boolean()) {
+    return "an error without a typed body: " + response;
+  }
+  if (error_code_from_string(body["code"].get<std::string>()) == ErrorCode::unknown) {
+    return "an error code the SDK does not know: " + response;
   }
   return {};
 }

@@ -30,4 +30,22 @@ class FrameHandlerHarness {
   std::unique_ptr<State> state_;
 };
 
+// The reference server's HTTP handlers, one raw request per input (no socket). The text
+// "{session}" in the input stands for a valid session token of alice's, so that the
+// fuzzer reaches past authentication. Every response must carry a status; none may be a
+// 500; and every error must have the typed JSON body of docs/protocol.md with a code the
+// SDK knows.
+class HttpHarness {
+ public:
+  HttpHarness();
+  ~HttpHarness();
+  std::string check(std::string_view input);
+  // The status of the last response checked (0 for none).
+  int last_status() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 }  // namespace confab::fuzz

@@ -74,6 +74,8 @@ ServerConfig from_json(const Json& root) {
   }
   get_optional(root, "threads", config.threads);
   get_optional_ms(root, "authTimeoutMs", config.auth_timeout);
+  get_optional_ms(root, "handshakeTimeoutMs", config.handshake_timeout);
+  get_optional(root, "maxPendingHandshakes", config.max_pending_handshakes);
 
   for (const auto& user : get<Json>(root, "users", "config")) {
     std::string where = "users[" + std::to_string(config.users.size()) + "]";
@@ -143,6 +145,8 @@ Result<void> validate(const ServerConfig& config) {
   if (config.max_batch < 1) return invalid("max batch must be at least 1");
   if (config.max_inflight_per_session < 1) return invalid("max in-flight sends must be at least 1");
   if (config.auth_timeout.count() < 1) return invalid("authTimeoutMs must be positive");
+  if (config.handshake_timeout.count() < 1) return invalid("handshakeTimeoutMs must be positive");
+  if (config.max_pending_handshakes < 1) return invalid("maxPendingHandshakes must be positive");
 
   std::set<std::string> user_ids;
   std::set<std::string> tokens;

@@ -60,6 +60,11 @@ struct ServerConfig {
   std::size_t max_inflight_per_session = 256;   // sends awaiting commit before reading pauses
   std::size_t max_queued_bytes_per_session = 8 * 1024 * 1024;  // beyond: slow consumer, closed
   std::chrono::milliseconds auth_timeout{10'000};
+  // The WebSocket upgrade request must arrive whole within this time (slowloris), and
+  // at most this many connections may be in their upgrade at once; beyond, new ones are
+  // answered 503 and closed.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::size_t max_pending_handshakes = 1024;
   std::int64_t max_difference = 10'000;  // a history gap beyond this answers tooLong
   double rate_per_second = 1000;  // requests per connection (pings excepted); 0: no limit
   double rate_burst = 2000;

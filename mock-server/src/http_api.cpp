@@ -1,5 +1,9 @@
 #include "http_api.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -57,6 +61,67 @@ bool query_integer(const httplib::Request& req, const char* name, std::optional<
   return true;
 }
 
+// What httplib answers by itself (no route, a malformed request, a body over the limit)
+// gets the same typed body as the handlers' errors.
+Error error_for_status(int status) {
+  switch (status) {
+    case 400: return Error::make(ErrorCode::bad_frame, "malformed HTTP request");
+    case 404: return Error::make(ErrorCode::not_found, "no such endpoint");
+    case 405: return Error::make(ErrorCode::not_found, "no such endpoint for this method");
+    case 413: return Error::make(ErrorCode::frame_too_large, "the request body is too large");
+    case 414: return Error::make(ErrorCode::frame_too_large, "the request URI is too long");
+    case 416: return Error::make(ErrorCode::invalid_field, "the requested range cannot be served");
+    default:
+      return status >= 500 ? Error::make(ErrorCode::internal, "internal error")
+                           : Error::make(ErrorCode::invalid_field, "the request cannot be served");
+  }
+}
+
+// One request's bytes in, the response's bytes out: no socket.
+class BufferStream final : public httplib::Stream {
+ public:
+  explicit BufferStream(std::string_view in) : in_(in) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    size = std::min(size, in_.size() - read_);
+    std::memcpy(ptr, in_.data() + read_, size);
+    read_ += size;
+    return static_cast<ssize_t>(size);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string_view in_;
+  std::size_t read_ = 0;
+  std::string out_;
+};
+
+// httplib keeps its request processing for subclasses; the fuzz target and the tests
+// reach it through HttpApi::handle_raw().
+class Server : public httplib::Server {
+ public:
+  std::string handle_raw(std::string_view request) {
+    BufferStream stream(request);
+    bool closed = false;
+    process_request(stream, true, closed, nullptr);
+    return stream.take();
+  }
+};
+
 }  // namespace
 
 class HttpApi::Impl {
@@ -67,6 +132,23 @@ class HttpApi::Impl {
     server_.set_payload_max_length(config_.max_attachment_bytes);
     server_.set_read_timeout(30, 0);
     server_.set_write_timeout(30, 0);
+    server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      int status = res.status;
+      fail(res, error_for_status(status));
+      res.status = status;
+    });
+    server_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        what = ex.what();
+      } catch (...) {
+      }
+      spdlog::error("http: {} {} threw: {}", req.method, req.path, what);
+      fail(res, ErrorCode::internal, "internal error");
+    });
     server_.Post("/v1/sessions/bootstrap", [this](const httplib::Request& req, httplib::Response& res) {
       bootstrap(req, res);
     });
@@ -106,8 +188,16 @@ class HttpApi::Impl {
 
   std::uint16_t port() const { return port_; }
 
+  std::string handle_raw(std::string_view request) { return server_.handle_raw(request); }
+
   void start() {
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      listen_ended_ = true;
+    });
+    // httplib's stop() does nothing until the listen loop runs, and then that loop would
+    // never end: wait for it, so that a stop right after start cannot be missed.
+    while (!server_.is_running() && !listen_ended_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 
   void stop() {
@@ -208,6 +298,10 @@ class HttpApi::Impl {
     std::string content_type = req.get_header_value("Content-Type");
     if (content_type.empty()) content_type = "application/octet-stream";
     if (content_type.size() > 255) return fail(res, ErrorCode::invalid_field, "Content-Type is too long");
+    // It is stored, echoed in JSON and served back as a header: printable ASCII only.
+    if (!std::all_of(content_type.begin(), content_type.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+      return fail(res, ErrorCode::invalid_field, "Content-Type must be printable ASCII");
+    }
     std::string id = "a_" + ids::new_uuid_v7();
     auto final_path = config_.attachments_dir / id;
     auto partial_path = config_.attachments_dir / (id + ".partial");
@@ -280,21 +374,39 @@ class HttpApi::Impl {
   }
 
   void inject(const httplib::Request& req, httplib::Response& res) {
-    Json body;
-    try {
-      body = Json::parse(req.body);
-      if (!body.is_object()) throw std::invalid_argument("not an object");
-      if (body.value("clear", false)) faults_.clear();
-      if (body.contains("dropAcks")) faults_.drop_acks = body["dropAcks"].get<int>();
-      if (body.contains("delayMs")) faults_.delay_ms = body["delayMs"].get<std::int64_t>();
-      if (body.contains("duplicateEvents")) faults_.duplicate_events = body["duplicateEvents"].get<bool>();
-      if (body.contains("refuseConnectionsMs")) {
-        faults_.refuse_until_ms = clock_() + body["refuseConnectionsMs"].get<std::int64_t>();
-      }
-      if (body.value("dropConnections", false)) hub_.drop_all();
-    } catch (const std::exception& e) {
-      return fail(res, ErrorCode::invalid_field, std::string("bad fault request: ") + e.what());
+    // Everything is checked before anything applies: a bad field changes nothing.
+    Json body = Json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return fail(res, ErrorCode::invalid_field, "bad fault request: the body must be a JSON object");
+    auto flag = [&](const char* name) -> std::optional<bool> {
+      auto it = body.find(name);
+      if (it == body.end()) return false;
+      if (!it->is_boolean()) return std::nullopt;
+      return it->get<bool>();
+    };
+    auto number = [&](const char* name, std::int64_t max, std::optional<std::int64_t>& out) {
+      auto it = body.find(name);
+      if (it == body.end()) return true;
+      if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > max) return false;
+      out = it->get<std::int64_t>();
+      return true;
+    };
+    auto clear = flag("clear"), drop = flag("dropConnections"), duplicate = flag("duplicateEvents");
+    std::optional<std::int64_t> drop_acks, delay_ms, refuse_ms;
+    if (!clear || !drop || !duplicate) {
+      return fail(res, ErrorCode::invalid_field, "bad fault request: clear, dropConnections and duplicateEvents are booleans");
     }
+    if (!number("dropAcks", 1'000'000, drop_acks) || !number("delayMs", 60'000, delay_ms) ||
+        !number("refuseConnectionsMs", 86'400'000, refuse_ms)) {
+      return fail(res, ErrorCode::invalid_field,
+                  "bad fault request: dropAcks (0-1000000), delayMs (0-60000) and refuseConnectionsMs (0-86400000) "
+                  "are integers");
+    }
+    if (*clear) faults_.clear();
+    if (drop_acks) faults_.drop_acks = static_cast<int>(*drop_acks);
+    if (delay_ms) faults_.delay_ms = *delay_ms;
+    if (body.contains("duplicateEvents")) faults_.duplicate_events = *duplicate;
+    if (refuse_ms) faults_.refuse_until_ms = clock_() + *refuse_ms;
+    if (*drop) hub_.drop_all();
     spdlog::warn("http: faults injected: {}", body.dump());
     res.set_content(Json{{"dropAcks", faults_.drop_acks.load()},
                          {"delayMs", faults_.delay_ms.load()},
@@ -310,10 +422,11 @@ class HttpApi::Impl {
   Hub& hub_;
   Faults& faults_;
   Clock clock_;
-  httplib::Server server_;
+  Server server_;
   std::uint16_t port_ = 0;
   std::string websocket_url_;
   std::thread thread_;
+  std::atomic<bool> listen_ended_{false};
 };
 
 HttpApi::HttpApi(const ServerConfig& config, const TokenAuthority& tokens, Committer& committer, Hub& hub,
@@ -325,5 +438,6 @@ std::uint16_t HttpApi::port() const { return impl_->port(); }
 void HttpApi::start() { impl_->start(); }
 void HttpApi::stop() { impl_->stop(); }
 void HttpApi::set_websocket_url(std::string url) { impl_->set_websocket_url(std::move(url)); }
+std::string HttpApi::handle_raw(std::string_view request) { return impl_->handle_raw(request); }
 
 }  // namespace confab::server

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "committer.h"
 #include "confab/result.h"
@@ -33,6 +35,11 @@ class HttpApi {
 
   // The WebSocket URL bootstrap hands out; set by the server once it knows its port.
   void set_websocket_url(std::string url);
+
+  // Serves one request given as raw bytes, as if read from a connection that then closes,
+  // and returns the raw response. No socket is involved: for the fuzz target and tests.
+  // The store work runs on the committer thread, which must be running.
+  std::string handle_raw(std::string_view request);
 
  private:
   class Impl;

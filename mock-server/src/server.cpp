@@ -195,12 +195,15 @@ class Server::Impl {
     shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) io_.stop();
     });
-    if (hub_.size() == 0) shutdown_deadline_.cancel();
+    // Once the last session has closed, the server stops without waiting for connections
+    // still in their upgrade (a slowloris burst would otherwise hold it for the handshake
+    // timeout).
+    if (hub_.size() == 0) io_.stop();
   }
 
   void on_session_ended() {
     if (stopping_.load() && hub_.size() == 0) {
-      asio::post(io_, [this] { shutdown_deadline_.cancel(); });
+      asio::post(io_, [this] { io_.stop(); });
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +11,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace confab::server {
@@ -19,6 +22,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
+namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
@@ -61,6 +65,82 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
   }
 
  private:
+  // Reads the upgrade request under the handshake deadline. A connection over the limit
+  // of pending handshakes is answered 503, one too slow 408, each with the protocol's
+  // error body, and closed.
+  awaitable<std::optional<http::request<http::empty_body>>> read_upgrade() {
+    auto& stream = beast::get_lowest_layer(ws_);
+    auto& pending = context_.pending_handshakes;
+    if (pending.fetch_add(1) >= context_.config.max_pending_handshakes) {
+      pending.fetch_sub(1);
+      co_await refuse_upgrade(http::status::service_unavailable, ErrorCode::unavailable,
+                              "too many connections are opening; try again later");
+      co_return std::nullopt;
+    }
+    beast::flat_buffer buffer;
+    http::request_parser<http::empty_body> parser;
+    parser.header_limit(16 * 1024);
+    beast::error_code ec;
+    // The stream's own expiry would close the socket; a timer that only cancels the read
+    // leaves it open for the 408.
+    bool timed_out = false;
+    asio::steady_timer deadline(ws_.get_executor(), context_.config.handshake_timeout);
+    deadline.async_wait([&stream, &timed_out](beast::error_code wait) {
+      if (wait) return;
+      timed_out = true;
+      beast::error_code ignored;
+      stream.socket().cancel(ignored);
+    });
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    deadline.cancel();
+    pending.fetch_sub(1);
+    if (timed_out && ec) {
+      spdlog::debug("session {}: no upgrade request within {} ms", remote(), context_.config.handshake_timeout.count());
+      co_await refuse_upgrade(http::status::request_timeout, ErrorCode::bad_frame,
+                              "the upgrade request did not arrive whole within " +
+                                  std::to_string(context_.config.handshake_timeout.count()) + " ms");
+      co_return std::nullopt;
+    }
+    if (ec) {
+      spdlog::debug("session {}: bad upgrade request: {}", remote(), ec.message());
+      if (ec != http::error::end_of_stream && ec != asio::error::connection_reset) {
+        co_await refuse_upgrade(http::status::bad_request, ErrorCode::bad_frame, "malformed upgrade request");
+      }
+      co_return std::nullopt;
+    }
+    if (!websocket::is_upgrade(parser.get())) {
+      co_await refuse_upgrade(http::status::bad_request, ErrorCode::bad_frame,
+                              "this port speaks WebSocket only (the HTTP API has its own port)");
+      co_return std::nullopt;
+    }
+    co_return parser.release();
+  }
+
+  awaitable<void> refuse_upgrade(http::status status, ErrorCode code, std::string message) {
+    auto& stream = beast::get_lowest_layer(ws_);
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::server, "confab-server");
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::connection, "close");
+    nlohmann::json body{{"code", std::string(to_string(code))},
+                        {"retryable", status != http::status::bad_request},
+                        {"message", std::move(message)}};
+    res.body() = body.dump();
+    res.prepare_payload();
+    beast::error_code ec;
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    // Closing with unread bytes would send a reset, which can reach the client before the
+    // answer does: read what has arrived first, then close.
+    auto& socket = stream.socket();
+    char sink[4096];
+    for (std::size_t left = socket.available(ec); !ec && left > 0; left = socket.available(ec)) {
+      socket.read_some(asio::buffer(sink, std::min(left, sizeof sink)), ec);
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    stream.close();
+  }
+
   awaitable<void> run() {
     beast::error_code ec;
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -78,7 +158,9 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     // Frames over the limit are answered with an error and a close reason by read_frame();
     // this backstop lets Beast drop absurdly large ones before reading them at all.
     ws_.read_message_max(context_.config.max_frame_bytes * 4);
-    co_await ws_.async_accept(asio::redirect_error(use_awaitable, ec));
+    auto upgrade = co_await read_upgrade();
+    if (!upgrade) co_return;
+    co_await ws_.async_accept(*upgrade, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       spdlog::debug("session {}: upgrade failed: {}", remote(), ec.message());
       co_return;

@@ -3,6 +3,8 @@
 // replies and fanned-out events, in order, on the session's strand.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +35,8 @@ struct SessionContext {
   // Committer thread: members of a conversation with a new message and no connected
   // device get a push wake-up.
   std::function<void(std::vector<PushNotification>)> queue_push;
+  // Connections still in their WebSocket upgrade (see ServerConfig::max_pending_handshakes).
+  std::atomic<std::size_t> pending_handshakes{0};
 };
 
 // Accepts the upgrade on `socket` and serves the connection until it ends.

@@ -447,5 +447,10 @@ int main(int argc, char** argv) {
   app.add_option("--heal-seconds", options.heal_s, "how long healing may take")->check(CLI::Range(5, 3600));
   app.add_option("--work-dir", options.work_dir, "keep the databases and logs here (emptied first)");
   CLI11_PARSE(app, argc, argv);
-  return confab::chaos::Run(options).execute();
+  try {
+    return confab::chaos::Run(options).execute();
+  } catch (const std::exception& e) {
+    std::printf("chaos: FAIL: %s (seed %llu)\n", e.what(), static_cast<unsigned long long>(options.seed));
+    return 2;
+  }
 }

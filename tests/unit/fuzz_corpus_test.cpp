@@ -50,6 +50,19 @@ TEST(FuzzCorpus, TheFrameHandlerAnswersOnlyWithDecodableFrames) {
   for (const auto& f : files) EXPECT_EQ(harness.check(read(f)), "") << f;
 }
 
+TEST(FuzzCorpus, TheHttpHandlersAnswerEveryRequestWithAStatusAndErrorsWithATypedBody) {
+  auto files = inputs("http");
+  ASSERT_GE(files.size(), 20u);
+  HttpHarness harness;
+  int served = 0;
+  for (const auto& f : files) {
+    EXPECT_EQ(harness.check(read(f)), "") << f;
+    served += harness.last_status() >= 200 && harness.last_status() < 300;
+  }
+  // Seeds that all fail would fuzz nothing past the first check.
+  EXPECT_GE(served, 5);
+}
+
 TEST(FuzzCorpus, TheCorpusReallyDecodes) {
   // Seeds that all fail to decode would test nothing but the refusal path.
   int decoded = 0;
