@@ -26,6 +26,7 @@
 #include <CLI/CLI.hpp>
 
 #include "confab/client.h"
+#include "timeline.h"
 
 namespace {
 
@@ -88,23 +89,6 @@ class Changes {
   std::uint64_t generation_ = 0;
 };
 
-std::vector<confab::TimelineMessage> stored(confab::Client& client, const std::string& conversation) {
-  std::vector<confab::TimelineMessage> all;
-  confab::Seq before = 0;
-  for (;;) {
-    auto page = client.messages(conversation, before, 500);
-    if (!page.ok()) break;
-    std::vector<confab::TimelineMessage> older;
-    for (auto& m : page->messages) {
-      if (!m.local) older.push_back(std::move(m));
-    }
-    if (older.empty()) break;
-    before = older.front().seq;
-    all.insert(all.begin(), older.begin(), older.end());
-  }
-  return all;
-}
-
 void dump(confab::Client& client, Changes& changes, const Hearing& hearing, std::istringstream& args) {
   int seconds = 0;
   args >> seconds;
@@ -124,7 +108,7 @@ void dump(confab::Client& client, Changes& changes, const Hearing& hearing, std:
   say(hearing.report());
   for (const auto& [conversation, head] : heads) {
     say("conv " + conversation);
-    for (const auto& m : stored(client, conversation)) {
+    for (const auto& m : confab::test::stored_timeline(client, conversation)) {
       say("msg " + conversation + " " + std::to_string(m.seq) + " " + m.client_message_id + " " + m.sender_id + " " +
           m.text);
     }

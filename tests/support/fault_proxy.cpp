@@ -34,6 +34,7 @@ struct Link {
   tcp::socket upstream;
   std::size_t forwarded = 0;
 
+  bool open() const { return client.is_open() && upstream.is_open(); }
   void reset() {
     boost::system::error_code ignored;
     for (auto* s : {&client, &upstream}) {
@@ -142,7 +143,16 @@ class FaultProxy::Impl : public std::enable_shared_from_this<Impl> {
         link->close();  // one side gone: end the other too, as a real peer would see
         co_return;
       }
-      if (blackhole_) continue;  // swallowed: the sender believes it was delivered
+      // A blackhole holds what was read: nothing gets through, the sender's writes still
+      // succeed, and once it lifts the bytes go on in order, as TCP's retransmissions would
+      // deliver them. Dropping them instead would cut a hole in the middle of a stream,
+      // which TCP never does (and which a compressed WebSocket stream can decode into
+      // wrong but well-formed frames).
+      while (blackhole_ && link->open()) {
+        timer.expires_after(std::chrono::milliseconds(10));
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+      if (!link->open()) co_return;
       Toxics t;
       {
         std::lock_guard lock(mutex_);

@@ -37,7 +37,8 @@ class FaultProxy {
   // New connections go here (a restarted server on another port).
   void set_upstream(std::uint16_t port);
   void set_toxics(const Toxics& toxics);
-  // On: every byte in either direction is swallowed; sockets stay open.
+  // On: nothing gets through in either direction and sockets stay open (half-open); what
+  // was sent meanwhile is delivered, in order, once it is off (unless the link closed).
   void blackhole(bool on);
   // Closes every open connection with a TCP reset.
   void reset_all();

@@ -10,6 +10,7 @@
 
 #include "confab/client.h"
 #include "recorder.h"
+#include "timeline.h"
 
 namespace confab::test {
 
@@ -39,22 +40,9 @@ struct Device {
     return changes.wait_until([&](const std::vector<ConversationChange>&) { return condition(); }, timeout);
   }
 
-  // Every stored message of a conversation, oldest first, paging back through the store.
+  // Every stored message of a conversation, oldest first.
   std::vector<TimelineMessage> stored(const std::string& conversation_id) {
-    std::vector<TimelineMessage> all;
-    Seq before = 0;
-    for (;;) {
-      auto page = client->messages(conversation_id, before, 500);
-      if (!page.ok() || page->messages.empty()) break;
-      std::vector<TimelineMessage> older;
-      for (auto& m : page->messages) {
-        if (!m.local) older.push_back(std::move(m));
-      }
-      if (older.empty()) break;
-      before = older.front().seq;
-      all.insert(all.begin(), older.begin(), older.end());
-    }
-    return all;
+    return stored_timeline(*client, conversation_id);
   }
 
   bool wait_for_state(ConnectionState state) {
