@@ -1,5 +1,6 @@
 #include "confab/platform/network_monitor.h"
 
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -9,7 +10,9 @@ namespace confab::platform {
 struct NetworkMonitor::Listeners {
   std::mutex mutex;          // guards the map and `last`
   std::mutex calling;        // held while listeners run
-  std::thread::id caller;    // the thread running them, while it does
+  // The thread running them, while it does: read by an unsubscribing thread without the
+  // `calling` lock (which that thread may be the holder of).
+  std::atomic<std::thread::id> caller;
   std::map<std::uint64_t, std::function<void(bool)>> map;
   std::uint64_t next_id = 1;
   std::optional<bool> last;
@@ -55,7 +58,7 @@ void NetworkMonitor::publish(bool available) {
     }
     if (still_there) listener(available);
   }
-  listeners_->caller = {};
+  listeners_->caller = std::thread::id{};
 }
 
 ManualNetworkMonitor::ManualNetworkMonitor(bool available) : available_(available) { publish(available); }
