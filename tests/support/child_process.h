@@ -27,6 +27,8 @@ class ChildProcess {
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
   // True once stdout has closed (the child exited or closed it) and every line was read.
   bool finished_output() const { return eof_ && buffered_.find('\n') == std::string::npos; }
+  // The child's process id (for /proc), -1 once it has been reaped.
+  pid_t pid() const { return pid_; }
   // Writes `line` and a newline to the child's stdin; false if the child is gone.
   bool write_line(const std::string& line);
   // Sends `signal` without waiting (the child may be gone already).

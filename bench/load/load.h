@@ -1,0 +1,85 @@
+// confab-load's measurements, each bounded in time and count and stopping by itself.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace confab::load {
+
+using Clock = std::chrono::steady_clock;
+
+// An open-loop stream: message i is due at start + i / rate, whatever happened to the
+// ones before, and its latency counts from when it was due (so a stall shows in the
+// tail instead of hiding in a slower send rate).
+struct StreamPlan {
+  int rate = 1000;          // messages per second
+  int seconds = 10;
+  std::size_t payload = 100;  // bytes of text per message
+
+  std::size_t count() const { return static_cast<std::size_t>(rate) * static_cast<std::size_t>(seconds); }
+  Clock::time_point due(Clock::time_point start, std::size_t i) const {
+    return start + std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 1'000'000'000 / rate);
+  }
+};
+
+struct LatencyResult {
+  std::string stack;
+  std::size_t sent = 0;
+  std::size_t received = 0;
+  std::vector<double> latency_ms;  // one per message received
+  std::string note;                // why it stopped early, if it did
+};
+
+// The text of message i: its index, then filler up to `payload` bytes.
+std::string numbered_text(std::size_t i, std::size_t payload);
+// The index back from such a text; false when it is not one.
+bool parse_numbered(const char* data, std::size_t size, std::size_t& index);
+
+// Where each stack's processes keep their files.
+struct Workspace {
+  std::filesystem::path dir;
+  std::string confab_server;  // the confab-server binary
+};
+
+// Two SDK clients through confab-server (durability full): alice sends, bob's
+// on_message() is the arrival.
+LatencyResult confab_latency(const Workspace& ws, const StreamPlan& plan);
+// Two libmosquitto clients through a mosquitto broker, QoS 1 both ways.
+LatencyResult mqtt_latency(const Workspace& ws, const StreamPlan& plan);
+// The floor: a plain TCP relay on loopback (sender -> relay -> receiver), no framing
+// beyond a length, no storage.
+LatencyResult tcp_latency(const StreamPlan& plan);
+
+struct IdleResult {
+  std::size_t connections = 0;
+  std::size_t authenticated = 0;  // of `connections`
+  std::size_t failed = 0;
+  long rss_before_kib = 0;  // the server, with a few connections open
+  long rss_after_kib = 0;   // and with all of them
+  std::string note;
+
+  double per_connection_kib() const {
+    return authenticated == 0 ? 0 : static_cast<double>(rss_after_kib - rss_before_kib) / static_cast<double>(authenticated);
+  }
+};
+
+// The server's memory per idle, authenticated connection.
+IdleResult idle_connections(const Workspace& ws, std::size_t connections);
+
+struct FanoutResult {
+  std::size_t members = 0;
+  std::size_t messages = 0;
+  std::size_t delivered = 0;     // of members * messages
+  double connect_seconds = 0;    // until every member's client was connected
+  std::vector<double> each_ms;   // send() to each member's on_message()
+  std::vector<double> last_ms;   // send() to the last member's, per message
+  std::string note;
+};
+
+// One member of a `members`-strong channel sends `messages`, 100 ms apart.
+FanoutResult fanout(const Workspace& ws, std::size_t members, std::size_t messages);
+
+}  // namespace confab::load

@@ -1,0 +1,138 @@
+// confab-load: the reference server driven by SDK clients over loopback, side by side
+// with the physical floor (a plain TCP relay) and a peer stack (mosquitto, QoS 1), at the
+// same rate with the same payloads, in one run. Every run is bounded and stops by itself.
+//
+//   confab-load latency [--rate R] [--seconds S] [--payload B] [--repeats N]
+//   confab-load idle [--connections 1000,10000]
+//   confab-load fanout [--members 500] [--messages 20]
+#include <cstdio>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "../stats.h"
+#include "load.h"
+
+namespace {
+
+using namespace confab::load;
+using confab::bench::median;
+using confab::bench::percentile;
+
+struct Summary {
+  double p50 = 0, p99 = 0, p999 = 0;
+  std::size_t sent = 0, received = 0;
+};
+
+Summary summarize(const LatencyResult& r) {
+  return {percentile(r.latency_ms, 0.50), percentile(r.latency_ms, 0.99), percentile(r.latency_ms, 0.999), r.sent,
+          r.received};
+}
+
+int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
+  std::printf("latency from send() to the other client's callback: %d msg/s for %d s, %zu-byte texts, %d repeats\n",
+              plan.rate, plan.seconds, plan.payload, repeats);
+  std::vector<Summary> floor, peer, ours;
+  std::vector<double> ours_over_peer_p99, ours_over_floor_p99, ours_over_peer_p50, ours_over_floor_p50;
+  for (int r = 0; r < repeats; ++r) {
+    // Interleaved, so that a noisy spell on the machine hits all three alike.
+    auto t = summarize(tcp_latency(plan));
+    auto m = mqtt_latency(ws, plan);
+    auto c = confab_latency(ws, plan);
+    for (const auto* result : {&m, &c}) {
+      if (!result->note.empty()) std::printf("  %s: %s\n", result->stack.c_str(), result->note.c_str());
+    }
+    auto ms = summarize(m), cs = summarize(c);
+    std::printf("  run %d: p99 floor %.3f ms, mosquitto %.3f ms, confab %.3f ms (received %zu/%zu/%zu of %zu)\n", r + 1,
+                t.p99, ms.p99, cs.p99, t.received, ms.received, cs.received, plan.count());
+    std::fflush(stdout);
+    floor.push_back(t);
+    peer.push_back(ms);
+    ours.push_back(cs);
+    ours_over_peer_p99.push_back(cs.p99 / ms.p99);
+    ours_over_floor_p99.push_back(cs.p99 / t.p99);
+    ours_over_peer_p50.push_back(cs.p50 / ms.p50);
+    ours_over_floor_p50.push_back(cs.p50 / t.p50);
+  }
+  auto column = [](const std::vector<Summary>& runs, double Summary::*field) {
+    std::vector<double> v;
+    for (const auto& s : runs) v.push_back(s.*field);
+    return median(v);
+  };
+  std::printf("\n| stack | p50 | p99 | p99.9 | delivered |\n|---|---|---|---|---|\n");
+  for (auto [name, runs] : {std::pair{"TCP relay (floor)", &floor}, {"mosquitto 2.0, QoS 1 (peer)", &peer},
+                            {"confab, server durability full", &ours}}) {
+    std::size_t delivered = 0;
+    for (const auto& s : *runs) delivered += s.received;
+    std::printf("| %s | %.3f ms | %.3f ms | %.3f ms | %zu/%zu |\n", name, column(*runs, &Summary::p50),
+                column(*runs, &Summary::p99), column(*runs, &Summary::p999), delivered,
+                plan.count() * static_cast<std::size_t>(repeats));
+  }
+  std::printf("\nratios (median of per-run ratios): confab/mosquitto p50 %.2f, p99 %.2f; confab/floor p50 %.1f, p99 %.1f\n",
+              median(ours_over_peer_p50), median(ours_over_peer_p99), median(ours_over_floor_p50),
+              median(ours_over_floor_p99));
+  bool complete = true;
+  for (const auto& s : ours) complete = complete && s.received == plan.count();
+  return complete ? 0 : 1;
+}
+
+int idle(const Workspace& ws, const std::vector<std::size_t>& counts) {
+  std::printf("| idle connections | authenticated | server RSS before | after | per connection |\n|---|---|---|---|---|\n");
+  int status = 0;
+  for (auto n : counts) {
+    auto r = idle_connections(ws, n);
+    if (!r.note.empty()) std::printf("  %zu connections: %s\n", n, r.note.c_str());
+    std::printf("| %zu | %zu | %.1f MiB | %.1f MiB | %.1f KiB |\n", n, r.authenticated, r.rss_before_kib / 1024.0,
+                r.rss_after_kib / 1024.0, r.per_connection_kib());
+    std::fflush(stdout);
+    if (r.authenticated != n) status = 1;
+  }
+  return status;
+}
+
+int fan_out(const Workspace& ws, std::size_t members, std::size_t messages) {
+  auto r = fanout(ws, members, messages);
+  if (!r.note.empty()) std::printf("  fan-out: %s\n", r.note.c_str());
+  std::printf("fan-out to %zu members (every member's device an SDK client), %zu messages 100 ms apart:\n", members,
+              messages);
+  std::printf("  %zu clients connected in %.1f s; %zu of %zu deliveries\n", members, r.connect_seconds, r.delivered,
+              members * messages);
+  std::printf("  send() to each member's callback: p50 %.1f ms, p99 %.1f ms; to the last member: median %.1f ms, "
+              "max %.1f ms\n",
+              percentile(r.each_ms, 0.5), percentile(r.each_ms, 0.99), median(r.last_ms), percentile(r.last_ms, 1.0));
+  return r.delivered == members * messages ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"confab-load: the reference server under load, beside the floor and a peer"};
+  app.require_subcommand(1);
+  Workspace ws;
+  ws.confab_server = CONFAB_SERVER_BINARY;
+  app.add_option("--server", ws.confab_server, "confab-server binary")->check(CLI::ExistingFile);
+  StreamPlan plan;
+  int repeats = 3;
+  auto* latency_cmd = app.add_subcommand("latency", "end-to-end latency at a set rate: floor, mosquitto, confab");
+  latency_cmd->add_option("--rate", plan.rate, "messages per second")->check(CLI::Range(1, 100'000));
+  latency_cmd->add_option("--seconds", plan.seconds, "length of each run")->check(CLI::Range(1, 600));
+  latency_cmd->add_option("--payload", plan.payload, "bytes per message")->check(CLI::Range(16, 16'000));
+  latency_cmd->add_option("--repeats", repeats, "runs of each stack; medians are reported")->check(CLI::Range(1, 50));
+  std::vector<std::size_t> idle_counts{1000, 10000};
+  auto* idle_cmd = app.add_subcommand("idle", "server memory per idle, authenticated connection");
+  idle_cmd->add_option("--connections", idle_counts, "how many, one run each")->delimiter(',');
+  std::size_t members = 500, fan_messages = 20;
+  auto* fanout_cmd = app.add_subcommand("fanout", "one message to a large channel, every member an SDK client");
+  fanout_cmd->add_option("--members", members)->check(CLI::Range(2, 5000));
+  fanout_cmd->add_option("--messages", fan_messages)->check(CLI::Range(1, 1000));
+  CLI11_PARSE(app, argc, argv);
+
+  ws.dir = std::filesystem::temp_directory_path() / ("confab-load-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(ws.dir);
+  int status = 0;
+  if (latency_cmd->parsed()) status = latency(ws, plan, repeats);
+  if (idle_cmd->parsed()) status = idle(ws, idle_counts);
+  if (fanout_cmd->parsed()) status = fan_out(ws, members, fan_messages);
+  std::filesystem::remove_all(ws.dir);
+  return status;
+}
