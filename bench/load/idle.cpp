@@ -41,8 +41,8 @@ long rss_kib(pid_t pid) {
 
 // One idle client: connect (from 127.0.0.x, so that ports never run short), upgrade,
 // authenticate, then read until the connection ends.
-asio::awaitable<void> idle_client(std::uint16_t port, std::size_t k, std::atomic<std::size_t>& authenticated,
-                                  std::atomic<std::size_t>& failed) {
+asio::awaitable<void> idle_client(std::uint16_t port, std::size_t k, bool compression,
+                                  std::atomic<std::size_t>& authenticated, std::atomic<std::size_t>& failed) {
   auto executor = co_await asio::this_coro::executor;
   beast::error_code ec;
   auto ws = std::make_unique<websocket::stream<beast::tcp_stream>>(executor);
@@ -52,7 +52,7 @@ asio::awaitable<void> idle_client(std::uint16_t port, std::size_t k, std::atomic
   socket.bind({source, 0}, ec);
   co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::redirect_error(asio::use_awaitable, ec));
   websocket::permessage_deflate deflate;
-  deflate.client_enable = true;
+  deflate.client_enable = compression;
   deflate.client_max_window_bits = 10;
   deflate.server_max_window_bits = 10;
   deflate.msg_size_threshold = 256;
@@ -79,7 +79,7 @@ asio::awaitable<void> idle_client(std::uint16_t port, std::size_t k, std::atomic
 
 }  // namespace
 
-IdleResult idle_connections(const Workspace& ws, std::size_t connections) {
+IdleResult idle_connections(const Workspace& ws, std::size_t connections, bool compression) {
   IdleResult result;
   result.connections = connections;
   // Both this process and the server (which inherits it) need a descriptor per connection.
@@ -116,7 +116,7 @@ IdleResult idle_connections(const Workspace& ws, std::size_t connections) {
     // At most 200 handshakes in flight, well inside the listen backlog.
     for (std::size_t k = from; k < to; ++k) {
       while (k >= authenticated.load() + failed.load() + 200) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      asio::co_spawn(io, idle_client(port, k, authenticated, failed), asio::detached);
+      asio::co_spawn(io, idle_client(port, k, compression, authenticated, failed), asio::detached);
     }
     auto deadline = Clock::now() + std::chrono::seconds(120);
     while (authenticated.load() + failed.load() < to && Clock::now() < deadline) {

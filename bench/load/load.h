@@ -66,8 +66,9 @@ struct IdleResult {
   }
 };
 
-// The server's memory per idle, authenticated connection.
-IdleResult idle_connections(const Workspace& ws, std::size_t connections);
+// The server's memory per idle, authenticated connection; `compression`: the clients
+// offer permessage-deflate as the SDK does.
+IdleResult idle_connections(const Workspace& ws, std::size_t connections, bool compression = true);
 
 struct FanoutResult {
   std::size_t members = 0;

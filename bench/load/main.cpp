@@ -76,11 +76,11 @@ int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
   return complete ? 0 : 1;
 }
 
-int idle(const Workspace& ws, const std::vector<std::size_t>& counts) {
+int idle(const Workspace& ws, const std::vector<std::size_t>& counts, bool compression) {
   std::printf("| idle connections | authenticated | server RSS before | after | per connection |\n|---|---|---|---|---|\n");
   int status = 0;
   for (auto n : counts) {
-    auto r = idle_connections(ws, n);
+    auto r = idle_connections(ws, n, compression);
     if (!r.note.empty()) std::printf("  %zu connections: %s\n", n, r.note.c_str());
     std::printf("| %zu | %zu | %.1f MiB | %.1f MiB | %.1f KiB |\n", n, r.authenticated, r.rss_before_kib / 1024.0,
                 r.rss_after_kib / 1024.0, r.per_connection_kib());
@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> idle_counts{1000, 10000};
   auto* idle_cmd = app.add_subcommand("idle", "server memory per idle, authenticated connection");
   idle_cmd->add_option("--connections", idle_counts, "how many, one run each")->delimiter(',');
+  bool no_compression = false;
+  idle_cmd->add_flag("--no-compression", no_compression, "clients that do not offer permessage-deflate");
   std::size_t members = 500, fan_messages = 20;
   auto* fanout_cmd = app.add_subcommand("fanout", "one message to a large channel, every member an SDK client");
   fanout_cmd->add_option("--members", members)->check(CLI::Range(2, 5000));
@@ -131,7 +133,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(ws.dir);
   int status = 0;
   if (latency_cmd->parsed()) status = latency(ws, plan, repeats);
-  if (idle_cmd->parsed()) status = idle(ws, idle_counts);
+  if (idle_cmd->parsed()) status = idle(ws, idle_counts, !no_compression);
   if (fanout_cmd->parsed()) status = fan_out(ws, members, fan_messages);
   std::filesystem::remove_all(ws.dir);
   return status;
