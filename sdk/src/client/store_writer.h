@@ -41,7 +41,7 @@ class StoreWriter {
   void older(const core::OlderEvents& a);
   void read_moved(const core::ReadCursorMoved& a);
 
-  static constexpr std::chrono::milliseconds kBatch{5};
+  static constexpr std::chrono::milliseconds kBatch{1};
 
  private:
   void flush();
