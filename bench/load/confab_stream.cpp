@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "arrivals.h"
-#include "child_process.h"
 #include "confab/client.h"
 #include "load.h"
 
@@ -42,20 +41,15 @@ LatencyResult confab_latency(const Workspace& ws, const StreamPlan& plan) {
   auto dir = ws.dir / "confab";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "server.json") << R"({"users": [{"id": "alice", "name": "Alice", "tokens": ["token-alice"]},
+  LocalServer server(ws, dir, R"({"users": [{"id": "alice", "name": "Alice", "tokens": ["token-alice"]},
       {"id": "bob", "name": "Bob", "tokens": ["token-bob"]}],
     "conversations": [{"id": "c_load", "kind": "dm", "members": ["alice", "bob"]}],
-    "rateLimit": {"perSecond": 0}})";
-  test::ChildProcess server({ws.confab_server, "--config", (dir / "server.json").string(), "--port", "0", "--http-port",
-                             "0", "--database", (dir / "server.db").string(), "--durability", "full", "--log-level",
-                             "warn"},
-                            dir / "server.log");
-  auto ready = server.read_line(std::chrono::seconds(15));
-  if (!ready) {
+    "rateLimit": {"perSecond": 0}})");
+  if (!server.started()) {
     result.note = "the server did not start";
     return result;
   }
-  std::string url = "ws://127.0.0.1:" + ready->substr(ready->rfind(':') + 1) + "/";
+  std::string url = server.url();
 
   auto alice = open_client(dir, "alice-phone");
   auto bob = open_client(dir, "bob-phone");
@@ -82,7 +76,6 @@ LatencyResult confab_latency(const Workspace& ws, const StreamPlan& plan) {
   heard.reset();
   alice.reset();
   bob.reset();
-  server.kill_and_wait(15);  // SIGTERM
   arrivals.into(result);
   return result;
 }

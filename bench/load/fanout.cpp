@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "child_process.h"
 #include "confab/client.h"
 #include "load.h"
 
@@ -77,17 +76,12 @@ FanoutResult fanout(const Workspace& ws, std::size_t members, std::size_t messag
   }
   config["conversations"] = {{{"id", "c_big"}, {"kind", "channel"}, {"members", everyone}}};
   config["rateLimit"] = {{"perSecond", 0}};
-  std::ofstream(dir / "server.json") << config.dump();
-  test::ChildProcess server({ws.confab_server, "--config", (dir / "server.json").string(), "--port", "0", "--http-port",
-                             "0", "--database", (dir / "server.db").string(), "--durability", "full", "--log-level",
-                             "warn"},
-                            dir / "server.log");
-  auto ready = server.read_line(std::chrono::seconds(15));
-  if (!ready) {
+  LocalServer server(ws, dir, config.dump());
+  if (!server.started()) {
     result.note = "the server did not start";
     return result;
   }
-  std::string url = "ws://127.0.0.1:" + ready->substr(ready->rfind(':') + 1) + "/";
+  std::string url = server.url();
 
   // Every member's device, connected before the first message.
   std::mutex mutex;
@@ -147,7 +141,6 @@ FanoutResult fanout(const Workspace& ws, std::size_t members, std::size_t messag
   }
   subscriptions.clear();
   clients.clear();
-  server.kill_and_wait(15);  // SIGTERM
   deliveries.into(result);
   return result;
 }

@@ -20,7 +20,6 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
-#include "child_process.h"
 #include "load.h"
 
 namespace confab::load {
@@ -95,18 +94,14 @@ IdleResult idle_connections(const Workspace& ws, std::size_t connections, bool c
   auto dir = ws.dir / "idle";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "server.json") << R"({"users": [{"id": "idle", "name": "Idle", "tokens": ["token-idle"]}],
+  LocalServer server(ws, dir, R"({"users": [{"id": "idle", "name": "Idle", "tokens": ["token-idle"]}],
     "conversations": [{"id": "c_idle", "kind": "channel", "members": ["idle"]}],
-    "maxPendingHandshakes": 100000})";
-  test::ChildProcess server({ws.confab_server, "--config", (dir / "server.json").string(), "--port", "0", "--http-port",
-                             "0", "--database", (dir / "server.db").string(), "--log-level", "warn"},
-                            dir / "server.log");
-  auto ready = server.read_line(std::chrono::seconds(15));
-  if (!ready) {
+    "maxPendingHandshakes": 100000})");
+  if (!server.started()) {
     result.note = "the server did not start";
     return result;
   }
-  auto port = static_cast<std::uint16_t>(std::stoi(ready->substr(ready->rfind(':') + 1)));
+  auto port = server.port();
 
   asio::io_context io;
   std::atomic<std::size_t> authenticated{0}, failed{0};
@@ -134,7 +129,6 @@ IdleResult idle_connections(const Workspace& ws, std::size_t connections, bool c
   work.reset();
   io.stop();
   loop.join();
-  server.kill_and_wait(15);  // SIGTERM
   return result;
 }
 

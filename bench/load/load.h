@@ -4,8 +4,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace confab::test {
+class ChildProcess;
+}
 
 namespace confab::load {
 
@@ -42,6 +47,25 @@ bool parse_numbered(const char* data, std::size_t size, std::size_t& index);
 struct Workspace {
   std::filesystem::path dir;
   std::string confab_server;  // the confab-server binary
+};
+
+// A confab-server on free loopback ports, its files in `dir` (the config written there),
+// stopped with SIGTERM when this goes.
+class LocalServer {
+ public:
+  LocalServer(const Workspace& ws, const std::filesystem::path& dir, const std::string& config_json);
+  ~LocalServer();
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+
+  bool started() const { return port_ != 0; }
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int pid() const;
+
+ private:
+  std::unique_ptr<test::ChildProcess> process_;
+  std::uint16_t port_ = 0;
 };
 
 // Two SDK clients through confab-server (durability full): alice sends, bob's
