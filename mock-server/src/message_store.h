@@ -138,8 +138,13 @@ class MessageStore {
   Result<void> enqueue_push(const std::vector<PushNotification>& notifications);
   // Up to `limit` queued notifications due at `now_ms`, oldest first.
   std::vector<PushNotification> due_pushes(std::int64_t now_ms, int limit);
-  // Done: delivered to the provider. Not done: tried again at `retry_at_ms`.
-  void finish_push(std::int64_t push_id, bool delivered, std::int64_t retry_at_ms);
+  struct PushOutcome {
+    std::int64_t push_id = 0;
+    bool delivered = false;        // done: delivered to the provider
+    std::int64_t retry_at_ms = 0;  // not done: tried again then
+  };
+  // Records what the provider made of a batch of notifications, in one transaction.
+  Result<void> finish_pushes(const std::vector<PushOutcome>& outcomes);
 
   static constexpr int kSchemaVersion = 6;
 

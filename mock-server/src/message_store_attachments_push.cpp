@@ -62,12 +62,23 @@ std::vector<PushNotification> MessageStore::due_pushes(std::int64_t now_ms, int 
   return out;
 }
 
-void MessageStore::finish_push(std::int64_t push_id, bool delivered, std::int64_t retry_at_ms) {
-  SQLite::Statement q(*db_, delivered ? "DELETE FROM push_outbox WHERE id = ?1"
-                                      : "UPDATE push_outbox SET attempts = attempts + 1, next_attempt_ms = ?2 WHERE id = ?1");
-  q.bind(1, push_id);
-  if (!delivered) q.bind(2, retry_at_ms);
-  q.exec();
+Result<void> MessageStore::finish_pushes(const std::vector<PushOutcome>& outcomes) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement done(*db_, "DELETE FROM push_outbox WHERE id = ?1");
+    SQLite::Statement retry(*db_, "UPDATE push_outbox SET attempts = attempts + 1, next_attempt_ms = ?2 WHERE id = ?1");
+    for (const auto& o : outcomes) {
+      auto& q = o.delivered ? done : retry;
+      q.bind(1, o.push_id);
+      if (!o.delivered) q.bind(2, o.retry_at_ms);
+      q.exec();
+      q.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return internal(std::string("cannot record push outcomes: ") + e.what());
+  }
 }
 
 Result<AttachmentInfo> MessageStore::readable_attachment(const std::string& attachment_id, const std::string& user_id) {

@@ -88,10 +88,13 @@ void PushWorker::loop() {
     auto now = clock_();
     committer_.run([outcomes = std::move(outcomes), now](MessageStore* store, std::int64_t) {
       if (store == nullptr) return;  // still queued: tried again after a restart
+      std::vector<MessageStore::PushOutcome> finished;
       for (const auto& [n, delivered] : outcomes) {
         std::int64_t backoff = std::min(kMaxRetryMs, std::int64_t{1000} << std::min(n.attempts, 6));
-        store->finish_push(n.push_id, delivered, now + backoff);
+        finished.push_back({n.push_id, delivered, now + backoff});
       }
+      // On failure the rows stay as they were: sent again, which a wake-up tolerates.
+      if (auto recorded = store->finish_pushes(finished); !recorded) spdlog::error("{}", recorded.error().message);
     });
     if (batch.size() == static_cast<std::size_t>(kBatch)) wake();  // more may be due
   }

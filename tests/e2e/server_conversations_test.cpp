@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -304,6 +305,40 @@ TEST_F(ServerConversations, MembersWithNoConnectedDeviceGetAPushWakeUp) {
   EXPECT_EQ(pushes[0]["conversationId"], "c_general");
   EXPECT_EQ(pushes[0]["conversationSeq"], 1);
   EXPECT_FALSE(pushes[0].contains("text")) << "a wake-up, never the message";
+}
+
+TEST_F(ServerConversations, ABurstToAnOfflineMemberQueuesOneWakeUpPerMessage) {
+  // The wake-ups of messages committed together share a transaction: none may be lost or
+  // doubled on the way.
+  auto push_file = dir_.path() / "pushes.jsonl";
+  config_ = server_config_with(R"("pushFile": ")" + push_file.string() + "\"");
+  auto alice = connect("token-alice");
+  auto carol = connect("token-carol");
+  constexpr int kBurst = 60;
+  for (int i = 0; i < kBurst; ++i) {
+    alice->send_text(message_send_frame("c_general", "burst-" + std::to_string(i), "wake up " + std::to_string(i), "s"));
+  }
+  for (int i = 0; i < kBurst; ++i) EXPECT_EQ(carol->read_json()["type"], "event");
+  auto read_pushes = [&] {
+    std::vector<json> lines;
+    std::ifstream in(push_file);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    return lines;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (read_pushes().size() < kBurst && std::chrono::steady_clock::now() < deadline) {
+    expect_nothing_more(*carol);  // a round trip's wait, then look again
+  }
+  std::set<std::int64_t> seqs;
+  for (const auto& p : read_pushes()) {
+    EXPECT_EQ(p["userId"], "bob");
+    EXPECT_TRUE(seqs.insert(p["conversationSeq"].get<std::int64_t>()).second) << "seq " << p["conversationSeq"] << " twice";
+  }
+  EXPECT_EQ(seqs.size(), static_cast<std::size_t>(kBurst));
+  if (!seqs.empty()) {
+    EXPECT_EQ(*seqs.begin(), 1);
+    EXPECT_EQ(*seqs.rbegin(), kBurst);
+  }
 }
 
 }  // namespace

@@ -268,8 +268,7 @@ TEST_F(ConversationsTest, ThePushOutboxKeepsWakeUpsUntilDeliveredAcrossARestart)
                   .ok());
   auto due = store_->due_pushes(100, 10);
   ASSERT_EQ(due.size(), 2u);
-  store_->finish_push(due[0].push_id, true, 0);
-  store_->finish_push(due[1].push_id, false, 5000);
+  ASSERT_TRUE(store_->finish_pushes({{due[0].push_id, true, 0}, {due[1].push_id, false, 5000}}).ok());
   store_.reset();
   auto reopened = MessageStore::open(dir_ / "server.db", Durability::normal);
   ASSERT_TRUE(reopened.ok());
