@@ -38,6 +38,8 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
+constexpr int kConversations = 20;
+
 // One idle client: connect (from 127.0.0.x, so that ports never run short), upgrade,
 // authenticate, then read until the connection ends.
 asio::awaitable<void> idle_client(std::uint16_t port, std::size_t k, bool compression,
@@ -68,6 +70,19 @@ asio::awaitable<void> idle_client(std::uint16_t port, std::size_t k, bool compre
     ++failed;
     co_return;
   }
+  // Then what the SDK asks on every connection before it calls itself connected: the
+  // conversation list, and which conversations moved since its cursors.
+  for (const char* request :
+       {R"({"type": "conversations.list", "id": "conversations", "limit": 200})",
+        R"({"type": "sync.request", "id": "s1", "cursors": [{"conversationId": "c_idle", "seq": 0}], "limit": 200})"}) {
+    buffer.clear();
+    if (!ec) co_await ws->async_write(asio::buffer(std::string_view(request)), asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await ws->async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (ec) {
+    ++failed;
+    co_return;
+  }
   ++authenticated;
   buffer.clear();
   while (!ec) {
@@ -94,9 +109,16 @@ IdleResult idle_connections(const Workspace& ws, std::size_t connections, bool c
   auto dir = ws.dir / "idle";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  LocalServer server(ws, dir, R"({"users": [{"id": "idle", "name": "Idle", "tokens": ["token-idle"]}],
-    "conversations": [{"id": "c_idle", "kind": "channel", "members": ["idle"]}],
-    "maxPendingHandshakes": 100000})");
+  // The user is in kConversations channels, so that the list the server sends on every
+  // connection is long enough to be compressed, as a real user's is.
+  nlohmann::json config = {{"users", {{{"id", "idle"}, {"name", "Idle"}, {"tokens", {"token-idle"}}}}},
+                           {"maxPendingHandshakes", 100000}};
+  for (int c = 0; c < kConversations; ++c) {
+    std::string id = c == 0 ? "c_idle" : "c_idle_" + std::to_string(c);
+    config["conversations"].push_back(
+        {{"id", id}, {"kind", "channel"}, {"name", id}, {"topic", "where the idle clients wait"}, {"members", {"idle"}}});
+  }
+  LocalServer server(ws, dir, config.dump());
   if (!server.started()) {
     result.note = "the server did not start";
     return result;
