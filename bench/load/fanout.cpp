@@ -9,6 +9,7 @@
 
 #include "confab/client.h"
 #include "load.h"
+#include "sdk_clients.h"
 
 namespace confab::load {
 namespace {
@@ -92,16 +93,11 @@ FanoutResult fanout(const Workspace& ws, std::size_t members, std::size_t messag
   std::vector<Subscription> subscriptions;
   auto connect_start = Clock::now();
   for (std::size_t m = 0; m < members; ++m) {
-    ClientOptions options;
-    options.device_id = "m" + std::to_string(m) + "-phone";
-    options.database_path = ":memory:";
-    options.allow_insecure_transport = true;
-    auto opened = Client::open(options);
-    if (!opened) {
-      result.note = "cannot open client " + std::to_string(m) + ": " + describe(opened.error());
+    auto client = open_client(dir, "m" + std::to_string(m) + "-phone", false);
+    if (!client) {
+      result.note = "cannot open client " + std::to_string(m);
       return result;
     }
-    auto client = std::move(opened).value();
     subscriptions.push_back(client->on_connection([&, was = std::make_shared<bool>(false)](const ConnectionChange& c) {
       std::lock_guard hold(mutex);
       if (c.state == ConnectionState::connected && !*was) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "confab/client.h"
+
 namespace confab::test {
 class ChildProcess;
 }
@@ -53,7 +55,9 @@ struct Workspace {
 // stopped with SIGTERM when this goes.
 class LocalServer {
  public:
-  LocalServer(const Workspace& ws, const std::filesystem::path& dir, const std::string& config_json);
+  // `durability`: the server's --durability, full (an fsync per commit) or normal.
+  LocalServer(const Workspace& ws, const std::filesystem::path& dir, const std::string& config_json,
+              const std::string& durability = "full");
   ~LocalServer();
   LocalServer(const LocalServer&) = delete;
   LocalServer& operator=(const LocalServer&) = delete;
@@ -68,9 +72,11 @@ class LocalServer {
   std::uint16_t port_ = 0;
 };
 
-// Two SDK clients through confab-server (durability full): alice sends, bob's
-// on_message() is the arrival.
-LatencyResult confab_latency(const Workspace& ws, const StreamPlan& plan);
+// Two SDK clients through confab-server: alice sends, bob's on_message() is the arrival.
+// Durable: the server fsyncs every commit and both clients keep their outbox and store
+// on disk. Not durable (to show what storage costs): the server commits without an
+// fsync and the clients keep everything in memory.
+LatencyResult confab_latency(const Workspace& ws, const StreamPlan& plan, bool durable = true);
 // Two libmosquitto clients through a mosquitto broker, QoS 1 both ways.
 LatencyResult mqtt_latency(const Workspace& ws, const StreamPlan& plan);
 // The floor: a plain TCP relay on loopback (sender -> relay -> receiver), no framing
@@ -106,5 +112,24 @@ struct FanoutResult {
 
 // One member of a `members`-strong channel sends `messages`, 100 ms apart.
 FanoutResult fanout(const Workspace& ws, std::size_t members, std::size_t messages);
+
+struct ThroughputResult {
+  double per_second = 0;  // acknowledged messages per second
+  std::string note;
+};
+
+// One client (outbox at `outbox`) sends `messages` to one conversation as fast as
+// send() returns; acked messages per second, until the last ack.
+ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox);
+
+struct CatchupResult {
+  double seconds = 0;     // from connect() until every cursor is at its head
+  double per_second = 0;  // messages stored per second
+  std::string note;
+};
+
+// A device that was connected goes away while `messages` arrive in `conversations`
+// channels, then reconnects and catches up.
+CatchupResult confab_catchup(const Workspace& ws, std::size_t messages, std::size_t conversations);
 
 }  // namespace confab::load

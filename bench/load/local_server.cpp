@@ -6,11 +6,12 @@
 
 namespace confab::load {
 
-LocalServer::LocalServer(const Workspace& ws, const std::filesystem::path& dir, const std::string& config_json) {
+LocalServer::LocalServer(const Workspace& ws, const std::filesystem::path& dir, const std::string& config_json,
+                         const std::string& durability) {
   std::ofstream(dir / "server.json") << config_json;
   process_ = std::make_unique<test::ChildProcess>(
       std::vector<std::string>{ws.confab_server, "--config", (dir / "server.json").string(), "--port", "0",
-                               "--http-port", "0", "--database", (dir / "server.db").string(), "--durability", "full",
+                               "--http-port", "0", "--database", (dir / "server.db").string(), "--durability", durability,
                                "--log-level", "warn"},
       dir / "server.log");
   // "confab-server listening on ADDRESS:PORT" once it accepts connections.

@@ -3,6 +3,8 @@
 // same rate with the same payloads, in one run. Every run is bounded and stops by itself.
 //
 //   confab-load latency [--rate R] [--seconds S] [--payload B] [--repeats N]
+//   confab-load throughput [--messages N] [--repeats N]
+//   confab-load catchup [--messages N] [--conversations C] [--repeats N]
 //   confab-load idle [--connections 1000,10000]
 //   confab-load fanout [--members 500] [--messages 20]
 #include <cstdio>
@@ -32,23 +34,26 @@ Summary summarize(const LatencyResult& r) {
 int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
   std::printf("latency from send() to the other client's callback: %d msg/s for %d s, %zu-byte texts, %d repeats\n",
               plan.rate, plan.seconds, plan.payload, repeats);
-  std::vector<Summary> floor, peer, ours;
+  std::vector<Summary> floor, peer, ours, ours_in_memory;
   std::vector<double> ours_over_peer_p99, ours_over_floor_p99, ours_over_peer_p50, ours_over_floor_p50;
   for (int r = 0; r < repeats; ++r) {
     // Interleaved, so that a noisy spell on the machine hits all three alike.
     auto t = summarize(tcp_latency(plan));
     auto m = mqtt_latency(ws, plan);
     auto c = confab_latency(ws, plan);
-    for (const auto* result : {&m, &c}) {
+    auto c_mem = confab_latency(ws, plan, false);
+    for (const auto* result : {&m, &c, &c_mem}) {
       if (!result->note.empty()) std::printf("  %s: %s\n", result->stack.c_str(), result->note.c_str());
     }
-    auto ms = summarize(m), cs = summarize(c);
-    std::printf("  run %d: p99 floor %.3f ms, mosquitto %.3f ms, confab %.3f ms (received %zu/%zu/%zu of %zu)\n", r + 1,
-                t.p99, ms.p99, cs.p99, t.received, ms.received, cs.received, plan.count());
+    auto ms = summarize(m), cs = summarize(c), cm = summarize(c_mem);
+    std::printf("  run %d: p99 floor %.3f ms, mosquitto %.3f ms, confab %.3f ms, in memory %.3f ms "
+                "(received %zu/%zu/%zu/%zu of %zu)\n",
+                r + 1, t.p99, ms.p99, cs.p99, cm.p99, t.received, ms.received, cs.received, cm.received, plan.count());
     std::fflush(stdout);
     floor.push_back(t);
     peer.push_back(ms);
     ours.push_back(cs);
+    ours_in_memory.push_back(cm);
     ours_over_peer_p99.push_back(cs.p99 / ms.p99);
     ours_over_floor_p99.push_back(cs.p99 / t.p99);
     ours_over_peer_p50.push_back(cs.p50 / ms.p50);
@@ -61,7 +66,8 @@ int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
   };
   std::printf("\n| stack | p50 | p99 | p99.9 | delivered |\n|---|---|---|---|---|\n");
   for (auto [name, runs] : {std::pair{"TCP relay (floor)", &floor}, {"mosquitto 2.0, QoS 1 (peer)", &peer},
-                            {"confab, server durability full", &ours}}) {
+                            {"confab, durable (server fsync per commit, clients on disk)", &ours},
+                            {"confab, in memory (server without fsync, clients in memory)", &ours_in_memory}}) {
     std::size_t delivered = 0;
     for (const auto& s : *runs) delivered += s.received;
     std::printf("| %s | %.3f ms | %.3f ms | %.3f ms | %zu/%zu |\n", name, column(*runs, &Summary::p50),
@@ -103,6 +109,49 @@ int fan_out(const Workspace& ws, std::size_t members, std::size_t messages) {
   return r.delivered == members * messages ? 0 : 1;
 }
 
+int throughput(const Workspace& ws, std::size_t messages, int repeats) {
+  std::printf("throughput: one client sends %zu messages to one conversation as fast as send() returns; acked "
+              "messages per second until the last ack (server durability full), %d repeats\n",
+              messages, repeats);
+  std::vector<double> normal, full;
+  for (int r = 0; r < repeats; ++r) {
+    // Side by side: the two outbox settings alternate.
+    for (auto [outbox, into] : {std::pair{confab::Durability::normal, &normal}, {confab::Durability::full, &full}}) {
+      auto result = confab_throughput(ws, messages, outbox);
+      if (!result.note.empty()) {
+        std::printf("  %s\n", result.note.c_str());
+        return 1;
+      }
+      into->push_back(result.per_second);
+    }
+    std::printf("  run %d: outbox NORMAL %.0f, FULL %.0f acked msg/s\n", r + 1, normal.back(), full.back());
+    std::fflush(stdout);
+  }
+  std::printf("\n| outbox synchronous | acked msg/s (median) |\n|---|---|\n| NORMAL | %.0f |\n| FULL | %.0f |\n",
+              median(normal), median(full));
+  return 0;
+}
+
+int catchup(const Workspace& ws, std::size_t messages, std::size_t conversations, int repeats) {
+  std::printf("catch-up after a reconnect: %zu messages over %zu conversations arrived while the device was away "
+              "(store on disk, server durability full), %d repeats\n",
+              messages, conversations, repeats);
+  std::vector<double> rates, seconds;
+  for (int r = 0; r < repeats; ++r) {
+    auto result = confab_catchup(ws, messages, conversations);
+    if (!result.note.empty()) {
+      std::printf("  %s\n", result.note.c_str());
+      return 1;
+    }
+    rates.push_back(result.per_second);
+    seconds.push_back(result.seconds);
+    std::printf("  run %d: %.2f s, %.0f msg/s stored\n", r + 1, result.seconds, result.per_second);
+    std::fflush(stdout);
+  }
+  std::printf("\ncatch-up: median %.2f s, %.0f msg/s stored\n", median(seconds), median(rates));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,6 +176,15 @@ int main(int argc, char** argv) {
   auto* fanout_cmd = app.add_subcommand("fanout", "one message to a large channel, every member an SDK client");
   fanout_cmd->add_option("--members", members)->check(CLI::Range(2, 5000));
   fanout_cmd->add_option("--messages", fan_messages)->check(CLI::Range(1, 1000));
+  std::size_t throughput_messages = 20000;
+  auto* throughput_cmd = app.add_subcommand("throughput", "acked messages per second from one client");
+  throughput_cmd->add_option("--messages", throughput_messages)->check(CLI::Range(1, 1'000'000));
+  throughput_cmd->add_option("--repeats", repeats)->check(CLI::Range(1, 50));
+  std::size_t catchup_messages = 50000, catchup_conversations = 10;
+  auto* catchup_cmd = app.add_subcommand("catchup", "messages stored per second by a device catching up");
+  catchup_cmd->add_option("--messages", catchup_messages)->check(CLI::Range(1, 1'000'000));
+  catchup_cmd->add_option("--conversations", catchup_conversations)->check(CLI::Range(1, 1000));
+  catchup_cmd->add_option("--repeats", repeats)->check(CLI::Range(1, 50));
   CLI11_PARSE(app, argc, argv);
 
   ws.dir = std::filesystem::temp_directory_path() / ("confab-load-" + std::to_string(::getpid()));
@@ -135,6 +193,8 @@ int main(int argc, char** argv) {
   if (latency_cmd->parsed()) status = latency(ws, plan, repeats);
   if (idle_cmd->parsed()) status = idle(ws, idle_counts, !no_compression);
   if (fanout_cmd->parsed()) status = fan_out(ws, members, fan_messages);
+  if (throughput_cmd->parsed()) status = throughput(ws, throughput_messages, repeats);
+  if (catchup_cmd->parsed()) status = catchup(ws, catchup_messages, catchup_conversations, repeats);
   std::filesystem::remove_all(ws.dir);
   return status;
 }
