@@ -368,10 +368,12 @@ class Client::Impl {
   }
 
   // Wakes the session when its outbox next has timed work (an ack deadline, a backoff,
-  // a maximum age).
+  // a maximum age). A wake-up already set for no later than that stays: ticking early
+  // does nothing and sets the next one, and most frames (each ack, each event) push the
+  // next deadline later, so the timer is not reset for every frame.
   void schedule_wakeup() {
     auto next = session_.next_wakeup();
-    if (next == scheduled_wakeup_) return;
+    if (scheduled_wakeup_ && (!next || *scheduled_wakeup_ <= *next)) return;
     scheduled_wakeup_ = next;
     wake_timer_.cancel();
     if (!next) return;

@@ -43,11 +43,13 @@ void Outbox::insert(OutboxRow row) {
   auto id = row.message.local_id;
   by_client_id_[row.message.client_message_id] = id;
   const auto& m = row.message;
-  if (m.state != OutboxState::failed) queues_[m.conversation_id].insert(id);
   if (m.kind != OutboxKind::message && m.target_message_id.empty() && m.target_local_id != 0) {
     waiting_[m.target_local_id].push_back(id);
   }
-  rows_[id] = Entry{std::move(row), 0};
+  auto conversation_id = m.conversation_id;
+  bool queued = m.state != OutboxState::failed;
+  Entry& entry = rows_[id] = Entry{std::move(row), 0};
+  if (queued) queues_[conversation_id][id] = &entry;
 }
 
 Outbox::Entry* Outbox::find(std::int64_t local_id) {
@@ -109,7 +111,7 @@ void Outbox::flush(std::int64_t now_ms, bool connected) {
   // erase a queue, so walk over a snapshot.
   std::vector<std::pair<std::int64_t, std::string>> conversations;
   conversations.reserve(queues_.size());
-  for (const auto& [conversation, queue] : queues_) conversations.emplace_back(*queue.begin(), conversation);
+  for (const auto& [conversation, queue] : queues_) conversations.emplace_back(queue.begin()->first, conversation);
   std::sort(conversations.begin(), conversations.end());
   for (const auto& [first, conversation] : conversations) {
     flush_queue(conversation, now_ms, connected);
@@ -118,15 +120,10 @@ void Outbox::flush(std::int64_t now_ms, bool connected) {
 
 void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms, bool connected) {
   std::size_t in_flight = 0;
-  // Walks by id, looking the queue up again each step: fail() may erase entries, or the
-  // whole queue.
-  for (std::int64_t after = 0;;) {
-    auto queue = queues_.find(conversation_id);
-    if (queue == queues_.end()) return;
-    auto next = queue->second.upper_bound(after);
-    if (next == queue->second.end()) return;
-    after = *next;
-    Entry& entry = rows_.at(after);
+  auto queue = queues_.find(conversation_id);
+  if (queue == queues_.end()) return;
+  for (auto next = queue->second.begin(); next != queue->second.end();) {
+    Entry& entry = *next->second;
     auto& m = entry.row.message;
     if (m.state == OutboxState::sending) {
       if (connected && now_ms >= entry.ack_deadline_ms) {
@@ -136,13 +133,20 @@ void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms
         transmit(entry, now_ms);
       }
       ++in_flight;
+      ++next;
       continue;
     }
-    // Pending. Past its maximum age it fails and the next one takes its place.
+    // Pending. Past its maximum age it fails and the next one takes its place. fail() may
+    // erase other entries of this queue (the changes that wait for it), or the whole
+    // queue: look it up again and go on after this one.
     if (expired(entry, now_ms)) {
+      auto after = next->first;
       fail(entry, Error::make(ErrorCode::too_old,
                               "too old: not delivered within " +
                                   std::to_string(policy_.max_age_ms / 1000) + " s of being queued"));
+      queue = queues_.find(conversation_id);
+      if (queue == queues_.end()) return;
+      next = queue->second.upper_bound(after);
       continue;
     }
     // Order: nothing behind a waiting message may overtake it. A change waits until its
@@ -151,13 +155,14 @@ void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms
     if (!connected || target_unsent || entry.row.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
     transmit(entry, now_ms);
     ++in_flight;
+    ++next;
   }
 }
 
 void Outbox::connection_lost(const Error& why) {
   for (auto& [conversation, queue] : queues_) {
-    for (auto id : queue) {
-      Entry& entry = rows_.at(id);
+    for (auto& [id, queued] : queue) {
+      Entry& entry = *queued;
       if (entry.row.message.state != OutboxState::sending) continue;
       entry.row.message.state = OutboxState::pending;
       entry.row.message.last_error = why;
@@ -205,8 +210,8 @@ bool Outbox::on_refused(const std::string& client_message_id, const Error& error
   // Only the first waiting message of a conversation carries the delay; the ones behind
   // it follow it as soon as it goes.
   const Queue& queue = queues_.at(m.conversation_id);
-  bool behind_another = std::any_of(queue.begin(), queue.find(m.local_id), [this](std::int64_t id) {
-    return rows_.at(id).row.message.state == OutboxState::pending;
+  bool behind_another = std::any_of(queue.begin(), queue.find(m.local_id), [](const auto& queued) {
+    return queued.second->row.message.state == OutboxState::pending;
   });
   std::int64_t delay = error.retry_after_ms > 0 ? error.retry_after_ms : full_jitter_ms(random_, policy_.retry_base_ms, policy_.retry_cap_ms, m.attempts);
   entry.row.next_attempt_at_ms = behind_another ? 0 : now_ms + delay;
@@ -219,7 +224,7 @@ Result<void> Outbox::retry(std::int64_t local_id, std::int64_t now_ms) {
   if (entry == nullptr) return invalid("no unsent message with local id " + std::to_string(local_id));
   auto& m = entry->row.message;
   if (m.state == OutboxState::sending) return invalid("message " + std::to_string(local_id) + " is being sent");
-  if (m.state == OutboxState::failed) queues_[m.conversation_id].insert(local_id);
+  if (m.state == OutboxState::failed) queues_[m.conversation_id][local_id] = entry;
   m.state = OutboxState::pending;
   m.last_error.reset();
   entry->row.next_attempt_at_ms = 0;
@@ -258,8 +263,8 @@ std::optional<std::int64_t> Outbox::next_wakeup(std::int64_t now_ms, bool connec
     if (t > now_ms) next = next ? std::min(*next, t) : t;
   };
   for (const auto& [conversation, queue] : queues_) {
-    for (auto id : queue) {
-      const Entry& entry = rows_.at(id);
+    for (const auto& [id, queued] : queue) {
+      const Entry& entry = *queued;
       if (entry.row.message.state == OutboxState::sending) {
         if (connected) consider(entry.ack_deadline_ms);
         continue;

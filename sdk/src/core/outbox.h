@@ -94,7 +94,9 @@ class Outbox {
     OutboxRow row;
     std::int64_t ack_deadline_ms = 0;  // while sending
   };
-  using Queue = std::set<std::int64_t>;  // local_ids of a conversation's pending and sending rows
+  // A conversation's pending and sending rows by local_id; the entries live in rows_ (a
+  // node-based map, so the pointers stay valid until the row is erased).
+  using Queue = std::map<std::int64_t, Entry*>;
 
   void insert(OutboxRow row);
   void transmit(Entry& entry, std::int64_t now_ms);
