@@ -33,6 +33,7 @@
 
 #include "child_process.h"
 #include "stats.h"
+#include "synced_total.h"
 #include "confab/client.h"
 #include "store/cache_store.h"
 
@@ -122,17 +123,15 @@ void fill_server(const std::string& url, const fs::path& dir, int conversations,
 
 // Child mode: a fresh device catches up; prints messages stored per second, and the
 // resident memory (KiB) before connecting and at its peak during the catch-up.
-int measure_catch_up(const std::string& url, const fs::path& db, int conversations, int messages) {
+int measure_catch_up(const std::string& url, const fs::path& db, int messages) {
   auto reader = open_client(db, "reader-device");
   Waiter waiter;
-  auto changes = reader->on_conversation([&](const confab::ConversationChange&) { waiter.notify(); });
-  auto caught_up = [&] {
-    auto list = reader->conversations();
-    if (!list || static_cast<int>(list->size()) < conversations) return false;
-    confab::Seq stored = 0;
-    for (const auto& c : *list) stored += c.synced_seq;
-    return stored >= messages;
-  };
+  confab::bench::SyncedTotal synced;
+  auto changes = reader->on_conversation([&](const confab::ConversationChange& c) {
+    synced.changed(c);
+    waiter.notify();
+  });
+  auto caught_up = [&] { return synced.total() >= messages; };
   std::atomic<bool> sampling = true;
   std::atomic<long> peak = 0;
   long before = status_kib("VmRSS:");
@@ -249,7 +248,7 @@ int main(int argc, char** argv) {
   app.add_option("--catch-up-db", catch_up_db, "(internal) the database of --measure-catch-up");
   CLI11_PARSE(app, argc, argv);
   if (!measure.empty()) return measure_open(measure);
-  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, conversations, messages);
+  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, messages);
 
   fs::path dir = fs::temp_directory_path() / ("confab-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);

@@ -2,6 +2,7 @@
 // through confab-server (durability full), their outbox and store on disk.
 #include <atomic>
 
+#include "../synced_total.h"
 #include "confab/client.h"
 #include "load.h"
 #include "sdk_clients.h"
@@ -103,14 +104,12 @@ CatchupResult confab_catchup(const Workspace& ws, std::size_t messages, std::siz
     return result;
   }
   Waiter waiter;
-  auto changes = bob->on_conversation([&](const ConversationChange&) { waiter.notify(); });
-  auto stored = [&] {
-    std::size_t total = 0;
-    if (auto list = bob->conversations()) {
-      for (const auto& c : *list) total += static_cast<std::size_t>(c.synced_seq);
-    }
-    return total;
-  };
+  bench::SyncedTotal synced;
+  auto changes = bob->on_conversation([&](const ConversationChange& c) {
+    synced.changed(c);
+    waiter.notify();
+  });
+  auto stored = [&] { return static_cast<std::size_t>(synced.total()); };
   if (!waiter.wait([&] { return bob->conversations() && bob->conversations()->size() == conversations; },
                    std::chrono::seconds(10))) {
     result.note = "bob did not list the conversations";
