@@ -54,18 +54,26 @@ void OutboxEnqueue(benchmark::State& state) {
   state.SetLabel(synchronous == store::Synchronous::normal ? "NORMAL" : "FULL");
 }
 
-// The local store applying a batch of message events in one transaction (what the
-// client's writer does every few ms under a stream, and per page in a catch-up).
-void StoreApplyBatch(benchmark::State& state) {
-  const auto batch = static_cast<Seq>(state.range(0));
+std::unique_ptr<store::CacheStore> open_cache(benchmark::State& state) {
   auto cache = store::CacheStore::open(scratch("cache.db"), store::Synchronous::normal).value().store;
   protocol::ConversationSummary listed;
   listed.conversation_id = "c_general";
   listed.kind = "channel";
-  if (!cache->update_conversations({&listed, 1}, true).ok()) {
-    state.SkipWithError("cannot list the conversation");
-    return;
+  if (!cache->update_conversations({&listed, 1}, true).ok() || !cache->index_for_search(1).ok()) {
+    state.SkipWithError("cannot set up the cache");
+    return nullptr;
   }
+  return cache;
+}
+
+// The local store applying a batch of message events in one transaction (what the
+// client's writer does every millisecond under a stream, and per page in a catch-up).
+// A batch of one is indexed for search as it is stored; a batch of 100 (a page) waits
+// for the search index (StoreIndexStep).
+void StoreApplyBatch(benchmark::State& state) {
+  const auto batch = static_cast<Seq>(state.range(0));
+  auto cache = open_cache(state);
+  if (!cache) return;
   Seq next = 1;
   for (auto _ : state) {
     std::vector<protocol::Event> events;
@@ -73,6 +81,26 @@ void StoreApplyBatch(benchmark::State& state) {
     benchmark::DoNotOptimize(cache->apply("c_general", events, store::ApplyMode::forward));
   }
   state.SetItemsProcessed(state.iterations() * batch);
+}
+
+// Adding 500 stored messages to the search index, as the client does after a catch-up.
+void StoreIndexStep(benchmark::State& state) {
+  auto cache = open_cache(state);
+  if (!cache) return;
+  Seq next = 1;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<protocol::Event> events;
+    for (int i = 0; i < 500; ++i) events.push_back(event(next++));
+    bool stored = cache->apply("c_general", events, store::ApplyMode::forward).ok();
+    state.ResumeTiming();
+    auto more = cache->index_for_search(500);
+    if (!stored || !more || *more) {
+      state.SkipWithError("the step did not index the page");
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 500);
 }
 
 // The sync engine taking live events in order: each one is applied at once.
@@ -95,6 +123,7 @@ void SyncEngineInOrder(benchmark::State& state) {
 
 BENCHMARK(OutboxEnqueue)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(StoreApplyBatch)->Arg(1)->Arg(100)->Unit(benchmark::kMicrosecond);
+BENCHMARK(StoreIndexStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(SyncEngineInOrder)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

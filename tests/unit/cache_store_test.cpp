@@ -3,6 +3,7 @@
 #include "store/cache_store.h"
 
 #include <fstream>
+#include <set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -208,6 +209,94 @@ TEST_F(CacheStoreTest, SearchFindsWordsAndPrefixesButNotDeletedOrReplacedText) {
   auto empty = store->search("   ", "", 10);
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().code, ErrorCode::invalid_argument);
+}
+
+// The ids of what a search finds, in conversation c1.
+std::set<std::string> found(CacheStore& store, const std::string& query) {
+  std::set<std::string> ids;
+  auto hits = store.search(query, "c1", CacheStore::kMaxPage);
+  EXPECT_TRUE(hits) << hits.error().message;
+  if (hits) {
+    for (const auto& m : *hits) ids.insert(m.message_id);
+  }
+  return ids;
+}
+
+std::vector<protocol::Event> numbered_page(Seq from, Seq count) {
+  std::vector<protocol::Event> events;
+  for (Seq seq = from; seq < from + count; ++seq) {
+    events.push_back(created(seq, "m" + std::to_string(seq), "bob", "original line number" + std::to_string(seq)));
+  }
+  return events;
+}
+
+TEST_F(CacheStoreTest, APageWaitsForTheSearchIndexYetEverySearchCoversIt) {
+  ASSERT_TRUE(store->index_for_search(10).ok());  // whatever open() left unknown
+  apply(numbered_page(1, 200));
+  EXPECT_TRUE(store->search_backlog()) << "a page is indexed later, not row by row";
+  auto more = store->index_for_search(50);
+  ASSERT_TRUE(more);
+  EXPECT_TRUE(*more);
+  EXPECT_EQ(found(*store, "number150"), std::set<std::string>{"m150"}) << "past the indexed part";
+  EXPECT_EQ(found(*store, "number42"), std::set<std::string>{"m42"}) << "within the indexed part";
+  EXPECT_FALSE(store->search_backlog()) << "the search indexed the rest";
+  EXPECT_EQ(found(*store, "original").size(), 200u) << "each row once";
+  // With nothing waiting, a few live events are indexed as they are stored.
+  apply({created(201, "m201", "ann", "fresh words")});
+  EXPECT_FALSE(store->search_backlog());
+  EXPECT_EQ(found(*store, "fresh"), std::set<std::string>{"m201"});
+}
+
+TEST_F(CacheStoreTest, EditsAndDeletesLeaveNoStaleTextWhetherOrNotTheRowWasIndexedYet) {
+  ASSERT_TRUE(store->index_for_search(10).ok());
+  apply(numbered_page(1, 100));
+  ASSERT_TRUE(store->index_for_search(50).value()) << "m1..m50 indexed, m51..m100 waiting";
+  apply({change(101, EventKind::message_edited, "m10", "bob", "replaced indexed"),
+         change(102, EventKind::message_edited, "m80", "bob", "replaced waiting"),
+         change(103, EventKind::message_deleted, "m20", "bob"), change(104, EventKind::message_deleted, "m90", "bob")});
+  EXPECT_TRUE(store->search_backlog());
+  EXPECT_EQ(found(*store, "replaced"), (std::set<std::string>{"m10", "m80"}));
+  auto originals = found(*store, "original");
+  EXPECT_EQ(originals.size(), 96u);
+  for (const char* gone : {"m10", "m80", "m20", "m90"}) EXPECT_FALSE(originals.contains(gone)) << gone;
+  // Edited again once everything is indexed: the index follows.
+  apply({change(105, EventKind::message_edited, "m80", "bob", "final wording")});
+  EXPECT_EQ(found(*store, "replaced"), std::set<std::string>{"m10"});
+  EXPECT_EQ(found(*store, "final"), std::set<std::string>{"m80"});
+  // The index agrees with the table it mirrors.
+  ASSERT_TRUE(store->index_for_search(1000).ok());
+}
+
+TEST(CacheStoreFile, ACacheFromTheFirstSchemaKeepsItsSearchIndex) {
+  confab::test::TempDir dir;
+  auto path = dir.path() / "cache.db";
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(CacheStore::migrations()[0]);
+    db.exec("PRAGMA user_version = 1");
+    db.exec("INSERT INTO conversations (id) VALUES ('c1')");
+    db.exec("INSERT INTO messages (message_id, conversation_id, seq, sender_id, text, text_seq) VALUES "
+            "('m1', 'c1', 1, 'bob', 'legacy greeting', 1), ('m2', 'c1', 2, 'bob', 'legacy farewell', 2)");
+  }
+  auto opened = CacheStore::open(path, Synchronous::normal).value();
+  ASSERT_FALSE(opened.rebuilt_because) << *opened.rebuilt_because;
+  auto& store = *opened.store;
+  EXPECT_EQ(found(store, "legacy"), (std::set<std::string>{"m1", "m2"}));
+  std::vector<protocol::Event> edit{change(3, EventKind::message_edited, "m1", "bob", "modern greeting")};
+  ASSERT_TRUE(store.apply("c1", edit, ApplyMode::forward));
+  EXPECT_EQ(found(store, "legacy"), std::set<std::string>{"m2"});
+  EXPECT_EQ(found(store, "modern"), std::set<std::string>{"m1"});
+  auto page = numbered_page(4, 100);
+  ASSERT_TRUE(store.apply("c1", page, ApplyMode::forward));
+  std::vector<protocol::Event> later{change(104, EventKind::message_edited, "m50", "bob", "edited while waiting"),
+                                     change(105, EventKind::message_deleted, "m60", "bob")};
+  ASSERT_TRUE(store.apply("c1", later, ApplyMode::forward));
+  EXPECT_EQ(found(store, "original").size(), 98u);
+  EXPECT_EQ(found(store, "waiting"), std::set<std::string>{"m50"});
+  SQLite::Database check(path.string(), SQLite::OPEN_READWRITE);
+  EXPECT_EQ(check.execAndGet("PRAGMA user_version").getInt(), CacheStore::kSchemaVersion);
+  // FTS5 compares its index with the rows it mirrors.
+  EXPECT_NO_THROW(check.exec("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')"));
 }
 
 TEST_F(CacheStoreTest, AConversationNoLongerListedIsLeftOut) {

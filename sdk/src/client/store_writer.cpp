@@ -4,7 +4,12 @@ namespace confab::client {
 
 StoreWriter::StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Listeners listeners,
                          Rewind rewind)
-    : cache_(cache), view_(view), listeners_(std::move(listeners)), rewind_(std::move(rewind)), timer_(io) {}
+    : cache_(cache),
+      view_(view),
+      listeners_(std::move(listeners)),
+      rewind_(std::move(rewind)),
+      timer_(io),
+      index_timer_(io) {}
 
 void StoreWriter::listed(const std::string& user_id, const std::vector<protocol::ConversationSummary>& items) {
   if (!user_id.empty() && user_id != view_.user_id()) {
@@ -50,6 +55,7 @@ void StoreWriter::flush() {
     rewind_(rewind);
     return;
   }
+  index_later();
   for (const auto& b : batches) {
     view_.events_stored(b.events);
     for (const auto& e : b.events) listeners_.messages->publish(protocol::to_message(e));
@@ -62,9 +68,37 @@ void StoreWriter::flush() {
 
 void StoreWriter::older(const core::OlderEvents& a) {
   if (cache_.apply(a.conversation_id, a.events, store::ApplyMode::older)) {
+    index_later();
     listeners_.conversations->publish(
         ConversationChange{.conversation_id = a.conversation_id, .events_applied = a.events.size(), .older = true});
   }
+}
+
+void StoreWriter::index_later() {
+  if (index_armed_) {
+    stored_since_armed_ = true;
+    return;
+  }
+  if (!cache_.search_backlog()) return;
+  index_armed_ = true;
+  stored_since_armed_ = false;
+  index_timer_.expires_after(kIndexDelay);
+  index_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) index_step();
+  });
+}
+
+void StoreWriter::index_step() {
+  bool busy = std::exchange(stored_since_armed_, false);
+  auto more = cache_.index_for_search(kIndexStep);
+  if (!more || !*more) {  // done; after an error, search() indexes what still waits
+    index_armed_ = false;
+    return;
+  }
+  index_timer_.expires_after(busy ? std::chrono::milliseconds(kIndexDelay) : std::chrono::milliseconds(0));
+  index_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) index_step();
+  });
 }
 
 void StoreWriter::read_moved(const core::ReadCursorMoved& a) {

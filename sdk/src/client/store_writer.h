@@ -42,9 +42,17 @@ class StoreWriter {
   void read_moved(const core::ReadCursorMoved& a);
 
   static constexpr std::chrono::milliseconds kBatch{1};
+  // Messages stored in pages wait for the search index (CacheStore::index_for_search):
+  // they go in kIndexStep at a time, the first step kIndexDelay after the store wrote,
+  // then back to back while nothing else is stored, or one per kIndexDelay while events
+  // keep coming.
+  static constexpr std::chrono::milliseconds kIndexDelay{250};
+  static constexpr std::int64_t kIndexStep = 500;
 
  private:
   void flush();
+  void index_later();
+  void index_step();
 
   store::CacheStore& cache_;
   LocalView& view_;
@@ -52,6 +60,9 @@ class StoreWriter {
   Rewind rewind_;
   boost::asio::steady_timer timer_;
   bool timer_armed_ = false;
+  boost::asio::steady_timer index_timer_;
+  bool index_armed_ = false;
+  bool stored_since_armed_ = false;
   std::chrono::steady_clock::time_point last_flush_{};
   std::vector<store::CacheStore::Batch> pending_;  // in order, not yet stored
 };

@@ -112,11 +112,14 @@ struct CacheStore::Statements {
                        "AND m.seq IS NOT NULL AND m.deleted_seq = 0 AND (?2 = '' OR m.conversation_id = ?2) "
                        "ORDER BY m.created_at_ms DESC, m.seq DESC LIMIT ?3"),
         reactions(db, "SELECT emoji, user_id FROM reactions WHERE message_id = ?1 AND present = 1 ORDER BY emoji, user_id"),
-        low(db, "SELECT low_seq FROM conversations WHERE id = ?1") {}
+        low(db, "SELECT low_seq FROM conversations WHERE id = ?1"),
+        fts_add(db, "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2"),
+        fts_mark(db, "UPDATE meta SET value = ?1 WHERE key = 'fts_rowid'") {}
 
   SQLite::Statement ensure_conversation, upsert_listed, move_cursor, move_low;
   SQLite::Statement created, edited, deleted, reaction, member, renamed, advance_read;
   SQLite::Statement cursors, conversations, conversation, members, page, thread, search, reactions, low;
+  SQLite::Statement fts_add, fts_mark;
 };
 
 

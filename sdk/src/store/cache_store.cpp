@@ -1,6 +1,7 @@
 #include "store/cache_store.h"
 
 #include <array>
+#include <limits>
 #include <fstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -83,6 +84,30 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
       INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
     END;
     )sql",
+    // 2: the search index is filled in batches (CacheStore::index_for_search) instead of by
+    // a trigger per inserted row, so that a catch-up stores its pages without paying for
+    // the index row by row. meta.fts_rowid: every message row up to it is in the index;
+    // updates and deletes keep those rows in step, and later rows go in with their text as
+    // it is then.
+    R"sql(
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_delete;
+    DROP TRIGGER messages_fts_update;
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_rowid', (SELECT ifnull(max(rowid), 0) FROM messages));
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+    WHEN new.rowid <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_rowid') BEGIN
+      INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.rowid <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_rowid') BEGIN
+      INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+    WHEN old.rowid <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_rowid') BEGIN
+      INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+      INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    )sql",
 };
 
 }  // namespace
@@ -125,6 +150,11 @@ Result<CacheStore::Opened> CacheStore::open(const std::filesystem::path& path, S
     std::unique_ptr<CacheStore> store(new CacheStore(std::move(db), path));
     store->migrate();
     store->statements_ = std::make_unique<Statements>(*store->db_);
+    store->fts_rowid_ =
+        store->db_->execAndGet("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_rowid'").getInt64();
+    // Whether rows wait for the index is found by the first index_for_search() (the
+    // message pages are not read at open).
+    store->search_backlog_ = true;
     // Reading the conversations touches every page of their table and the schema: a file
     // damaged there fails here, at open, rather than half-way through a sync.
     store->db_->exec("SELECT count(*), sum(cursor), max(name) FROM conversations");
@@ -180,6 +210,39 @@ Error CacheStore::failed(const std::string& what, const std::exception& e) {
 CacheStore::~CacheStore() = default;
 
 void CacheStore::migrate() { store::migrate(*db_, db_->execAndGet("PRAGMA user_version").getInt(), kMigrations); }
+
+std::span<const char* const> CacheStore::migrations() { return kMigrations; }
+
+std::int64_t CacheStore::last_rowid() { return db_->execAndGet("SELECT ifnull(max(rowid), 0) FROM messages").getInt64(); }
+
+std::int64_t CacheStore::index_rows(std::int64_t limit) {
+  auto upto = last_rowid();
+  if (upto - fts_rowid_ > limit) upto = fts_rowid_ + limit;
+  if (upto <= fts_rowid_) return fts_rowid_;
+  Use add(statements_->fts_add);
+  add->bind(1, fts_rowid_);
+  add->bind(2, upto);
+  add->exec();
+  Use mark(statements_->fts_mark);
+  mark->bind(1, std::to_string(upto));
+  mark->exec();
+  return upto;
+}
+
+Result<bool> CacheStore::index_for_search(std::int64_t limit) {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    auto upto = index_rows(limit);
+    tx.commit();
+    fts_rowid_ = upto;
+    bool more = last_rowid() > fts_rowid_;
+    search_backlog_ = more;
+    return more;
+  } catch (const std::exception& e) {
+    return failed("cannot index messages for search", e);
+  }
+}
 
 Result<void> CacheStore::update_conversations(std::span<const protocol::ConversationSummary> listed, bool complete) {
   std::lock_guard lock(mutex_);
@@ -316,7 +379,9 @@ Result<void> CacheStore::apply(const std::string& conversation_id, std::span<con
   try {
     SQLite::Transaction tx(*db_);
     apply_batch(conversation_id, events, mode);
+    auto indexed = index_small_apply(events.size());
     tx.commit();
+    fts_rowid_ = indexed;
     return {};
   } catch (const std::exception& e) {
     return failed("cannot store events of " + conversation_id, e);
@@ -328,12 +393,29 @@ Result<void> CacheStore::apply(std::span<const Batch> batches) {
   std::lock_guard lock(mutex_);
   try {
     SQLite::Transaction tx(*db_);
-    for (const auto& b : batches) apply_batch(b.conversation_id, b.events, b.mode);
+    std::size_t count = 0;
+    for (const auto& b : batches) {
+      apply_batch(b.conversation_id, b.events, b.mode);
+      count += b.events.size();
+    }
+    auto indexed = index_small_apply(count);
     tx.commit();
+    fts_rowid_ = indexed;
     return {};
   } catch (const std::exception& e) {
     return failed("cannot store events", e);
   }
+}
+
+std::int64_t CacheStore::index_small_apply(std::size_t events) {
+  // A few live events go into the index at once, as they would row by row; a page (a
+  // catch-up, older history) is left to index_for_search(), and so is everything after
+  // it until that is done: the index grows in rowid order.
+  if (search_backlog_ || events > kIndexAtOnce) {
+    search_backlog_ = search_backlog_ || last_rowid() > fts_rowid_;
+    return fts_rowid_;
+  }
+  return index_rows(std::numeric_limits<std::int64_t>::max());
 }
 
 Result<bool> CacheStore::advance_read(const std::string& conversation_id, Seq read_seq) {

@@ -14,6 +14,7 @@
 // Thread-safe: one connection behind a mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -50,7 +51,7 @@ struct CacheCursor {
 
 class CacheStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr int kMaxPage = 500;
   // Unread counts stop at this (an app shows "9999+"): counting costs a step per message.
   static constexpr int kUnreadCountCap = 10'000;
@@ -102,8 +103,18 @@ class CacheStore {
   Result<std::vector<TimelineMessage>> thread(const std::string& root_message_id, int limit);
   // Full-text search (FTS5) over stored, undeleted messages, newest first. Every word of
   // `query` must match (the last one as a prefix); empty `conversation_id`: everywhere.
+  // Messages stored in large batches are indexed for it later (index_for_search()); a
+  // search first indexes whatever is still waiting, so it always covers every message.
   Result<std::vector<TimelineMessage>> search(const std::string& query, const std::string& conversation_id,
                                               int limit);
+  // Adds up to `limit` stored messages that wait for the search index to it, in one
+  // transaction; returns whether more wait. A small apply() (at most kIndexAtOnce events)
+  // indexes its own messages when nothing waits.
+  Result<bool> index_for_search(std::int64_t limit);
+  bool search_backlog() const { return search_backlog_; }
+  static constexpr std::size_t kIndexAtOnce = 64;
+  // The schema's migrations, oldest first (tests build older versions from them).
+  static std::span<const char* const> migrations();
   // Whose conversations these are (the server's id for the user), kept for reads before
   // the first connection.
   Result<void> set_user_id(const std::string& user_id);
@@ -120,6 +131,12 @@ class CacheStore {
   void apply_event(const protocol::Event& e);
   void apply_batch(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
   std::vector<TimelineMessage> read_messages(SQLite::Statement& q);
+  // With the mutex held, in a transaction. The highest message rowid; indexing rows after
+  // fts_rowid_ (up to `limit` of them), returning the new mark; index_rows() for a small
+  // apply, or the mark as it was when it must wait.
+  std::int64_t last_rowid();
+  std::int64_t index_rows(std::int64_t limit);
+  std::int64_t index_small_apply(std::size_t events);
   ConversationInfo read_conversation(SQLite::Statement& q);
 
   std::mutex mutex_;
@@ -127,6 +144,8 @@ class CacheStore {
   std::filesystem::path path_;
   struct Statements;
   std::unique_ptr<Statements> statements_;
+  std::int64_t fts_rowid_ = 0;  // committed: every message row up to here is indexed
+  std::atomic<bool> search_backlog_ = false;  // rows past fts_rowid_ wait
 };
 
 // The FTS5 query for what a user typed: each word quoted (so no operator or syntax error
