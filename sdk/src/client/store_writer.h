@@ -41,7 +41,7 @@ class StoreWriter {
   void older(const core::OlderEvents& a);
   void read_moved(const core::ReadCursorMoved& a);
 
-  static constexpr std::chrono::milliseconds kBatch{1};
+  static constexpr std::chrono::microseconds kBatch{250};
   // Messages stored in pages wait for the search index (CacheStore::index_for_search):
   // they go in kIndexStep at a time, the first step kIndexDelay after the store wrote,
   // then back to back while nothing else is stored, or one per kIndexDelay while events
