@@ -6,6 +6,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "wal_checkpointer.h"
 #include "core/ids.h"
 
 namespace confab::server {
@@ -212,6 +213,7 @@ Result<std::unique_ptr<MessageStore>> MessageStore::open(const std::filesystem::
     std::unique_ptr<MessageStore> store(new MessageStore(std::move(db)));
     store->migrate();
     store->statements_ = std::make_unique<Statements>(*store->db_);
+    store->checkpointer_ = std::make_unique<WalCheckpointer>(*store->db_, path, durability == Durability::full);
     return store;
   } catch (const std::exception& e) {
     return internal("cannot open database " + path.string() + ": " + e.what());
@@ -220,6 +222,8 @@ Result<std::unique_ptr<MessageStore>> MessageStore::open(const std::filesystem::
 
 MessageStore::MessageStore(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
 MessageStore::~MessageStore() = default;
+
+int MessageStore::background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
 
 void MessageStore::migrate() {
   int version = db_->execAndGet("PRAGMA user_version").getInt();

@@ -25,6 +25,8 @@ class Statement;
 
 namespace confab::server {
 
+class WalCheckpointer;
+
 // One request that appends to a conversation's log: a new message (message_created) or
 // a change to one (the other kinds, naming `target_message_id`).
 struct SendRequest {
@@ -148,6 +150,9 @@ class MessageStore {
 
   static constexpr int kSchemaVersion = 6;
 
+  // Checkpoints the WAL so far, off the committing thread (for tests).
+  int background_checkpoints() const;
+
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);
   AppendResult append_one(const SendRequest& request, std::int64_t now_ms);
@@ -167,6 +172,7 @@ class MessageStore {
   std::unique_ptr<SQLite::Database> db_;
   struct Statements;
   std::unique_ptr<Statements> statements_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // declared last: stops first
 };
 
 }  // namespace confab::server

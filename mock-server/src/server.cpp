@@ -136,20 +136,14 @@ class Server::Impl {
     }
   }
 
-  // Called on the committer thread, after the commit that caused it; stored in a job of
-  // its own (a crash in between loses a wake-up, never a message). The wake-ups of every
-  // message committed before that job runs share its transaction: a job per message
-  // would cost a sync to disk per message sent to an offline member.
+  // Called on the committer thread; queued in a job of its own, after the commit that
+  // caused it (a crash in between loses a wake-up, never a message).
   void queue_push(std::vector<PushNotification> pushes) {
-    bool scheduled = !pending_pushes_.empty();
-    std::move(pushes.begin(), pushes.end(), std::back_inserter(pending_pushes_));
-    if (scheduled) return;
-    committer_.run([this](MessageStore* store, std::int64_t) {
-      auto queued = std::exchange(pending_pushes_, {});
+    committer_.run([pushes = std::move(pushes)](MessageStore* store, std::int64_t) {
       if (store == nullptr) return;
-      if (auto stored = store->enqueue_push(queued); !stored) spdlog::error("{}", stored.error().message);
-      push_.wake();
+      if (auto queued = store->enqueue_push(pushes); !queued) spdlog::error("{}", queued.error().message);
     });
+    push_.wake();
   }
 
   // Presence changes go to everyone who shares a conversation with the user.
@@ -221,7 +215,6 @@ class Server::Impl {
   std::shared_ptr<const TokenAuthority> tokens_;
   FrameHandler handler_;
   Hub hub_;
-  std::vector<PushNotification> pending_pushes_;  // on the committer thread only
   Committer committer_;
   SessionContext context_;
   HttpApi http_;

@@ -1,6 +1,9 @@
 // The server's SQLite system of record.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "message_store.h"
@@ -55,6 +58,27 @@ TEST_F(MessageStoreTest, NumbersEachConversationsLogWithoutGaps) {
   EXPECT_EQ(store->head_seq("general"), 5);
   EXPECT_EQ(store->head_seq("release"), 5);
   EXPECT_EQ(store->head_seq("nobody"), 0);
+}
+
+TEST_F(MessageStoreTest, TheWalIsCheckpointedOffTheCommittingThread) {
+  auto store = open();
+  auto wal = dir_ / "server.db-wal";
+  auto main_file_before = std::filesystem::file_size(dir_ / "server.db");
+  // Commits until the WAL passes the checkpoint threshold (1000 pages) a few times over;
+  // SQLite's own checkpoint is off, so only the background one can copy pages back.
+  std::string text(3000, 'x');
+  for (int i = 0; i < 2000 && store->background_checkpoints() == 0; ++i) {
+    ASSERT_TRUE(append(*store, {"alice", "general", "cm-" + std::to_string(i), text}).ok());
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (store->background_checkpoints() == 0 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(append(*store, {"alice", "general", "late-" + std::to_string(store->head_seq("general")), "x"}).ok());
+  }
+  EXPECT_GT(store->background_checkpoints(), 0);
+  // The pages went over into the main file (which nothing else writes while the store is
+  // open: SQLite's own checkpoint is off).
+  EXPECT_GT(std::filesystem::file_size(dir_ / "server.db"), main_file_before + 100u * 3000u)
+      << "WAL " << std::filesystem::file_size(wal) << " bytes";
 }
 
 TEST_F(MessageStoreTest, RepeatedClientMessageIdGetsTheOriginalAckAndNoSecondMessage) {
