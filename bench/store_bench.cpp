@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -34,6 +35,7 @@
 #include "child_process.h"
 #include "stats.h"
 #include "synced_total.h"
+#include "waiter.h"
 #include "confab/client.h"
 #include "store/cache_store.h"
 
@@ -74,23 +76,7 @@ std::unique_ptr<confab::Client> open_client(const fs::path& db, const std::strin
   return std::move(client).value();
 }
 
-// Waits for `done()`, re-checking whenever the client reports a change, up to a deadline.
-class Waiter {
- public:
-  void notify() {
-    std::lock_guard lock(mutex_);
-    changed_.notify_all();
-  }
-  template <class Done>
-  bool wait(Done done, std::chrono::seconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, done);
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-};
+using confab::bench::Waiter;
 
 std::string conversation_id(int i) { return "c" + std::to_string(i); }
 
@@ -189,6 +175,8 @@ class StoreBuilder {
       if (batch.size() >= 2000) flush(store, batch);
     }
     flush(store, batch);
+    // A client's store writer indexes its pages for search soon after it stores them.
+    if (!store.index_for_search(std::numeric_limits<std::int64_t>::max())) fail("index");
   }
 
  private:

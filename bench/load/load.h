@@ -119,8 +119,10 @@ struct ThroughputResult {
 };
 
 // One client (outbox at `outbox`) sends `messages` to one conversation as fast as
-// send() returns; acked messages per second, until the last ack.
-ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox);
+// send() returns; acked messages per second, until the last ack. The conversation has
+// one other member, offline (so every message also queues a push wake-up), unless
+// `alone`.
+ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox, bool alone = false);
 
 struct CatchupResult {
   double seconds = 0;     // from connect() until every cursor is at its head

@@ -3,7 +3,7 @@
 // same rate with the same payloads, in one run. Every run is bounded and stops by itself.
 //
 //   confab-load latency [--rate R] [--seconds S] [--payload B] [--repeats N]
-//   confab-load throughput [--messages N] [--repeats N]
+//   confab-load throughput [--messages N] [--repeats N] [--alone]
 //   confab-load catchup [--messages N] [--conversations C] [--repeats N]
 //   confab-load idle [--connections 1000,10000]
 //   confab-load fanout [--members 500] [--messages 20]
@@ -109,15 +109,15 @@ int fan_out(const Workspace& ws, std::size_t members, std::size_t messages) {
   return r.delivered == members * messages ? 0 : 1;
 }
 
-int throughput(const Workspace& ws, std::size_t messages, int repeats) {
-  std::printf("throughput: one client sends %zu messages to one conversation as fast as send() returns; acked "
+int throughput(const Workspace& ws, std::size_t messages, int repeats, bool alone) {
+  std::printf("throughput: one client sends %zu messages to one conversation (%s) as fast as send() returns; acked "
               "messages per second until the last ack (server durability full), %d repeats\n",
-              messages, repeats);
+              messages, alone ? "no other member" : "one other member, offline", repeats);
   std::vector<double> normal, full;
   for (int r = 0; r < repeats; ++r) {
     // Side by side: the two outbox settings alternate.
     for (auto [outbox, into] : {std::pair{confab::Durability::normal, &normal}, {confab::Durability::full, &full}}) {
-      auto result = confab_throughput(ws, messages, outbox);
+      auto result = confab_throughput(ws, messages, outbox, alone);
       if (!result.note.empty()) {
         std::printf("  %s\n", result.note.c_str());
         return 1;
@@ -180,6 +180,8 @@ int main(int argc, char** argv) {
   auto* throughput_cmd = app.add_subcommand("throughput", "acked messages per second from one client");
   throughput_cmd->add_option("--messages", throughput_messages)->check(CLI::Range(1, 1'000'000));
   throughput_cmd->add_option("--repeats", repeats)->check(CLI::Range(1, 50));
+  bool alone = false;
+  throughput_cmd->add_flag("--alone", alone, "the sender is the conversation's only member (no push wake-ups)");
   std::size_t catchup_messages = 50000, catchup_conversations = 10;
   auto* catchup_cmd = app.add_subcommand("catchup", "messages stored per second by a device catching up");
   catchup_cmd->add_option("--messages", catchup_messages)->check(CLI::Range(1, 1'000'000));
@@ -193,7 +195,7 @@ int main(int argc, char** argv) {
   if (latency_cmd->parsed()) status = latency(ws, plan, repeats);
   if (idle_cmd->parsed()) status = idle(ws, idle_counts, !no_compression);
   if (fanout_cmd->parsed()) status = fan_out(ws, members, fan_messages);
-  if (throughput_cmd->parsed()) status = throughput(ws, throughput_messages, repeats);
+  if (throughput_cmd->parsed()) status = throughput(ws, throughput_messages, repeats, alone);
   if (catchup_cmd->parsed()) status = catchup(ws, catchup_messages, catchup_conversations, repeats);
   std::filesystem::remove_all(ws.dir);
   return status;

@@ -12,14 +12,15 @@ namespace {
 
 std::string conversation_id(std::size_t i) { return "c" + std::to_string(i); }
 
-// Two users, alice and bob, in `conversations` channels.
-std::string two_users_config(std::size_t conversations) {
+// Two users, alice and bob, in `conversations` channels (alice alone in them when
+// `alone`).
+std::string two_users_config(std::size_t conversations, bool alone = false) {
   std::string config = R"({"users": [{"id": "alice", "name": "Alice", "tokens": ["token-alice"]},
       {"id": "bob", "name": "Bob", "tokens": ["token-bob"]}], "rateLimit": {"perSecond": 0}, "conversations": [)";
   for (std::size_t c = 0; c < conversations; ++c) {
     if (c > 0) config += ", ";
     config += R"({"id": ")" + conversation_id(c) + R"(", "kind": "channel", "name": ")" + conversation_id(c) +
-              R"(", "members": ["alice", "bob"]})";
+              (alone ? R"(", "members": ["alice"]})" : R"(", "members": ["alice", "bob"]})");
   }
   return config + "]}";
 }
@@ -64,12 +65,12 @@ class Sender {
 
 }  // namespace
 
-ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox) {
+ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox, bool alone) {
   ThroughputResult result;
   auto dir = ws.dir / "throughput";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  LocalServer server(ws, dir, two_users_config(1));
+  LocalServer server(ws, dir, two_users_config(1, alone));
   if (!server.started()) {
     result.note = "the server did not start";
     return result;
