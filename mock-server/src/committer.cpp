@@ -98,6 +98,13 @@ void Committer::commit(std::vector<Pending>& batch) {
         refused_.erase(held);  // the refused message is back: order is safe again
       }
     }
+    if (r.refused) {  // refused before the store (rate): answered here, in order
+      if (r.refused->retryable && r.connection_id != 0) {
+        refused_.try_emplace({r.connection_id, r.conversation_id}, r.client_message_id);
+      }
+      results[i] = AppendResult(*r.refused);
+      continue;
+    }
     stored_at.push_back(i);
     requests.push_back(batch[i].request);
   }

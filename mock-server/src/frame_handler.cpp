@@ -128,18 +128,9 @@ Reaction FrameHandler::on_auth(Peer& peer, const protocol::Auth& auth, std::int6
   return reply(protocol::encode(protocol::ServerFrame{ok}));
 }
 
-Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame, std::int64_t now_ms) const {
-  if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
-    return reply(frame_of(protocol::Pong{ping->id}));  // never rate limited: liveness depends on it
-  }
-  if (auto wait = peer.limiter.take(now_ms)) {
-    Error error = Error::make(ErrorCode::rate_limited, "too many requests on this connection");
-    error.retry_after_ms = *wait;
-    std::string id = std::visit([](const auto& f) { return f.id; }, frame);
-    return reply(error_reply(error, std::move(id)));
-  }
+std::optional<Reaction> FrameHandler::send_request(const Peer& peer, const protocol::ClientFrame& frame) {
   return std::visit(
-      [&](const auto& f) -> Reaction {
+      [&](const auto& f) -> std::optional<Reaction> {
         using T = std::decay_t<decltype(f)>;
         if constexpr (std::is_same_v<T, protocol::MessageSend>) {
           Reaction r;
@@ -163,7 +154,33 @@ Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame
           r.submit = std::move(request);
           r.submit_id = f.id;
           return r;
-        } else if constexpr (std::is_same_v<T, protocol::ConversationsList>) {
+        } else {
+          return std::nullopt;
+        }
+      },
+      frame);
+}
+
+Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame, std::int64_t now_ms) const {
+  if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
+    return reply(frame_of(protocol::Pong{ping->id}));  // never rate limited: liveness depends on it
+  }
+  if (auto wait = peer.limiter.take(now_ms)) {
+    Error error = Error::make(ErrorCode::rate_limited, "too many requests on this connection");
+    error.retry_after_ms = *wait;
+    if (auto send = send_request(peer, frame)) {
+      // A send is refused through the committer, whose order guard then covers it.
+      send->submit->refused = std::move(error);
+      return std::move(*send);
+    }
+    std::string id = std::visit([](const auto& f) { return f.id; }, frame);
+    return reply(error_reply(error, std::move(id)));
+  }
+  if (auto send = send_request(peer, frame)) return std::move(*send);
+  return std::visit(
+      [&](const auto& f) -> Reaction {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, protocol::ConversationsList>) {
           return on_page(peer, f.id, f.after, f.limit, {}, false);
         } else if constexpr (std::is_same_v<T, protocol::SyncRequest>) {
           return on_page(peer, f.id, f.after, f.limit, f.cursors, true);

@@ -94,6 +94,8 @@ class FrameHandler {
 
  private:
   Reaction on_auth(Peer& peer, const protocol::Auth& auth, std::int64_t now_ms) const;
+  // The submit for a message.send or message.change frame; nothing for other frames.
+  static std::optional<Reaction> send_request(const Peer& peer, const protocol::ClientFrame& frame);
   Reaction on_request(Peer& peer, const protocol::ClientFrame& frame, std::int64_t now_ms) const;
   Reaction on_conversation(const Peer& peer, const protocol::ConversationRequest& request) const;
   Reaction on_page(const Peer& peer, std::string id, std::string after, int limit,

@@ -41,6 +41,10 @@ struct SendRequest {
   std::vector<std::string> attachments;  // created: files the sender uploaded
   std::string reply_to;                  // created: the message it quotes
   std::string thread_root_id;            // created: the thread it is in
+  // Refused before the store (over the connection's rate): the committer answers this,
+  // in order with the sends around it, and holds back the later sends of this connection
+  // to this conversation until this one comes again (else they would overtake it).
+  std::optional<Error> refused;
 };
 
 // A wake-up for a user with no connected device: "something new in this conversation".

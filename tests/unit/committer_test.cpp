@@ -170,6 +170,29 @@ TEST_F(CommitterTest, AfterARetryableRefusalLaterSendsOfThatConnectionAndConvers
   EXPECT_EQ(c.results[5]->ack.conversation_seq + 1, c.results[6]->ack.conversation_seq) << "m1, then m2";
 }
 
+TEST_F(CommitterTest, ASendRefusedForItsRateHoldsBackTheLaterSendsOfItsConnectionAndConversation) {
+  Completions c;
+  Committer committer(*store_, 1, [] { return std::int64_t{1}; });
+  SendRequest limited{"alice", "general", "m1", "over the rate", 7};
+  limited.refused = Error::make(ErrorCode::rate_limited, "too many requests on this connection");
+  limited.refused->retryable = true;
+  committer.submit(limited, c.record());
+  committer.submit({"alice", "general", "m2", "already on the wire", 7}, c.record());
+  committer.submit({"alice", "random", "r1", "another conversation", 7}, c.record());
+  committer.submit({"alice", "general", "m1", "over the rate", 7}, c.record());
+  committer.submit({"alice", "general", "m2", "already on the wire", 7}, c.record());
+  ASSERT_TRUE(c.wait_for(5));
+  std::lock_guard lock(c.mutex);
+  ASSERT_FALSE(c.results[0].ok());
+  EXPECT_EQ(c.results[0].error().code, ErrorCode::rate_limited);
+  ASSERT_FALSE(c.results[1].ok()) << "m2 must not overtake m1";
+  EXPECT_TRUE(c.results[1].error().retryable);
+  EXPECT_TRUE(c.results[2].ok()) << "other conversations are not held back";
+  ASSERT_TRUE(c.results[3].ok());
+  ASSERT_TRUE(c.results[4].ok());
+  EXPECT_EQ(c.results[3]->ack.conversation_seq + 1, c.results[4]->ack.conversation_seq) << "m1, then m2";
+}
+
 TEST_F(CommitterTest, AForgottenConnectionHoldsNothingBack) {
   auto saboteur = poison_trigger();
   Completions c;

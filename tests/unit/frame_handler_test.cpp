@@ -220,11 +220,18 @@ TEST_F(FrameHandlerTest, StopsAConnectionThatExceedsItsRequestRateAndSaysWhenToR
   const std::string send = R"({"type":"message.send","id":"r","conversationId":"c_b","clientMessageId":"c1",)"
                            R"("body":{"kind":"text","text":"x"}})";
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(handler.on_text(peer, send, 1000).submit) << i;
-  auto refused = only_reply(handler.on_text(peer, send, 1000));
+  // A send over the rate is refused through the committer (so that its order guard holds
+  // the later sends back), with the answer it gives.
+  auto over = handler.on_text(peer, send, 1000);
+  ASSERT_TRUE(over.submit);
+  ASSERT_TRUE(over.submit->refused);
+  auto refused = json::parse(FrameHandler::answer(over.submit_id, AppendResult(*over.submit->refused)));
   EXPECT_EQ(refused["code"], "rate_limited");
   EXPECT_EQ(refused["retryable"], true);
   EXPECT_EQ(refused["id"], "r");
   EXPECT_EQ(refused["retryAfterMs"], 100);  // one token at 10 per second
+  auto listing = only_reply(handler.on_text(peer, R"({"type":"conversations.list","id":"l"})", 1000));
+  EXPECT_EQ(listing["code"], "rate_limited") << "other requests are answered at once";
   auto pong = only_reply(handler.on_text(peer, R"({"type":"ping","id":"p"})", 1000));
   EXPECT_EQ(pong["type"], "pong") << "liveness is never rate limited";
   EXPECT_TRUE(handler.on_text(peer, send, 1100).submit) << "a token is back after 100 ms";
