@@ -229,16 +229,19 @@ std::int64_t CacheStore::index_rows(std::int64_t limit) {
   return upto;
 }
 
+bool CacheStore::index_waiting(std::int64_t limit) {
+  SQLite::Transaction tx(*db_);
+  auto upto = index_rows(limit);
+  tx.commit();
+  fts_rowid_ = upto;
+  search_backlog_ = last_rowid() > fts_rowid_;
+  return search_backlog_;
+}
+
 Result<bool> CacheStore::index_for_search(std::int64_t limit) {
   std::lock_guard lock(mutex_);
   try {
-    SQLite::Transaction tx(*db_);
-    auto upto = index_rows(limit);
-    tx.commit();
-    fts_rowid_ = upto;
-    bool more = last_rowid() > fts_rowid_;
-    search_backlog_ = more;
-    return more;
+    return index_waiting(limit);
   } catch (const std::exception& e) {
     return failed("cannot index messages for search", e);
   }

@@ -137,6 +137,9 @@ class CacheStore {
   std::int64_t last_rowid();
   std::int64_t index_rows(std::int64_t limit);
   std::int64_t index_small_apply(std::size_t events);
+  // With the mutex held, outside a transaction: index_rows() in a transaction of its own;
+  // returns whether rows still wait.
+  bool index_waiting(std::int64_t limit);
   ConversationInfo read_conversation(SQLite::Statement& q);
 
   std::mutex mutex_;

@@ -129,13 +129,7 @@ Result<std::vector<TimelineMessage>> CacheStore::search(const std::string& query
   if (match.empty()) return Error::make(ErrorCode::invalid_argument, "the search query has no words");
   std::lock_guard lock(mutex_);
   try {
-    if (search_backlog_) {
-      SQLite::Transaction tx(*db_);
-      auto upto = index_rows(std::numeric_limits<std::int64_t>::max());
-      tx.commit();
-      fts_rowid_ = upto;
-      search_backlog_ = false;
-    }
+    if (search_backlog_) index_waiting(std::numeric_limits<std::int64_t>::max());
     Use q(statements_->search);
     q->bind(1, match);
     q->bind(2, conversation_id);
