@@ -2,7 +2,7 @@
 // and event (server -> client), encode and decode.
 #include <benchmark/benchmark.h>
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 namespace confab::protocol {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "committer.h"
 #include "confab/error.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "faults.h"
 #include "frame_handler.h"
 #include "http_api.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "confab/result.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 namespace confab::server {
 

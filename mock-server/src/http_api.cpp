@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/ids.h"
+#include "protocol/ids.h"
 #include "message_store.h"
 
 namespace confab::server {

@@ -7,7 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "wal_checkpointer.h"
-#include "core/ids.h"
+#include "protocol/ids.h"
 
 namespace confab::server {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "confab/result.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 namespace SQLite {
 class Database;

@@ -6,7 +6,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "core/ids.h"
+#include "protocol/ids.h"
 #include "message_store.h"
 
 namespace confab::server {

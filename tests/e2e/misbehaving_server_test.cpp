@@ -6,7 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include "confab/client.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "printers.h"
 #include "recorder.h"
 #include "scripted_server.h"

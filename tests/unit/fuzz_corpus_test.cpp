@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "properties.h"
 
 namespace confab::fuzz {

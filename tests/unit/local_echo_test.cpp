@@ -7,7 +7,7 @@
 
 #include "client/local_view.h"
 #include "client/stores.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "core/session.h"
 #include "temp_dir.h"
 

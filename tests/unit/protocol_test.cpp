@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "printers.h"
 
 namespace confab::protocol {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "core/reconnect.h"
 #include "core/session.h"
 #include "printers.h"

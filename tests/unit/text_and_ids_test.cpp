@@ -4,8 +4,8 @@
 #include <regex>
 #include <set>
 
-#include "core/ids.h"
-#include "core/utf8.h"
+#include "protocol/ids.h"
+#include "protocol/utf8.h"
 #include "net/url.h"
 #include "printers.h"
 

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <random>
 
-#include "core/protocol.h"
-#include "core/utf8.h"
+#include "protocol/protocol.h"
+#include "protocol/utf8.h"
 
 namespace confab::client {
 namespace {

@@ -17,7 +17,7 @@
 #include "confab/conversation.h"
 #include "confab/result.h"
 #include "core/outbox.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "store/cache_store.h"
 
 namespace confab::client {

@@ -27,7 +27,7 @@
 
 #include "confab/conversation.h"
 #include "confab/result.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "store/outbox_store.h"
 
 namespace SQLite {

@@ -1,6 +1,6 @@
-#include "core/json_reader.h"
+#include "json_reader.h"
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 namespace confab::protocol::detail {
 

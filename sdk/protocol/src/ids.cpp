@@ -1,4 +1,4 @@
-#include "core/ids.h"
+#include "protocol/ids.h"
 
 #include <array>
 #include <chrono>

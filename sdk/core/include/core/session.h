@@ -20,7 +20,7 @@
 #include "confab/error.h"
 #include "confab/message.h"
 #include "core/outbox.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "core/reconnect.h"
 #include "core/sync_engine.h"
 

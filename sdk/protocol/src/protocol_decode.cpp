@@ -5,8 +5,8 @@
 #include <limits>
 #include <utility>
 
-#include "core/json_reader.h"
-#include "core/protocol.h"
+#include "json_reader.h"
+#include "protocol/protocol.h"
 
 namespace confab::protocol {
 namespace {

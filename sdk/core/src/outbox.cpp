@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/backoff.h"
+#include "backoff.h"
 
 namespace confab::core {
 namespace {

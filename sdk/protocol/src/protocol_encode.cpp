@@ -1,8 +1,8 @@
 // Encoding of frames in both directions.
 #include <nlohmann/json.hpp>
 
-#include "core/protocol.h"
-#include "core/utf8.h"
+#include "protocol/protocol.h"
+#include "protocol/utf8.h"
 
 namespace confab::protocol {
 namespace {

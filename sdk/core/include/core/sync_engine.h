@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "confab/conversation.h"
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 namespace confab::core {
 

@@ -1,6 +1,6 @@
 #include "core/reconnect.h"
 
-#include "core/backoff.h"
+#include "backoff.h"
 
 namespace confab::core {
 
