@@ -22,13 +22,13 @@
 
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "device_runner.h"
 #include "fault_plan.h"
 #include "fault_proxy.h"
 #include "history_check.h"
+#include "http_client.h"
 #include "server_process.h"
 #include "temp_dir.h"
 
@@ -126,9 +126,8 @@ class ServerHost {
   // POSTs to the fault endpoint; false when the server is down or refuses.
   bool faults(const Json& body) {
     if (!process_) return false;
-    httplib::Client http("127.0.0.1", process_->http_port());
-    http.set_connection_timeout(std::chrono::seconds(2));
-    auto res = http.Post("/v1/admin/faults", body.dump(), "application/json");
+    auto res = test::HttpClient(process_->http_port(), std::chrono::seconds(10))
+                   .post("/v1/admin/faults", body.dump(), "application/json");
     return res && res->status == 200;
   }
 

@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_client.h"
 #include "server_process.h"
 #include "temp_dir.h"
 #include "ws_probe.h"
@@ -27,17 +28,10 @@ class ServerHttp : public testing::Test {
     return *server_;
   }
 
-  httplib::Client http() {
-    httplib::Client client("127.0.0.1", server().http_port());
-    client.set_read_timeout(30, 0);
-    client.set_write_timeout(30, 0);
-    return client;
-  }
-
-  static httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  HttpClient http() { return HttpClient(server().http_port()); }
 
   json bootstrap(const std::string& dev_token, const std::string& device) {
-    auto res = http().Post("/v1/sessions/bootstrap", bearer(dev_token),
+    auto res = http().post("/v1/sessions/bootstrap", bearer(dev_token),
                            json{{"deviceId", device}, {"platform", "linux"}}.dump(), "application/json");
     EXPECT_TRUE(res);
     EXPECT_EQ(res->status, 200) << res->body;
@@ -45,7 +39,7 @@ class ServerHttp : public testing::Test {
   }
 
   json faults(const json& request) {
-    auto res = http().Post("/v1/admin/faults", request.dump(), "application/json");
+    auto res = http().post("/v1/admin/faults", request.dump(), "application/json");
     EXPECT_TRUE(res);
     EXPECT_EQ(res->status, 200) << res->body;
     return json::parse(res->body);
@@ -83,17 +77,17 @@ TEST_F(ServerHttp, BootstrapIssuesASessionTokenForThatDevice) {
   forger.send_text(auth_frame(forged, "alice-phone"));
   EXPECT_EQ(forger.read_json()["code"], "unauthorized");
 
-  auto stranger = http().Post("/v1/sessions/bootstrap", bearer("token-mallory"),
+  auto stranger = http().post("/v1/sessions/bootstrap", bearer("token-mallory"),
                               R"({"deviceId":"d","platform":"linux"})", "application/json");
   ASSERT_TRUE(stranger);
   EXPECT_EQ(stranger->status, 401);
   EXPECT_EQ(json::parse(stranger->body)["code"], "unauthorized");
-  auto session_as_bearer = http().Post("/v1/sessions/bootstrap", bearer(token),
+  auto session_as_bearer = http().post("/v1/sessions/bootstrap", bearer(token),
                                        R"({"deviceId":"d","platform":"linux"})", "application/json");
   EXPECT_EQ(session_as_bearer->status, 401) << "bootstrap takes the long-lived credential only";
   for (const char* body : {"not json", R"({"platform":"linux"})", R"({"deviceId":"a b","platform":"linux"})",
                            R"({"deviceId":"d"})"}) {
-    auto bad = http().Post("/v1/sessions/bootstrap", bearer("token-alice"), body, "application/json");
+    auto bad = http().post("/v1/sessions/bootstrap", bearer("token-alice"), body, "application/json");
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->status, 400) << body;
     EXPECT_EQ(json::parse(bad->body)["code"], "invalid_field");
@@ -113,7 +107,7 @@ TEST_F(ServerHttp, AnExpiredSessionTokenGetsATypedErrorTheClientCanActOn) {
   } while (answer["type"] == "auth.ok" && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(answer["code"], "token_expired") << answer.dump();
   EXPECT_EQ(answer["retryable"], false);
-  auto history = http().Get("/v1/conversations/c_general/messages?afterSeq=0", bearer(token));
+  auto history = http().get("/v1/conversations/c_general/messages?afterSeq=0", bearer(token));
   EXPECT_EQ(history->status, 401);
   EXPECT_EQ(json::parse(history->body)["code"], "token_expired");
 }
@@ -126,24 +120,24 @@ TEST_F(ServerHttp, HistoryOverHttpIsForMembersOnly) {
     alice.read_json();
     alice.read_json();
   }
-  auto page = http().Get("/v1/conversations/c_release/messages?afterSeq=1&limit=10", bearer("token-bob"));
+  auto page = http().get("/v1/conversations/c_release/messages?afterSeq=1&limit=10", bearer("token-bob"));
   ASSERT_TRUE(page);
   ASSERT_EQ(page->status, 200) << page->body;
   auto body = json::parse(page->body);
   ASSERT_EQ(body["events"].size(), 2u);
   EXPECT_EQ(body["events"][0]["message"]["body"]["text"], "m2");
   EXPECT_EQ(body["headSeq"], 3);
-  auto older = http().Get("/v1/conversations/c_release/messages?beforeSeq=3&limit=1", bearer("token-bob"));
+  auto older = http().get("/v1/conversations/c_release/messages?beforeSeq=3&limit=1", bearer("token-bob"));
   EXPECT_EQ(json::parse(older->body)["events"][0]["conversationSeq"], 2);
 
-  auto outsider = http().Get("/v1/conversations/c_release/messages?afterSeq=0", bearer("token-carol"));
+  auto outsider = http().get("/v1/conversations/c_release/messages?afterSeq=0", bearer("token-carol"));
   EXPECT_EQ(outsider->status, 404);
   EXPECT_EQ(json::parse(outsider->body)["code"], "not_member");
-  auto nobody = http().Get("/v1/conversations/c_release/messages?afterSeq=0");
+  auto nobody = http().get("/v1/conversations/c_release/messages?afterSeq=0");
   EXPECT_EQ(nobody->status, 401);
   for (const char* query : {"", "?afterSeq=1&beforeSeq=2", "?afterSeq=-1", "?afterSeq=x", "?afterSeq=0&limit=501",
                             "?beforeSeq=0", "?afterSeq=99999999999999999999"}) {
-    auto bad = http().Get(std::string("/v1/conversations/c_release/messages") + query, bearer("token-bob"));
+    auto bad = http().get(std::string("/v1/conversations/c_release/messages") + query, bearer("token-bob"));
     EXPECT_EQ(bad->status, 400) << query;
   }
 }
@@ -151,7 +145,7 @@ TEST_F(ServerHttp, HistoryOverHttpIsForMembersOnly) {
 TEST_F(ServerHttp, AttachmentsAreLimitedStreamedAndReadableByTheConversationOnly) {
   std::string file(100 * 1024, '\0');
   for (std::size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>(i * 7 + 3);
-  auto uploaded = http().Post("/v1/attachments", bearer("token-alice"), file, "image/png");
+  auto uploaded = http().post("/v1/attachments", bearer("token-alice"), file, "image/png");
   ASSERT_TRUE(uploaded);
   ASSERT_EQ(uploaded->status, 201) << uploaded->body;
   auto meta = json::parse(uploaded->body);
@@ -175,33 +169,24 @@ TEST_F(ServerHttp, AttachmentsAreLimitedStreamedAndReadableByTheConversationOnly
   auto event = bob.read_json();
   EXPECT_EQ(event["message"]["body"]["attachments"], json({id}));
 
-  auto downloaded = http().Get("/v1/attachments/" + id, bearer("token-bob"));
+  auto downloaded = http().get("/v1/attachments/" + id, bearer("token-bob"));
   ASSERT_EQ(downloaded->status, 200);
   EXPECT_EQ(downloaded->body, file);
-  EXPECT_EQ(downloaded->get_header_value("Content-Type"), "image/png");
-  auto outsider = http().Get("/v1/attachments/" + id, bearer("token-carol"));
+  EXPECT_EQ(downloaded->header("Content-Type"), "image/png");
+  auto outsider = http().get("/v1/attachments/" + id, bearer("token-carol"));
   EXPECT_EQ(outsider->status, 404) << "carol is not in c_release";
-  auto anonymous = http().Get("/v1/attachments/" + id);
+  auto anonymous = http().get("/v1/attachments/" + id);
   EXPECT_EQ(anonymous->status, 401);
 
   auto files_before = std::distance(std::filesystem::directory_iterator(dir_.path() / "server-attachments"),
                                     std::filesystem::directory_iterator());
   std::string huge(25 * 1024 * 1024 + 1, 'x');
-  auto refused = http().Post("/v1/attachments", bearer("token-alice"), huge, "application/octet-stream");
+  auto refused = http().post("/v1/attachments", bearer("token-alice"), huge, "application/octet-stream");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 413);
   // Sent in chunks without a length, the limit is enforced while the bytes stream in.
-  std::size_t offset = 0;
-  auto streamed = http().Post(
-      "/v1/attachments", bearer("token-alice"),
-      [&](std::size_t, httplib::DataSink& sink) {
-        std::size_t n = std::min<std::size_t>(1 << 20, huge.size() - offset);
-        sink.write(huge.data() + offset, n);
-        offset += n;
-        if (offset == huge.size()) sink.done();
-        return true;
-      },
-      "application/octet-stream");
+  auto streamed = http().post_chunked("/v1/attachments", bearer("token-alice"), huge, 1 << 20,
+                                      "application/octet-stream");
   if (streamed) {
     EXPECT_EQ(streamed->status, 413) << streamed->body;
   }
@@ -209,7 +194,7 @@ TEST_F(ServerHttp, AttachmentsAreLimitedStreamedAndReadableByTheConversationOnly
                                    std::filesystem::directory_iterator());
   EXPECT_EQ(files_after, files_before) << "nothing of a refused upload is kept";
   std::string exact(25 * 1024 * 1024, 'y');
-  auto at_limit = http().Post("/v1/attachments", bearer("token-alice"), exact, "application/octet-stream");
+  auto at_limit = http().post("/v1/attachments", bearer("token-alice"), exact, "application/octet-stream");
   EXPECT_EQ(at_limit->status, 201) << "25 MB is allowed";
 }
 
@@ -285,24 +270,24 @@ TEST_F(ServerHttp, BadRequestsGetTypedErrorsAndTheServerKeepsServing) {
     boost::system::error_code ignored;
     boost::asio::write(socket, boost::asio::buffer(junk), ignored);
   }
-  httplib::Headers flood;
-  for (int i = 0; i < 200; ++i) flood.emplace("X-Flood-" + std::to_string(i), std::string(1000, 'f'));
-  auto flooded = http().Get("/v1/conversations/c_general/messages?afterSeq=0", flood);
+  HttpHeaders flood;
+  for (int i = 0; i < 200; ++i) flood.emplace_back("X-Flood-" + std::to_string(i), std::string(1000, 'f'));
+  auto flooded = http().get("/v1/conversations/c_general/messages?afterSeq=0", flood);
   if (flooded) {
     EXPECT_NE(flooded->status, 200);
   }
-  auto bad_json = http().Post("/v1/admin/faults", "{not json", "application/json");
+  auto bad_json = http().post("/v1/admin/faults", "{not json", "application/json");
   EXPECT_EQ(bad_json->status, 400);
-  auto wrong_type = http().Post("/v1/admin/faults", R"({"dropAcks":"many"})", "application/json");
+  auto wrong_type = http().post("/v1/admin/faults", R"({"dropAcks":"many"})", "application/json");
   EXPECT_EQ(wrong_type->status, 400);
-  auto unknown = http().Get("/v1/nothing/here");
+  auto unknown = http().get("/v1/nothing/here");
   EXPECT_EQ(unknown->status, 404);
-  auto bad_id = http().Get("/v1/attachments/..%2F..%2Fetc%2Fpasswd", bearer("token-alice"));
+  auto bad_id = http().get("/v1/attachments/..%2F..%2Fetc%2Fpasswd", bearer("token-alice"));
   EXPECT_EQ(bad_id->status, 404);
 
   alice.send_text(message_send_frame("c_general", "healthy", "still serving", "h"));
   EXPECT_EQ(alice.read_json()["type"], "message.ack");
-  auto page = http().Get("/v1/conversations/c_general/messages?afterSeq=0", bearer("token-alice"));
+  auto page = http().get("/v1/conversations/c_general/messages?afterSeq=0", bearer("token-alice"));
   EXPECT_EQ(page->status, 200);
 }
 
@@ -316,8 +301,8 @@ TEST(ServerHttpConfig, FaultInjectionIsOffUnlessEnabled) {
   ASSERT_TRUE(process.read_line(15s));
   auto http_line = process.read_line(15s);
   ASSERT_TRUE(http_line);
-  httplib::Client client("127.0.0.1", std::stoi(http_line->substr(http_line->rfind(':') + 1)));
-  auto res = client.Post("/v1/admin/faults", R"({"dropConnections":true})", "application/json");
+  HttpClient client(static_cast<std::uint16_t>(std::stoi(http_line->substr(http_line->rfind(':') + 1))));
+  auto res = client.post("/v1/admin/faults", R"({"dropConnections":true})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   process.signal(SIGTERM);

@@ -8,9 +8,9 @@
 #include <map>
 #include <set>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_client.h"
 #include "sdk_device.h"
 #include "server_process.h"
 #include "temp_dir.h"
@@ -48,8 +48,7 @@ class SyncE2e : public testing::Test {
   }
 
   void faults(const json& request) {
-    httplib::Client http("127.0.0.1", server().http_port());
-    auto res = http.Post("/v1/admin/faults", request.dump(), "application/json");
+    auto res = HttpClient(server().http_port()).post("/v1/admin/faults", request.dump(), "application/json");
     ASSERT_TRUE(res) << "fault injection unreachable";
     ASSERT_EQ(res->status, 200) << res->body;
   }
