@@ -163,7 +163,9 @@ Result<void> validate(const ServerConfig& config) {
   if (config.max_difference < 1) return invalid("maxDifference must be positive");
   if (config.rate_per_second < 0 || config.rate_burst < 0) return invalid("rateLimit values must not be negative");
   if (config.rate_per_second > 0 && config.rate_burst < 1) return invalid("rateLimit.burst must be at least 1");
-  if (config.session_ttl.count() < 1) return invalid("sessionTtlSeconds must be positive");
+  if (config.session_ttl.count() < 1 || config.session_ttl > std::chrono::days(366)) {
+    return invalid("sessionTtlSeconds must be 1 to 31622400 (366 days)");
+  }
   if (!config.session_secret.empty() && config.session_secret.size() < 32) {
     return invalid("sessionSecret must be at least 32 bytes");
   }

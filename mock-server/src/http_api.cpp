@@ -253,7 +253,7 @@ class HttpApi::Impl {
              {"deviceId", device},
              {"websocketUrl", websocket_url_},
              {"sessionToken", tokens_.issue(*user, device, now)},
-             {"expiresAtMs", now + tokens_.ttl_ms()}};
+             {"expiresAtMs", tokens_.expiry_ms(now)}};
     spdlog::info("http: bootstrap user={} device={} platform={}", *user, device, platform);
     res.set_content(out.dump(), "application/json");
   }

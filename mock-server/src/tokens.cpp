@@ -1,6 +1,7 @@
 #include "tokens.h"
 
 #include <array>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -52,7 +53,8 @@ bool base64url_decode(std::string_view text, std::string& out) {
 }
 
 TokenAuthority::TokenAuthority(const ServerConfig& config)
-    : secret_(config.session_secret), ttl_ms_(config.session_ttl.count()) {
+    : secret_(config.session_secret),
+      ttl_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(config.session_ttl).count()) {
   if (secret_.empty()) {
     std::array<unsigned char, 32> random{};
     if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
@@ -77,7 +79,7 @@ std::string TokenAuthority::issue(const std::string& user_id, const std::string&
                                   std::int64_t now_ms) const {
   static const std::string header = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
   nlohmann::json claims{{"sub", user_id}, {"dev", device_id}, {"iat", now_ms / 1000},
-                        {"exp", (now_ms + ttl_ms_) / 1000}};
+                        {"exp", expiry_ms(now_ms) / 1000}};
   std::string unsigned_token = header + "." + base64url_encode(claims.dump());
   return unsigned_token + "." + sign(unsigned_token);
 }

@@ -36,6 +36,8 @@ class TokenAuthority {
   Result<std::string> verify_development(std::string_view token) const;
 
   std::int64_t ttl_ms() const noexcept { return ttl_ms_; }
+  // When a token issued at `now_ms` expires: its `exp` claim, whole seconds.
+  std::int64_t expiry_ms(std::int64_t now_ms) const noexcept { return (now_ms + ttl_ms_) / 1000 * 1000; }
 
  private:
   std::string sign(std::string_view data) const;

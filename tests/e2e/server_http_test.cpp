@@ -60,7 +60,12 @@ TEST_F(ServerHttp, BootstrapIssuesASessionTokenForThatDevice) {
   EXPECT_EQ(session["websocketUrl"], "ws://127.0.0.1:" + std::to_string(server().port()) + "/");
   std::string token = session["sessionToken"];
   EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2) << "a JWT";
-  EXPECT_GT(session["expiresAtMs"].get<std::int64_t>(), 0);
+  // An hour by default (sessionTtlSeconds: 3600), counted from now.
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  auto lifetime_ms = session["expiresAtMs"].get<std::int64_t>() - now_ms;
+  EXPECT_GT(lifetime_ms, 3'590'000);
+  EXPECT_LE(lifetime_ms, 3'600'000);
 
   WsProbe phone(server().port());
   auto ok = phone.authenticate(token, "alice-phone");

@@ -48,6 +48,7 @@ TEST(ServerConfig, RefusesInconsistentDirectories) {
       {"bad durability", R"({"durability": "sometimes", "users": [], "conversations": []})"},
       {"wrong type", R"({"port": "eighty", "users": [], "conversations": []})"},
       {"zero threads", R"({"threads": 0, "users": [], "conversations": []})"},
+      {"session ttl over 366 days", R"({"sessionTtlSeconds": 40000000, "users": [], "conversations": []})"},
   };
   for (const auto& c : cases) {
     auto config = parse_config(c.json);
