@@ -32,6 +32,11 @@ T get(const Json& object, const char* key, const std::string& where) {
 }
 
 template <class T>
+T get_or(const Json& object, const char* key, T fallback, const std::string& where) {
+  return object.contains(key) ? get<T>(object, key, where) : fallback;
+}
+
+template <class T>
 void get_optional(const Json& object, const char* key, T& out) {
   auto it = object.find(key);
   if (it == object.end()) return;
@@ -83,6 +88,7 @@ ServerConfig from_json(const Json& root) {
     u.id = get<std::string>(user, "id", where);
     u.name = user.value("name", u.id);
     u.tokens = get<std::vector<std::string>>(user, "tokens", where);
+    u.active = get_or<bool>(user, "active", true, where);
     config.users.push_back(std::move(u));
   }
   if (auto workspaces = root.find("workspaces"); workspaces != root.end()) {

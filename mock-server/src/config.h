@@ -18,6 +18,9 @@ struct UserConfig {
   std::string id;
   std::string name;
   std::vector<std::string> tokens;  // development bearer tokens
+  // A deactivated user keeps their history and memberships but can no longer bootstrap
+  // or authenticate, with any token (docs/protocol.md, "Reference server").
+  bool active = true;
 };
 
 enum class ConversationKind { channel, private_channel, dm, group_dm };

@@ -64,7 +64,15 @@ TokenAuthority::TokenAuthority(const ServerConfig& config)
   }
   for (const auto& user : config.users) {
     for (const auto& token : user.tokens) user_by_token_.emplace(token, user.id);
+    active_by_user_.emplace(user.id, user.active);
   }
+}
+
+Result<void> TokenAuthority::check_active(const std::string& user_id) const {
+  auto user = active_by_user_.find(user_id);
+  if (user == active_by_user_.end()) return refused("no such user");
+  if (!user->second) return refused("the user is deactivated");
+  return {};
 }
 
 std::string TokenAuthority::sign(std::string_view data) const {
@@ -86,6 +94,7 @@ std::string TokenAuthority::issue(const std::string& user_id, const std::string&
 
 Result<TokenClaims> TokenAuthority::verify(std::string_view token, std::int64_t now_ms) const {
   if (auto dev = user_by_token_.find(std::string(token)); dev != user_by_token_.end()) {
+    if (auto active = check_active(dev->second); !active) return active.error();
     return TokenClaims{dev->second, {}, 0};
   }
   auto first = token.find('.');
@@ -111,6 +120,9 @@ Result<TokenClaims> TokenAuthority::verify(std::string_view token, std::int64_t 
     TokenClaims out{claims.at("sub").get<std::string>(), claims.at("dev").get<std::string>(),
                     claims.at("exp").get<std::int64_t>() * 1000};
     if (now_ms >= out.expires_at_ms) return Error::make(ErrorCode::token_expired, "the session token has expired");
+    // Signed by this server, but perhaps for a user since removed or deactivated (or, with
+    // a leaked secret, for anyone): only the directory says who may connect.
+    if (auto active = check_active(out.user_id); !active) return active.error();
     return out;
   } catch (const nlohmann::json::exception&) {
     return refused("malformed claims");
@@ -120,6 +132,7 @@ Result<TokenClaims> TokenAuthority::verify(std::string_view token, std::int64_t 
 Result<std::string> TokenAuthority::verify_development(std::string_view token) const {
   auto it = user_by_token_.find(std::string(token));
   if (it == user_by_token_.end()) return refused("unknown bearer token");
+  if (auto active = check_active(it->second); !active) return active.error();
   return it->second;
 }
 

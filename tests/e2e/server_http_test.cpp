@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -52,6 +55,38 @@ class ServerHttp : public testing::Test {
 
 std::string auth_frame(const std::string& token, const std::string& device) {
   return json{{"type", "auth"}, {"id", "a"}, {"token", token}, {"protocolVersion", 1}, {"deviceId", device}}.dump();
+}
+
+std::string base64url(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    buffer = (buffer << 8) | c;
+    for (bits += 8; bits >= 6; bits -= 6) out.push_back(kAlphabet[(buffer >> (bits - 6)) & 0x3f]);
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+// A session token signed with the server's secret, with the claims a test chooses: what
+// someone who learnt the secret (or a server since reconfigured) could present.
+std::string signed_token(const std::string& secret, const json& claims) {
+  std::string data = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url(claims.dump());
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &length);
+  return data + "." + base64url(std::string_view(reinterpret_cast<const char*>(mac), length));
+}
+
+// A configuration with a known session secret, and bob as the test wants him.
+std::string directory_with_bob(const std::string& bob) {
+  return R"({"sessionSecret": "0123456789abcdef0123456789abcdef", "users": [
+      {"id": "alice", "tokens": ["token-alice"]}, {"id": "carol", "tokens": ["token-carol"]})" +
+         (bob.empty() ? "" : ", " + bob) + R"(],
+    "conversations": [{"id": "c_general", "kind": "channel", "members": ["alice", "carol"]}]})";
 }
 
 TEST_F(ServerHttp, BootstrapIssuesASessionTokenForThatDevice) {
@@ -115,6 +150,47 @@ TEST_F(ServerHttp, AnExpiredSessionTokenGetsATypedErrorTheClientCanActOn) {
   auto history = http().get("/v1/conversations/c_general/messages?afterSeq=0", bearer(token));
   EXPECT_EQ(history->status, 401);
   EXPECT_EQ(json::parse(history->body)["code"], "token_expired");
+}
+
+TEST_F(ServerHttp, OnlyActiveUsersOfTheDirectoryMayConnect) {
+  const std::string secret = "0123456789abcdef0123456789abcdef";
+  config_ = directory_with_bob(R"({"id": "bob", "tokens": ["token-bob"]})");
+  std::string bob_session = bootstrap("token-bob", "bob-phone")["sessionToken"];
+  std::int64_t exp = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count() + 600;
+  for (const std::string& user : {std::string("mallory"), std::string()}) {
+    std::string token = signed_token(secret, {{"sub", user}, {"dev", "d"}, {"iat", exp - 600}, {"exp", exp}});
+    WsProbe probe(server().port());
+    probe.send_text(auth_frame(token, "d"));
+    auto refused = probe.read_json();
+    EXPECT_EQ(refused["code"], "unauthorized") << "a well-signed token for user '" << user << "': " << refused.dump();
+    EXPECT_EQ(probe.read_until_closed().close_code, 4401);
+    auto history = http().get("/v1/conversations/c_general/messages?afterSeq=0", bearer(token));
+    ASSERT_TRUE(history);
+    EXPECT_EQ(history->status, 401) << history->body;
+  }
+  WsProbe(server().port()).authenticate(bob_session, "bob-phone");
+
+  // Restarted with bob deactivated, then with bob gone: his session ends either way.
+  for (const std::string& bob : {std::string(R"({"id": "bob", "tokens": ["token-bob"], "active": false})"),
+                                 std::string()}) {
+    server_.reset();
+    config_ = directory_with_bob(bob);
+    WsProbe probe(server().port());
+    probe.send_text(auth_frame(bob_session, "bob-phone"));
+    auto refused = probe.read_json();
+    EXPECT_EQ(refused["code"], "unauthorized") << bob << ": " << refused.dump();
+    EXPECT_EQ(probe.read_until_closed().close_code, 4401);
+    auto again = http().post("/v1/sessions/bootstrap", bearer("token-bob"),
+                             R"({"deviceId":"bob-phone","platform":"linux"})", "application/json");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 401) << again->body;
+    EXPECT_EQ(again->json()["code"], "unauthorized");
+    auto history = http().get("/v1/conversations/c_general/messages?afterSeq=0", bearer(bob_session));
+    ASSERT_TRUE(history);
+    EXPECT_EQ(history->status, 401) << history->body;
+    WsProbe(server().port()).authenticate("token-alice");
+  }
 }
 
 TEST_F(ServerHttp, HistoryOverHttpIsForMembersOnly) {

@@ -11,7 +11,7 @@ TEST(ServerConfig, ParsesUsersConversationsAndSettings) {
   auto config = parse_config(R"({
     "listen": "0.0.0.0", "port": 9000, "database": "/var/lib/confab.db", "durability": "normal",
     "threads": 4, "authTimeoutMs": 2500,
-    "users": [{"id": "alice", "tokens": ["t1", "t2"]}, {"id": "bob", "name": "Bob", "tokens": []}],
+    "users": [{"id": "alice", "tokens": ["t1", "t2"]}, {"id": "bob", "name": "Bob", "tokens": [], "active": false}],
     "conversations": [{"id": "dm_ab", "kind": "dm", "members": ["alice", "bob"]},
                       {"id": "general", "members": ["alice"]}]
   })");
@@ -24,6 +24,8 @@ TEST(ServerConfig, ParsesUsersConversationsAndSettings) {
   ASSERT_EQ(config->users.size(), 2u);
   EXPECT_EQ(config->users[0].name, "alice") << "the name defaults to the id";
   EXPECT_EQ(config->users[0].tokens.size(), 2u);
+  EXPECT_TRUE(config->users[0].active) << "a user is active unless the file says otherwise";
+  EXPECT_FALSE(config->users[1].active);
   ASSERT_EQ(config->conversations.size(), 2u);
   EXPECT_EQ(config->conversations[0].kind, ConversationKind::dm);
   EXPECT_EQ(config->conversations[1].kind, ConversationKind::channel) << "the kind defaults to channel";
@@ -48,6 +50,7 @@ TEST(ServerConfig, RefusesInconsistentDirectories) {
       {"bad durability", R"({"durability": "sometimes", "users": [], "conversations": []})"},
       {"wrong type", R"({"port": "eighty", "users": [], "conversations": []})"},
       {"zero threads", R"({"threads": 0, "users": [], "conversations": []})"},
+      {"active not a flag", R"({"users": [{"id": "a", "tokens": [], "active": "no"}], "conversations": []})"},
       {"session ttl over 366 days", R"({"sessionTtlSeconds": 40000000, "users": [], "conversations": []})"},
   };
   for (const auto& c : cases) {

@@ -1,4 +1,4 @@
-// Session tokens: how long they live.
+// Session tokens and development tokens: how long they live, and whose they may be.
 #include <gtest/gtest.h>
 
 #include "printers.h"
@@ -32,6 +32,43 @@ TEST(Tokens, ASessionTokenLivesForTheConfiguredSeconds) {
   TokenAuthority short_lived(config);
   EXPECT_TRUE(short_lived.verify(short_lived.issue("alice", "d", kNow), kNow + 89'000).ok());
   EXPECT_FALSE(short_lived.verify(short_lived.issue("alice", "d", kNow), kNow + 90'000).ok());
+}
+
+TEST(Tokens, AWellSignedTokenForAUserNotInTheDirectoryIsRefused) {
+  TokenAuthority tokens(directory());
+  for (const char* user : {"mallory", ""}) {
+    auto claims = tokens.verify(tokens.issue(user, "d", kNow), kNow);
+    ASSERT_FALSE(claims.ok()) << "user '" << user << "'";
+    EXPECT_EQ(claims.error().code, ErrorCode::unauthorized);
+  }
+  EXPECT_TRUE(tokens.verify(tokens.issue("bob", "d", kNow), kNow).ok());
+}
+
+TEST(Tokens, AUserRemovedFromTheDirectoryLosesTheirSessions) {
+  // The same secret across a restart: tokens issued before still verify, unless their
+  // user is gone from the configuration, or kept there but deactivated.
+  ServerConfig before = directory();
+  std::string bob_session = TokenAuthority(before).issue("bob", "bob-phone", kNow);
+  std::string alice_session = TokenAuthority(before).issue("alice", "alice-phone", kNow);
+
+  ServerConfig removed = directory();
+  removed.users.pop_back();
+  TokenAuthority after_removal(removed);
+  EXPECT_TRUE(after_removal.verify(alice_session, kNow).ok());
+  auto refused = after_removal.verify(bob_session, kNow);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::unauthorized);
+
+  ServerConfig deactivated = directory();
+  deactivated.users[1].active = false;
+  TokenAuthority after_deactivation(deactivated);
+  EXPECT_TRUE(after_deactivation.verify(alice_session, kNow).ok());
+  EXPECT_EQ(after_deactivation.verify(bob_session, kNow).error().code, ErrorCode::unauthorized);
+  EXPECT_EQ(after_deactivation.verify("token-bob", kNow).error().code, ErrorCode::unauthorized)
+      << "a deactivated user's development token no longer authenticates";
+  EXPECT_EQ(after_deactivation.verify_development("token-bob").error().code, ErrorCode::unauthorized)
+      << "nor bootstraps";
+  EXPECT_TRUE(after_deactivation.verify_development("token-alice").ok());
 }
 
 }  // namespace
