@@ -187,7 +187,7 @@ std::string HttpHarness::check(std::string_view input) {
   std::string response = state_->http->handle_raw(request);
   state_->faults.clear();
   state_->last_status = 0;
-  if (response.empty()) return {};  // httplib closes a connection that never sent a request line
+  if (response.empty()) return {};  // a connection that never sent a request line is closed unanswered
   if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return "not an HTTP response: " + response;
   int status = std::atoi(response.substr(9, 3).c_str());
   if (status < 100 || status > 599) return "no status: " + response;

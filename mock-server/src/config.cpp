@@ -116,6 +116,11 @@ ServerConfig from_json(const Json& root) {
     get_optional(*rate, "burst", config.rate_burst);
   }
   get_optional(root, "httpPort", config.http_port);
+  get_optional_ms(root, "httpHeadTimeoutMs", config.http_head_timeout);
+  get_optional_ms(root, "httpBodyTimeoutMs", config.http_body_timeout);
+  get_optional(root, "httpBodyMinBytesPerSecond", config.http_body_min_rate);
+  get_optional(root, "httpMaxConnections", config.http_max_connections);
+  get_optional(root, "httpMaxConnectionsPerAddress", config.http_max_connections_per_address);
   get_optional(root, "publicWebSocketUrl", config.public_ws_url);
   get_optional(root, "sessionSecret", config.session_secret);
   std::int64_t session_ttl_s = config.session_ttl.count();
@@ -153,6 +158,11 @@ Result<void> validate(const ServerConfig& config) {
   if (config.auth_timeout.count() < 1) return invalid("authTimeoutMs must be positive");
   if (config.handshake_timeout.count() < 1) return invalid("handshakeTimeoutMs must be positive");
   if (config.max_pending_handshakes < 1) return invalid("maxPendingHandshakes must be positive");
+  if (config.http_head_timeout.count() < 1) return invalid("httpHeadTimeoutMs must be positive");
+  if (config.http_body_timeout.count() < 1) return invalid("httpBodyTimeoutMs must be positive");
+  if (config.http_body_min_rate < 1) return invalid("httpBodyMinBytesPerSecond must be positive");
+  if (config.http_max_connections < 1) return invalid("httpMaxConnections must be positive");
+  if (config.http_max_connections_per_address < 1) return invalid("httpMaxConnectionsPerAddress must be positive");
 
   std::set<std::string> user_ids;
   std::set<std::string> tokens;

@@ -75,6 +75,16 @@ struct ServerConfig {
   std::chrono::milliseconds typing_ttl{6'000};     // typing ends by itself after this
 
   std::uint16_t http_port = 8701;  // bootstrap, history, attachments; 0 picks a free port
+  // The HTTP side's deadlines (slowloris): a request's head must arrive whole within
+  // http_head_timeout; its body within http_body_timeout plus the time its length takes at
+  // http_body_min_rate bytes a second (a chunked body: what has arrived so far); an answer
+  // is written under the same rule. Connections are limited per source address and in
+  // total; beyond, new ones are answered 503 and closed.
+  std::chrono::milliseconds http_head_timeout{10'000};
+  std::chrono::milliseconds http_body_timeout{10'000};
+  std::uint64_t http_body_min_rate = 32 * 1024;
+  std::size_t http_max_connections = 1024;
+  std::size_t http_max_connections_per_address = 64;
   std::string public_ws_url;       // what bootstrap tells clients; empty: ws://listen:port/
   std::string session_secret;      // HMAC key of session tokens; empty: random per run
   std::chrono::seconds session_ttl{3600};

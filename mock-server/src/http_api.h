@@ -1,6 +1,8 @@
-// The reference server's HTTP side (cpp-httplib), on its own port: session bootstrap,
-// history, attachments, and (only when enabled) the fault-injection endpoint. Requests
-// that need the store run on the committer thread, like everything else that does.
+// The reference server's HTTP side, on its own port: session bootstrap, history,
+// attachments, and (only when enabled) the fault-injection endpoint. The HTTP front
+// (http_front.h) reads each request whole under its deadlines; the handlers here answer
+// it. Requests that need the store run on the committer thread, like everything else that
+// does, and answer from there: no thread waits for them.
 #pragma once
 
 #include <cstdint>
@@ -22,23 +24,26 @@ class HttpApi {
  public:
   using Clock = std::function<std::int64_t()>;  // Unix milliseconds
 
+  // Everything given outlives the HttpApi; the committer stops before it is destroyed.
   HttpApi(const ServerConfig& config, const TokenAuthority& tokens, Committer& committer, Hub& hub, Faults& faults,
           Clock clock);
   ~HttpApi();
 
-  // Binds the configured address and port (0 picks one). Fails with `internal`.
+  // Creates the attachments directory and binds the configured address and port (0 picks
+  // one). Fails with `internal`.
   Result<void> bind();
   std::uint16_t port() const;
   // Serves on a thread of its own until stop().
   void start();
+  // Stops accepting and closes every connection. Idempotent.
   void stop();
 
   // The WebSocket URL bootstrap hands out; set by the server once it knows its port.
   void set_websocket_url(std::string url);
 
-  // Serves one request given as raw bytes, as if read from a connection that then closes,
-  // and returns the raw response. No socket is involved: for the fuzz target and tests.
-  // The store work runs on the committer thread, which must be running.
+  // Serves the bytes of one connection that then closes, as a socket would be served, and
+  // returns every byte written back: for the fuzz target and tests. The store work runs
+  // on the committer thread, which must be running.
   std::string handle_raw(std::string_view request);
 
  private:

@@ -279,6 +279,73 @@ TEST_F(ServerHttp, AttachmentsAreLimitedStreamedAndReadableByTheConversationOnly
   EXPECT_EQ(at_limit->status, 201) << "25 MB is allowed";
 }
 
+TEST_F(ServerHttp, AmbiguousRequestFramingIsRefusedAndTheConnectionClosed) {
+  // Behind a proxy that reads the framing one way while the server reads it another,
+  // these smuggle a request; each is refused and the connection is not read any further.
+  const std::string head =
+      "POST /v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer token-alice\r\n"
+      "Content-Type: application/octet-stream\r\n";
+  struct Case {
+    const char* why;
+    std::string framing;
+  };
+  const Case cases[] = {
+      {"two lengths that disagree", "Content-Length: 3\r\nContent-Length: 5\r\n"},
+      {"the same length twice", "Content-Length: 5\r\nContent-Length: 5\r\n"},
+      {"a list of lengths", "Content-Length: 3, 5\r\n"},
+      {"a negative length", "Content-Length: -5\r\n"},
+      {"a signed length", "Content-Length: +5\r\n"},
+      {"a length and chunked", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"},
+      {"chunked and a length", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"},
+      {"another coding and a length", "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n"},
+      {"a coding other than chunked", "Transfer-Encoding: gzip, chunked\r\n"},
+      {"chunked twice", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"},
+  };
+  auto attachments = dir_.path() / "server-attachments";
+  server();
+  for (const auto& c : cases) {
+    RawHttpConnection connection(server().http_port());
+    std::string error;
+    auto reply = connection.exchange(head + c.framing + "\r\n5\r\nhello\r\n0\r\n\r\n", std::chrono::seconds(10), &error);
+    ASSERT_TRUE(reply) << c.why << ": " << error;
+    EXPECT_EQ(reply->status, 400) << c.why << ": " << reply->body;
+    EXPECT_EQ(reply->json().value("code", ""), "bad_frame") << c.why << ": " << reply->body;
+    EXPECT_EQ(reply->header("Connection"), "close") << c.why;
+    EXPECT_TRUE(connection.closed_by_server()) << c.why;
+  }
+  EXPECT_TRUE(!std::filesystem::exists(attachments) || std::filesystem::is_empty(attachments))
+      << "nothing of a refused upload is kept";
+  // The same upload, framed plainly, is taken.
+  RawHttpConnection plain(server().http_port());
+  auto taken = plain.exchange(head + "Content-Length: 5\r\n\r\nhello");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 201) << taken->body;
+}
+
+TEST_F(ServerHttp, AKeptAliveConnectionIsServedRequestAfterRequestAndClosedWhenIdle) {
+  config_ = server_config_with(R"("httpHeadTimeoutMs": 1000)");
+  RawHttpConnection connection(server().http_port());
+  const std::string page = "GET /v1/conversations/c_general/messages?afterSeq=0 HTTP/1.1\r\nHost: h\r\n"
+                           "Authorization: Bearer token-alice\r\n\r\n";
+  const std::string upload = "POST /v1/attachments HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer token-alice\r\n"
+                             "Content-Type: image/png\r\nContent-Length: 4\r\n\r\npng!";
+  // Two requests sent at once (pipelined), then one more: each answered in order.
+  ASSERT_TRUE(connection.write(page + upload));
+  auto first = connection.read_reply();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(first->header("Connection"), "") << "kept alive";
+  auto second = connection.read_reply();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 201) << second->body;
+  ASSERT_TRUE(connection.write(page));
+  auto third = connection.read_reply();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 200);
+  // Idle past the head deadline, it is closed without an answer.
+  EXPECT_TRUE(connection.closed_by_server(std::chrono::seconds(10)));
+}
+
 TEST_F(ServerHttp, FaultsDropAcksDuplicateEventsDropAndRefuseConnections) {
   WsProbe alice(server().port());
   alice.authenticate("token-alice");

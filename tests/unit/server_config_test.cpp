@@ -10,7 +10,8 @@ namespace {
 TEST(ServerConfig, ParsesUsersConversationsAndSettings) {
   auto config = parse_config(R"({
     "listen": "0.0.0.0", "port": 9000, "database": "/var/lib/confab.db", "durability": "normal",
-    "threads": 4, "authTimeoutMs": 2500,
+    "threads": 4, "authTimeoutMs": 2500, "httpHeadTimeoutMs": 1500, "httpBodyMinBytesPerSecond": 1000,
+    "httpMaxConnectionsPerAddress": 8,
     "users": [{"id": "alice", "tokens": ["t1", "t2"]}, {"id": "bob", "name": "Bob", "tokens": [], "active": false}],
     "conversations": [{"id": "dm_ab", "kind": "dm", "members": ["alice", "bob"]},
                       {"id": "general", "members": ["alice"]}]
@@ -21,6 +22,10 @@ TEST(ServerConfig, ParsesUsersConversationsAndSettings) {
   EXPECT_EQ(config->durability, Durability::normal);
   EXPECT_EQ(config->threads, 4);
   EXPECT_EQ(config->auth_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(config->http_head_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config->http_body_timeout, std::chrono::milliseconds(10'000)) << "the default";
+  EXPECT_EQ(config->http_body_min_rate, 1000u);
+  EXPECT_EQ(config->http_max_connections_per_address, 8u);
   ASSERT_EQ(config->users.size(), 2u);
   EXPECT_EQ(config->users[0].name, "alice") << "the name defaults to the id";
   EXPECT_EQ(config->users[0].tokens.size(), 2u);
@@ -50,6 +55,8 @@ TEST(ServerConfig, RefusesInconsistentDirectories) {
       {"bad durability", R"({"durability": "sometimes", "users": [], "conversations": []})"},
       {"wrong type", R"({"port": "eighty", "users": [], "conversations": []})"},
       {"zero threads", R"({"threads": 0, "users": [], "conversations": []})"},
+      {"no HTTP connections", R"({"httpMaxConnections": 0, "users": [], "conversations": []})"},
+      {"no minimum body rate", R"({"httpBodyMinBytesPerSecond": 0, "users": [], "conversations": []})"},
       {"active not a flag", R"({"users": [{"id": "a", "tokens": [], "active": "no"}], "conversations": []})"},
       {"session ttl over 366 days", R"({"sessionTtlSeconds": 40000000, "users": [], "conversations": []})"},
   };
