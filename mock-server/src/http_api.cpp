@@ -1,6 +1,7 @@
 #include "http_api.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
 #include <map>
@@ -21,6 +22,11 @@ using Json = nlohmann::json;
 
 // Bootstrap, history and faults take small JSON bodies.
 constexpr std::uint64_t kMaxJsonBody = 64 * 1024;
+
+constexpr std::array<std::string_view, 9> kInlineTypes = {
+    "image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg",
+    "audio/ogg", "audio/webm", "video/mp4", "video/webm",
+};
 
 HttpResponse fail(ErrorCode code, std::string message) { return error_response(Error::make(code, std::move(message))); }
 
@@ -109,6 +115,16 @@ std::optional<std::vector<std::string>> route_of(std::string_view path) {
 }
 
 }  // namespace
+
+AttachmentServing attachment_serving(std::string_view uploaded) {
+  auto media = uploaded.substr(0, uploaded.find(';'));
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  std::string lower(media);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (std::find(kInlineTypes.begin(), kInlineTypes.end(), lower) != kInlineTypes.end()) return {lower, true};
+  return {"application/octet-stream", false};
+}
 
 class HttpApi::Impl final : public HttpHandler {
  public:
@@ -325,9 +341,14 @@ class HttpApi::Impl final : public HttpHandler {
         [this, id, user = claims->user_id](MessageStore& store, std::int64_t) {
           auto info = store.readable_attachment(id, user);
           if (!info) return error_response(info.error());
+          auto serving = attachment_serving(info->content_type);
           HttpResponse res;
           res.file = config_.attachments_dir / id;
-          res.content_type = info->content_type;
+          res.content_type = serving.content_type;
+          res.headers.emplace_back("Content-Disposition",
+                                   serving.inline_ok ? std::string("inline") : "attachment; filename=\"" + id + "\"");
+          // Even shown in place, an attachment is a document of its own with no powers.
+          res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; sandbox");
           return res;
         },
         std::move(respond));

@@ -51,4 +51,13 @@ class HttpApi {
   std::unique_ptr<Impl> impl_;
 };
 
+// How an attachment is served, whatever its uploader said it was: a media type on the
+// allow-list (images, audio and video a browser shows without running anything) is served
+// as that type, inline; anything else as application/octet-stream, as a download.
+struct AttachmentServing {
+  std::string content_type;
+  bool inline_ok = false;
+};
+AttachmentServing attachment_serving(std::string_view uploaded_content_type);
+
 }  // namespace confab::server

@@ -279,6 +279,47 @@ TEST_F(ServerHttp, AttachmentsAreLimitedStreamedAndReadableByTheConversationOnly
   EXPECT_EQ(at_limit->status, 201) << "25 MB is allowed";
 }
 
+TEST_F(ServerHttp, AttachmentsAreServedSoThatNoBrowserRunsThem) {
+  struct Case {
+    std::string uploaded;  // the Content-Type the uploader chose
+    std::string served;    // the Content-Type the server answers with
+    bool inline_ok;        // shown in place, or only offered as a download
+  };
+  const Case cases[] = {
+      {"text/html", "application/octet-stream", false},
+      {"text/html; charset=utf-8", "application/octet-stream", false},
+      {"image/svg+xml", "application/octet-stream", false},
+      {"application/javascript", "application/octet-stream", false},
+      {"application/xhtml+xml", "application/octet-stream", false},
+      {"text/plain", "application/octet-stream", false},
+      {"image/pngx", "application/octet-stream", false},
+      {"image/png", "image/png", true},
+      {"IMAGE/PNG", "image/png", true},
+      {"image/jpeg; x=\"text/html\"", "image/jpeg", true},
+      {"video/mp4", "video/mp4", true},
+  };
+  for (const auto& c : cases) {
+    auto uploaded = http().post("/v1/attachments", bearer("token-alice"), "<script>alert(1)</script>", c.uploaded);
+    ASSERT_TRUE(uploaded);
+    ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+    EXPECT_EQ(uploaded->json()["contentType"], c.uploaded) << "the upload's own type is kept and reported";
+    std::string id = uploaded->json()["attachmentId"];
+    auto served = http().get("/v1/attachments/" + id, bearer("token-alice"));
+    ASSERT_TRUE(served);
+    ASSERT_EQ(served->status, 200) << c.uploaded;
+    EXPECT_EQ(served->header("Content-Type"), c.served) << c.uploaded;
+    EXPECT_EQ(served->header("X-Content-Type-Options"), "nosniff") << c.uploaded;
+    EXPECT_NE(served->header("Content-Security-Policy").find("sandbox"), std::string::npos) << c.uploaded;
+    std::string disposition = served->header("Content-Disposition");
+    if (c.inline_ok) {
+      EXPECT_EQ(disposition, "inline") << c.uploaded;
+    } else {
+      EXPECT_EQ(disposition, "attachment; filename=\"" + id + "\"") << c.uploaded;
+    }
+    EXPECT_EQ(served->body, "<script>alert(1)</script>");
+  }
+}
+
 TEST_F(ServerHttp, AmbiguousRequestFramingIsRefusedAndTheConnectionClosed) {
   // Behind a proxy that reads the framing one way while the server reads it another,
   // these smuggle a request; each is refused and the connection is not read any further.
