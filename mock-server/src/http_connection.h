@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -95,36 +96,45 @@ class Deadline {
  public:
   template <class Executor>
   explicit Deadline(Executor executor) : timer_(executor) {}
+  // A wait that completed just before its deadline was cancelled finds it gone.
+  ~Deadline() { state_->due = nullptr; }
+
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
 
   template <class Socket>
   void start(Socket& socket, std::function<Clock::time_point()> due) {
-    expired_ = false;
-    due_ = std::move(due);
+    state_->expired = false;
+    state_->due = std::move(due);
     arm(socket);
   }
   void cancel() {
-    due_ = nullptr;
+    state_->due = nullptr;
     timer_.cancel();
   }
-  bool expired() const { return expired_; }
+  bool expired() const { return state_->expired; }
 
  private:
+  // Shared with the wait in flight, which may complete after the deadline is cancelled.
+  struct State {
+    std::function<Clock::time_point()> due;  // null: cancelled
+    bool expired = false;
+  };
+
   template <class Socket>
   void arm(Socket& socket) {
-    timer_.expires_at(due_());
-    timer_.async_wait([this, &socket](beast::error_code ec) {
-      if (ec) return;  // cancelled, or destroyed with the connection
-      if (!due_) return;
-      if (Clock::now() < due_()) return arm(socket);
-      expired_ = true;
+    timer_.expires_at(state_->due());
+    timer_.async_wait([this, state = state_, &socket](beast::error_code ec) {
+      if (ec || !state->due) return;  // cancelled: the socket may be gone, `this` too
+      if (Clock::now() < state->due()) return arm(socket);
+      state->expired = true;
       beast::error_code ignored;
       socket.cancel(ignored);
     });
   }
 
   asio::steady_timer timer_;
-  std::function<Clock::time_point()> due_;
-  bool expired_ = false;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 // How a connection ends.
