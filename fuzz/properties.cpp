@@ -188,16 +188,28 @@ std::string HttpHarness::check(std::string_view input) {
   state_->faults.clear();
   state_->last_status = 0;
   if (response.empty()) return {};  // a connection that never sent a request line is closed unanswered
-  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return "not an HTTP response: " + response;
-  int status = std::atoi(response.substr(9, 3).c_str());
+  // Whatever else the connection carried (pipelined requests, bytes after a body) is
+  // answered after the first answer; none of those may be an internal error either.
+  if (response.find("HTTP/1.1 500 ") != std::string::npos) return "an internal error: " + response;
+  // An interim 100 Continue comes before the answer.
+  constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  std::string_view first(response);
+  if (first.starts_with(kContinue)) first.remove_prefix(kContinue.size());
+  if (first.size() < 12 || first.compare(0, 9, "HTTP/1.1 ") != 0) return "not an HTTP response: " + response;
+  int status = std::atoi(std::string(first.substr(9, 3)).c_str());
   if (status < 100 || status > 599) return "no status: " + response;
   state_->last_status = status;
   if (status == 500) return "an internal error: " + response;
   // Answers to HEAD carry no body, even when the rest of the request line is broken.
   bool head = request.compare(0, 4, "HEAD") == 0 && (request.size() == 4 || !std::isalnum(static_cast<unsigned char>(request[4])));
   if (status < 400 || head) return {};
-  auto body_at = response.find("\r\n\r\n");
-  auto body = nlohmann::json::parse(body_at == std::string::npos ? "" : response.substr(body_at + 4), nullptr, false);
+  auto body_at = first.find("\r\n\r\n");
+  if (body_at == std::string_view::npos) return "an error without a body: " + response;
+  constexpr std::string_view kLength = "\r\nContent-Length: ";
+  auto length_at = first.substr(0, body_at).find(kLength);
+  if (length_at == std::string_view::npos) return "an error without a Content-Length: " + response;
+  auto length = std::strtoull(std::string(first.substr(length_at + kLength.size(), 20)).c_str(), nullptr, 10);
+  auto body = nlohmann::json::parse(first.substr(body_at + 4, length), nullptr, false);
   if (!body.is_object() || !body.contains("code") || !body["code"].is_string() || !body.contains("message") ||
       !body["message"].is_string() || !body.contains("retryable") || !body["retryable"].is_boolean()) {
     return "an error without a typed body: " + response;

@@ -30,11 +30,12 @@ class FrameHandlerHarness {
   std::unique_ptr<State> state_;
 };
 
-// The reference server's HTTP handlers, one raw request per input (no socket). The text
-// "{session}" in the input stands for a valid session token of alice's, so that the
-// fuzzer reaches past authentication. Every response must carry a status; none may be a
-// 500; and every error must have the typed JSON body of docs/protocol.md with a code the
-// SDK knows.
+// The reference server's HTTP side, the bytes of one connection per input, served through
+// the HTTP front over a local socket pair (its parsing, framing rules and limits, then the
+// handlers). The text "{session}" in the input stands for a valid session token of
+// alice's, so that the fuzzer reaches past authentication. The first answer must carry a
+// status; no answer may be a 500; and an error must have the typed JSON body of
+// docs/protocol.md with a code the SDK knows.
 class HttpHarness {
  public:
   HttpHarness();
