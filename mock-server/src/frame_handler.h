@@ -51,6 +51,9 @@ struct Reaction {
   std::string submit_id;              // the request id its ack or error echoes
   Query query;                        // a read or a change that needs the store
   std::optional<std::string> presence;  // a presence heartbeat's status
+  // A message the connection will not send again (message.withdraw): for the committer,
+  // in order with the sends, to end the hold a refusal of it put on its conversation.
+  std::optional<protocol::MessageWithdraw> withdraw;
 };
 
 // A token bucket: `rate` requests per second, bursts of `burst`. A rate of 0 is no limit.

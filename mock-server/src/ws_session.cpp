@@ -263,6 +263,7 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     if (reaction.close) close_with(std::move(*reaction.close));
     if (reaction.submit) submit(std::move(*reaction.submit), std::move(reaction.submit_id));
     if (reaction.query) run_query(std::move(reaction.query));
+    if (reaction.withdraw) withdraw(std::move(*reaction.withdraw));
     if (reaction.presence) {
       auto change = context_.presence.heartbeat(peer_.user_id, peer_.connection_id, *reaction.presence,
                                                 context_.clock());
@@ -352,6 +353,17 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
         }
       }
     });
+  }
+
+  // Counted with the sends in flight, so that a flood of withdrawals meets the same
+  // back-pressure; it has no reply.
+  void withdraw(protocol::MessageWithdraw withdrawal) {
+    ++inflight_;
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    context_.committer.withdraw(peer_.connection_id, std::move(withdrawal.conversation_id),
+                                std::move(withdrawal.client_message_id), [weak] {
+                                  if (auto self = weak.lock()) self->answered({});
+                                });
   }
 
   void answered(std::vector<std::string> replies) {
