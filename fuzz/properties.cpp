@@ -84,6 +84,10 @@ std::string FrameHandlerHarness::check(std::string_view input) {
   peer.connection_id = 1;
   std::int64_t now = 1'763'800'000'000;
   auto decodable = [](const std::string& frame) -> std::string {
+    if (frame.size() > protocol::kMaxFrameBytes) {
+      return "the server sent a frame of " + std::to_string(frame.size()) + " bytes, over maxFrameBytes: " +
+             frame.substr(0, 200);
+    }
     if (protocol::decode_server_frame(frame)) return {};
     return "the server sent a frame the SDK cannot decode: " + frame;
   };

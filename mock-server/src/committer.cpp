@@ -34,6 +34,23 @@ void Committer::run(Job job) {
   job(nullptr, clock_());
 }
 
+void Committer::withdraw(std::uint64_t connection_id, std::string conversation_id, std::string client_message_id,
+                         std::function<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      SendRequest request;
+      request.connection_id = connection_id;
+      request.conversation_id = std::move(conversation_id);
+      request.client_message_id = std::move(client_message_id);
+      queue_.push_back(Pending{std::move(request), {}, {}, std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  done();  // nothing is held once the committer has stopped
+}
+
 void Committer::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -86,13 +103,18 @@ void Committer::commit(std::vector<Pending>& batch) {
   std::vector<std::size_t> stored_at;  // batch index of each request handed to the store
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& r = batch[i].request;
+    if (batch[i].withdrawn) {
+      auto held = refused_.find({r.connection_id, r.conversation_id});
+      if (held != refused_.end() && held->second == r.client_message_id) refused_.erase(held);
+      continue;
+    }
     if (r.connection_id != 0) {
       auto held = refused_.find({r.connection_id, r.conversation_id});
       if (held != refused_.end()) {
         if (held->second != r.client_message_id) {
           results[i] = AppendResult(Error::make(
               ErrorCode::unavailable, "an earlier message to conversation '" + r.conversation_id +
-                                          "' was refused on this connection; send it again first"));
+                                          "' was refused on this connection; send it again (or withdraw it) first"));
           continue;
         }
         refused_.erase(held);  // the refused message is back: order is safe again
@@ -108,7 +130,7 @@ void Committer::commit(std::vector<Pending>& batch) {
     stored_at.push_back(i);
     requests.push_back(batch[i].request);
   }
-  auto stored = store_.append_batch(requests, clock_());
+  auto stored = requests.empty() ? std::vector<AppendResult>{} : store_.append_batch(requests, clock_());
   for (std::size_t k = 0; k < stored.size(); ++k) {
     const auto& r = requests[k];
     if (!stored[k] && stored[k].error().retryable && r.connection_id != 0) {
@@ -116,7 +138,13 @@ void Committer::commit(std::vector<Pending>& batch) {
     }
     results[stored_at[k]] = std::move(stored[k]);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(*results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].withdrawn) {
+      batch[i].withdrawn();
+    } else {
+      batch[i].done(std::move(*results[i]));
+    }
+  }
 }
 
 }  // namespace confab::server

@@ -5,8 +5,9 @@
 //
 // Pipelined sends keep their order through a refusal: once a send is refused with a
 // retryable error, the committer refuses (retryably) every later send of that connection
-// to that conversation until the refused message comes again. Otherwise a message behind
-// it could commit first, and the sender's order would be lost.
+// to that conversation until the refused message comes again, or the connection withdraws
+// it (it failed or was discarded on the client, and will never come again). Otherwise a
+// message behind it could commit first, and the sender's order would be lost.
 #pragma once
 
 #include <condition_variable>
@@ -45,6 +46,13 @@ class Committer {
   // Thread-safe. Runs `job` on the committer thread, in order with the submitted sends.
   void run(Job job);
 
+  // Thread-safe. In order with the submitted sends: connection `connection_id` will not
+  // send `client_message_id` to `conversation_id` again, so if that message holds the
+  // conversation back, the hold ends. Then calls `done` (on the committer thread, or at
+  // once after stop()).
+  void withdraw(std::uint64_t connection_id, std::string conversation_id, std::string client_message_id,
+                std::function<void()> done);
+
   // Commits everything submitted so far, runs its completions, and joins the thread.
   void stop();
 
@@ -56,6 +64,7 @@ class Committer {
     SendRequest request;
     Completion done;
     Job job;  // set for a job, which runs alone
+    std::function<void()> withdrawn;  // set for a withdrawal of request.client_message_id
   };
   void loop();
   // Commits one batch and completes it, keeping the refusal order described above.

@@ -140,7 +140,8 @@ ServerConfig from_json(const Json& root) {
     ConversationConfig c;
     c.id = get<std::string>(conversation, "id", where);
     c.kind = parse_kind(conversation.value("kind", std::string("channel")), where);
-    c.name = conversation.value("name", c.id);
+    bool channel = c.kind == ConversationKind::channel || c.kind == ConversationKind::private_channel;
+    c.name = conversation.value("name", channel ? c.id : std::string());  // DMs have no name
     c.members = get<std::vector<std::string>>(conversation, "members", where);
     c.workspace = conversation.value("workspace", std::string());
     config.conversations.push_back(std::move(c));
@@ -169,6 +170,9 @@ Result<void> validate(const ServerConfig& config) {
   for (const auto& user : config.users) {
     if (!protocol::is_identifier(user.id)) return invalid("user id '" + user.id + "' is not a valid identifier");
     if (!user_ids.insert(user.id).second) return invalid("user '" + user.id + "' is listed twice");
+    if (!protocol::is_printable(user.name, protocol::kMaxNameBytes)) {
+      return invalid("user '" + user.id + "' has a name over 80 bytes or with control characters");
+    }
     for (const auto& token : user.tokens) {
       if (token.empty() || token.size() > protocol::kMaxTokenBytes) {
         return invalid("user '" + user.id + "' has an empty or oversized token");
@@ -191,6 +195,9 @@ Result<void> validate(const ServerConfig& config) {
   for (const auto& w : workspaces_of(config)) {
     if (!protocol::is_identifier(w.id)) return invalid("workspace id '" + w.id + "' is not a valid identifier");
     if (workspace_members.contains(w.id)) return invalid("workspace '" + w.id + "' is listed twice");
+    if (!protocol::is_printable(w.name, protocol::kMaxNameBytes)) {
+      return invalid("workspace '" + w.id + "' has a name over 80 bytes or with control characters");
+    }
     auto& members = workspace_members[w.id];
     for (const auto& m : w.members) {
       if (!user_ids.contains(m.user_id)) return invalid("workspace '" + w.id + "' names unknown user '" + m.user_id + "'");
@@ -212,6 +219,11 @@ Result<void> validate(const ServerConfig& config) {
       if (!workspace->second.contains(member)) {
         return invalid("conversation '" + c.id + "' member '" + member + "' is not in its workspace");
       }
+    }
+    bool channel = c.kind == ConversationKind::channel || c.kind == ConversationKind::private_channel;
+    if (channel ? c.name.empty() || !protocol::is_printable(c.name, protocol::kMaxNameBytes) : !c.name.empty()) {
+      return invalid("conversation '" + c.id + "': " +
+                     (channel ? "a channel's name is 1-80 bytes without control characters" : "DMs have no name"));
     }
     if (c.kind == ConversationKind::dm && members.size() != 2) {
       return invalid("dm '" + c.id + "' must have exactly two members");

@@ -46,6 +46,42 @@ Query with_store(std::string id, std::function<Outcome(MessageStore&, std::int64
   };
 }
 
+// Drops items from the end of a page of conversations until its frame fits in
+// `max_bytes`; the next page then starts after the last item kept. Keeps at least one (a
+// summary is a few hundred bytes at most: identifiers, and a name and topic without
+// control characters, escaped at most twice over).
+template <class Page>
+void fit_in_frame(Page& page, std::size_t max_bytes) {
+  auto size = [](const Page& p) { return protocol::encode(protocol::ServerFrame{p}).size(); };
+  if (page.items.size() <= 1 || size(page) <= max_bytes) return;
+  // The envelope, with room for the longest `next`; then each item and its comma.
+  std::size_t used = size(Page{page.id, {}, std::string(protocol::kMaxIdentifierBytes, 'x')});
+  Page one{page.id, {}, {}};
+  const std::size_t empty = size(one);
+  std::size_t keep = 0;
+  for (; keep < page.items.size(); ++keep) {
+    one.items.assign(1, page.items[keep]);
+    used += size(one) - empty + 1;
+    if (used > max_bytes && keep > 0) break;
+  }
+  page.items.resize(keep);
+  page.next = page.items.back().conversation_id;
+}
+
+// The `conversation` frame lists the members while it fits in `max_bytes`; memberCount
+// always counts them all.
+std::string conversation_frame(protocol::ConversationInfo info, std::size_t max_bytes) {
+  std::string frame = frame_of(info);
+  if (frame.size() <= max_bytes) return frame;
+  std::size_t over = frame.size() - max_bytes;
+  while (over > 0 && !info.members.empty()) {
+    std::size_t member = info.members.back().size() + 3;  // quotes and comma
+    info.members.pop_back();
+    over = member >= over ? 0 : over - member;
+  }
+  return frame_of(std::move(info));
+}
+
 }  // namespace
 
 std::optional<std::int64_t> RateLimiter::take(std::int64_t now_ms) {
@@ -165,6 +201,14 @@ Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame
   if (const auto* ping = std::get_if<protocol::Ping>(&frame)) {
     return reply(frame_of(protocol::Pong{ping->id}));  // never rate limited: liveness depends on it
   }
+  if (const auto* withdraw = std::get_if<protocol::MessageWithdraw>(&frame)) {
+    // Never rate limited either: it is never resent, and a conversation held back by a
+    // refused message would stay blocked without it. It costs the committer a queue
+    // entry, bounded like the sends by the connection's back-pressure.
+    Reaction r;
+    r.withdraw = *withdraw;
+    return r;
+  }
   if (auto wait = peer.limiter.take(now_ms)) {
     Error error = Error::make(ErrorCode::rate_limited, "too many requests on this connection");
     error.retry_after_ms = *wait;
@@ -227,32 +271,39 @@ Reaction FrameHandler::on_page(const Peer& peer, std::string id, std::string aft
                                std::vector<protocol::Cursor> cursors, bool sync) const {
   Reaction r;
   r.query = with_store(id, [user = peer.user_id, id, after = std::move(after), limit, cursors = std::move(cursors),
-                            sync](MessageStore& store, std::int64_t) {
+                            sync, bytes = max_frame_bytes_](MessageStore& store, std::int64_t) {
     auto items = store.conversations_of(user, after, limit + 1);
     std::string next;
     if (items.size() > static_cast<std::size_t>(limit)) {
       items.resize(static_cast<std::size_t>(limit));
       next = items.back().conversation_id;
     }
-    if (!sync) return Outcome{{frame_of(protocol::Conversations{id, std::move(items), std::move(next)})}, {}};
+    if (!sync) {
+      protocol::Conversations page{id, std::move(items), std::move(next)};
+      fit_in_frame(page, bytes);
+      return Outcome{{frame_of(std::move(page))}, {}};
+    }
     // A conversation whose head the client already has is left out.
     std::erase_if(items, [&cursors](const protocol::ConversationSummary& c) {
       return std::any_of(cursors.begin(), cursors.end(), [&c](const protocol::Cursor& k) {
         return k.conversation_id == c.conversation_id && k.seq == c.head_seq;
       });
     });
-    return Outcome{{frame_of(protocol::SyncState{id, std::move(items), std::move(next)})}, {}};
+    protocol::SyncState page{id, std::move(items), std::move(next)};
+    fit_in_frame(page, bytes);
+    return Outcome{{frame_of(std::move(page))}, {}};
   });
   return r;
 }
 
 Reaction FrameHandler::on_conversation(const Peer& peer, const protocol::ConversationRequest& request) const {
   Reaction r;
-  r.query = with_store(request.id, [user = peer.user_id, request](MessageStore& store, std::int64_t now_ms) {
+  r.query = with_store(request.id, [user = peer.user_id, request, bytes = max_frame_bytes_](MessageStore& store,
+                                                                                            std::int64_t now_ms) {
     auto change = store.change_conversation(user, request, now_ms);
     if (!change) return Outcome{{error_reply(change.error(), request.id)}, {}};
     change->info.id = request.id;
-    Outcome out{{frame_of(change->info)}, {}};
+    Outcome out{{conversation_frame(std::move(change->info), bytes)}, {}};
     for (auto& event : change->events) out.deliveries.push_back({change->audience, frame_of(std::move(event)), {}, false});
     return out;
   });

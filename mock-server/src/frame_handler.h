@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "ephemeral.h"
+#include "fanout.h"
 #include "tokens.h"
 #include "message_store.h"
 
@@ -23,22 +24,6 @@ namespace confab::server {
 struct CloseRequest {
   std::uint16_t code = 0;
   std::string reason;  // at most 123 bytes (the WebSocket limit)
-};
-
-// A frame for other connections: every connected device of `user_ids`, except those of
-// `skip_user` and, with `skip_requester`, the connection the request came on.
-struct Delivery {
-  std::vector<std::string> user_ids;
-  std::string frame;
-  std::string skip_user;
-  bool skip_requester = false;
-};
-
-// What a request that needs the store produced: replies to its connection, in order, and
-// frames for others.
-struct Outcome {
-  std::vector<std::string> replies;
-  std::vector<Delivery> deliveries;
 };
 
 // Work for the committer thread (nullptr: the server is stopping).
@@ -51,6 +36,9 @@ struct Reaction {
   std::string submit_id;              // the request id its ack or error echoes
   Query query;                        // a read or a change that needs the store
   std::optional<std::string> presence;  // a presence heartbeat's status
+  // A message the connection will not send again (message.withdraw): for the committer,
+  // in order with the sends, to end the hold a refusal of it put on its conversation.
+  std::optional<protocol::MessageWithdraw> withdraw;
 };
 
 // A token bucket: `rate` requests per second, bursts of `burst`. A rate of 0 is no limit.

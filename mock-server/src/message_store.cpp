@@ -123,6 +123,14 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
     ALTER TABLE events ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
     ALTER TABLE events ADD COLUMN thread_root TEXT NOT NULL DEFAULT '';
     )sql",
+    // 7: a clientMessageId is the sender's own: deduplicated per (conversation, sender), so
+    // one user's id never answers another's request. DMs and group DMs have no name (the
+    // ones seeded from the configuration had been given one).
+    R"sql(
+    DROP INDEX events_by_client_message_id;
+    CREATE UNIQUE INDEX events_by_sender_client_message_id ON events (conversation_id, sender_id, client_message_id);
+    UPDATE conversations SET name = '' WHERE kind IN ('dm', 'group_dm');
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -134,8 +142,10 @@ struct MessageStore::Statements {
       : is_member(db, "SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2"),
         members(db, "SELECT user_id FROM members WHERE conversation_id = ?1 ORDER BY user_id"),
         find_duplicate(db,
-                       "SELECT CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, seq "
-                       "FROM events WHERE conversation_id = ?1 AND client_message_id = ?2"),
+                       "SELECT CASE WHEN target_message_id <> '' THEN target_message_id ELSE message_id END, seq, "
+                       "kind, body_text, target_message_id, emoji, reply_to, thread_root, message_id "
+                       "FROM events WHERE conversation_id = ?1 AND sender_id = ?2 AND client_message_id = ?3"),
+        attachments_of(db, "SELECT attachment_id FROM message_attachments WHERE message_id = ?1 ORDER BY position"),
         head(db, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?1"),
         insert(db,
                "INSERT INTO events (conversation_id, seq, kind, message_id, sender_id, "
@@ -167,6 +177,7 @@ struct MessageStore::Statements {
   SQLite::Statement is_member;
   SQLite::Statement members;
   SQLite::Statement find_duplicate;
+  SQLite::Statement attachments_of;
   SQLite::Statement head;
   SQLite::Statement insert;
   SQLite::Statement after;
@@ -317,8 +328,16 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
   {
     Use q(s.find_duplicate);
     q->bind(1, r.conversation_id);
-    q->bind(2, r.client_message_id);
+    q->bind(2, r.user_id);
+    q->bind(3, r.client_message_id);
     if (q->executeStep()) {
+      // A resend gets the original ack; another request under the same id gets an error,
+      // never the ack of a request it is not.
+      if (!same_request(r, *q)) {
+        return Error::make(ErrorCode::invalid_field,
+                           "clientMessageId '" + r.client_message_id +
+                               "' was already used by you in this conversation for a different request");
+      }
       out.ack.message_id = q->getColumn(0).getString();
       out.ack.conversation_seq = q->getColumn(1).getInt64();
       return out;
@@ -412,6 +431,26 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
   event.emoji = r.emoji;
   out.event = std::move(event);
   return out;
+}
+
+bool MessageStore::same_request(const SendRequest& r, SQLite::Statement& stored) {
+  if (stored.getColumn(2).getString() != to_string(r.kind)) return false;
+  auto same = [&stored](int column, const std::string& value) { return stored.getColumn(column).getString() == value; };
+  switch (r.kind) {
+    case EventKind::message_created: {
+      if (!same(3, r.text) || !same(6, r.reply_to) || !same(7, r.thread_root_id)) return false;
+      std::vector<std::string> attachments;
+      Use q(statements_->attachments_of);
+      q->bind(1, stored.getColumn(8).getString());
+      while (q->executeStep()) attachments.push_back(q->getColumn(0).getString());
+      return attachments == r.attachments;
+    }
+    case EventKind::message_edited: return same(4, r.target_message_id) && same(3, r.text);
+    case EventKind::message_deleted: return same(4, r.target_message_id);
+    case EventKind::reaction_added:
+    case EventKind::reaction_removed: return same(4, r.target_message_id) && same(5, r.emoji);
+    default: return false;
+  }
 }
 
 Result<bool> MessageStore::check_change(const SendRequest& r, Appended& out) {

@@ -2,9 +2,10 @@
 //
 // Each conversation has a log of events numbered 1, 2, 3, ... (conversationSeq). Appends
 // happen in batches, one transaction per batch; nothing in a batch is visible or
-// acknowledged before the batch commits. A message whose (conversationId,
-// clientMessageId) is already in the log is not appended again: the caller gets the
-// original message's ack. Not thread-safe: one thread (the committer) owns the store.
+// acknowledged before the batch commits. A request whose (conversationId, sender,
+// clientMessageId) is already in the log is not appended again: the same request gets the
+// original ack, a different one (another kind, target or content) `invalid_field`. Not
+// thread-safe: one thread (the committer) owns the store.
 #pragma once
 
 #include <filesystem>
@@ -152,7 +153,7 @@ class MessageStore {
   // Records what the provider made of a batch of notifications, in one transaction.
   Result<void> finish_pushes(const std::vector<PushOutcome>& outcomes);
 
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   // Checkpoints the WAL so far, off the committing thread (for tests).
   int background_checkpoints() const;
@@ -160,6 +161,8 @@ class MessageStore {
  private:
   explicit MessageStore(std::unique_ptr<SQLite::Database> db);
   AppendResult append_one(const SendRequest& request, std::int64_t now_ms);
+  // Whether `request` is the one stored under its id (the find_duplicate row `stored`).
+  bool same_request(const SendRequest& request, SQLite::Statement& stored);
   // Checks a change against its target; fills in `out.ack` for an already applied reaction.
   Result<bool> check_change(const SendRequest& request, Appended& out);
   // Appends a member or conversation event; inside a transaction.

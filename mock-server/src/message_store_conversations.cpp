@@ -24,6 +24,22 @@ Error not_member(const std::string& conversation_id) {
 
 bool is_channel(const std::string& kind) { return kind == "channel" || kind == "private_channel"; }
 
+// Names are unique among a workspace's public channels only. A private channel is
+// invisible to everyone outside it, so checking a name against private channels would
+// tell a non-member, through "already exists", that one of that name exists; private
+// channels' names need not be unique, and never block a public channel's.
+Result<void> check_name_free(SQLite::Database& db, const std::string& kind, const std::string& workspace_id,
+                             const std::string& name, const std::string& conversation_id) {
+  if (kind != "channel") return {};
+  SQLite::Statement taken(db, "SELECT 1 FROM conversations WHERE workspace_id = ?1 AND name = ?2 "
+                              "AND kind = 'channel' AND id <> ?3");
+  taken.bind(1, workspace_id);
+  taken.bind(2, name);
+  taken.bind(3, conversation_id);
+  if (taken.executeStep()) return invalid("a public channel named '" + name + "' already exists");
+  return {};
+}
+
 }  // namespace
 
 std::string dm_key(const std::string& a, const std::string& b) { return a < b ? a + "|" + b : b + "|" + a; }
@@ -162,11 +178,7 @@ Result<ConversationChange> MessageStore::change_conversation(const std::string& 
       std::string name = r.name.value_or("");
       if (is_channel(kind)) {
         if (name.empty()) return invalid("a channel needs a name");
-        SQLite::Statement taken(*db_, "SELECT 1 FROM conversations WHERE workspace_id = ?1 AND name = ?2 "
-                                      "AND kind IN ('channel', 'private_channel')");
-        taken.bind(1, workspace_id);
-        taken.bind(2, name);
-        if (taken.executeStep()) return invalid("a channel named '" + name + "' already exists");
+        if (auto free = check_name_free(*db_, kind, workspace_id, name, {}); !free) return free.error();
       } else if (kind == "dm") {
         if (others.size() != 1) return invalid("a DM is between the sender and exactly one other user");
         key = dm_key(user_id, others[0]);
@@ -248,12 +260,9 @@ Result<ConversationChange> MessageStore::change_conversation(const std::string& 
           std::string new_topic = r.topic.value_or(topic);
           if (new_name == name && new_topic == topic) break;
           if (new_name != name) {
-            SQLite::Statement taken(*db_, "SELECT 1 FROM conversations WHERE workspace_id = ?1 AND name = ?2 "
-                                          "AND kind IN ('channel', 'private_channel') AND id <> ?3");
-            taken.bind(1, workspace_id);
-            taken.bind(2, new_name);
-            taken.bind(3, conversation_id);
-            if (taken.executeStep()) return invalid("a channel named '" + new_name + "' already exists");
+            if (auto free = check_name_free(*db_, kind, workspace_id, new_name, conversation_id); !free) {
+              return free.error();
+            }
           }
           SQLite::Statement set(*db_, "UPDATE conversations SET name = ?2, topic = ?3 WHERE id = ?1");
           set.bind(1, conversation_id);

@@ -19,6 +19,7 @@
 
 #include "committer.h"
 #include "ephemeral.h"
+#include "fanout.h"
 #include "frame_handler.h"
 #include "http_api.h"
 #include "hub.h"
@@ -53,9 +54,9 @@ class Server::Impl {
         tokens_(std::make_shared<const TokenAuthority>(config_)),
         handler_(config_, tokens_, &typing_),
         committer_(*store_, config_.max_batch, unix_ms),
+        fanout_(hub_, faults_, [this](std::vector<PushNotification> pushes) { queue_push(std::move(pushes)); }),
         context_{config_,  handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }, presence_,
-                 [this](const PresenceBoard::Change& change) { publish_presence(change); }, faults_,
-                 [this](std::vector<PushNotification> pushes) { queue_push(std::move(pushes)); }},
+                 [this](const PresenceBoard::Change& change) { publish_presence(change); }, faults_, fanout_},
         http_(config_, *tokens_, committer_, hub_, faults_, unix_ms),
         push_provider_(config_.push_file.empty()
                            ? std::unique_ptr<PushProvider>(std::make_unique<LogPushProvider>())
@@ -223,6 +224,7 @@ class Server::Impl {
   Hub hub_;
   std::vector<PushNotification> pending_pushes_;  // on the committer thread only
   Committer committer_;
+  Fanout fanout_;  // what leaves the server after each commit
   SessionContext context_;
   HttpApi http_;
   std::unique_ptr<PushProvider> push_provider_;

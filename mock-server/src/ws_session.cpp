@@ -32,7 +32,7 @@ constexpr std::chrono::seconds kCloseDeadline{5};
 // The buffer compressed messages are written through (see run()).
 constexpr std::size_t kWriteBufferBytes = 1024;
 
-class WsSession final : public FrameSink, public std::enable_shared_from_this<WsSession> {
+class WsSession final : public FrameSink, public Requester, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(tcp::socket socket, SessionContext& context)
       : context_(context),
@@ -263,6 +263,7 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
     if (reaction.close) close_with(std::move(*reaction.close));
     if (reaction.submit) submit(std::move(*reaction.submit), std::move(reaction.submit_id));
     if (reaction.query) run_query(std::move(reaction.query));
+    if (reaction.withdraw) withdraw(std::move(*reaction.withdraw));
     if (reaction.presence) {
       auto change = context_.presence.heartbeat(peer_.user_id, peer_.connection_id, *reaction.presence,
                                                 context_.clock());
@@ -275,24 +276,14 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
   }
 
   // Runs a query on the committer thread, in order with this connection's sends; its
-  // replies come back here, its deliveries go out from there.
+  // outcome goes out through the fanout from there.
   void run_query(Query query) {
     ++inflight_;
-    std::weak_ptr<WsSession> weak = shared_from_this();
-    Hub& hub = context_.hub;
-    const FrameSink* requester = this;
-    Faults& faults = context_.faults;
-    context_.committer.run([weak, &hub, &faults, requester, query = std::move(query)](MessageStore* store,
-                                                                                      std::int64_t now_ms) {
-      Outcome outcome = query(store, now_ms);
-      if (auto self = weak.lock()) self->answered(std::move(outcome.replies));
-      int copies = faults.duplicate_events.load() ? 2 : 1;
-      for (auto& delivery : outcome.deliveries) {
-        auto frame = std::make_shared<const std::string>(std::move(delivery.frame));
-        for (int i = 0; i < copies; ++i) {
-          hub.deliver(delivery.user_ids, frame, delivery.skip_user, delivery.skip_requester ? requester : nullptr);
-        }
-      }
+    std::weak_ptr<Requester> self = shared_from_this();
+    const Fanout& fanout = context_.fanout;
+    const FrameSink* sink = this;
+    context_.committer.run([self, &fanout, sink, query = std::move(query)](MessageStore* store, std::int64_t now_ms) {
+      fanout.publish(query(store, now_ms), self, sink);
     });
   }
 
@@ -326,35 +317,28 @@ class WsSession final : public FrameSink, public std::enable_shared_from_this<Ws
 
   void submit(SendRequest request, std::string request_id) {
     ++inflight_;
-    std::weak_ptr<WsSession> weak = shared_from_this();
-    Hub& hub = context_.hub;
-    Faults& faults = context_.faults;
-    auto& queue_push = context_.queue_push;
+    std::weak_ptr<Requester> self = shared_from_this();
+    const Fanout& fanout = context_.fanout;
+    const FrameSink* sink = this;
     // Runs on the committer thread, after the commit, in commit order.
-    context_.committer.submit(std::move(request), [weak, &hub, &faults, &queue_push,
-                                                   request_id = std::move(request_id)](AppendResult&& result) {
-      std::vector<std::string> replies;
-      if (!(result && faults.take_dropped_ack())) replies.push_back(FrameHandler::answer(request_id, result));
-      if (auto self = weak.lock()) self->answered(std::move(replies));
-      if (result && result->event) {
-        auto event = std::make_shared<const std::string>(protocol::encode(protocol::ServerFrame{*result->event}));
-        hub.deliver(result->members, event);
-        if (faults.duplicate_events.load()) hub.deliver(result->members, event);
-        const auto& e = *result->event;
-        if (e.kind == EventKind::message_created) {
-          std::vector<PushNotification> pushes;
-          for (auto& user : hub.offline(result->members)) {
-            if (user != e.sender_id) {
-              pushes.push_back({0, std::move(user), e.conversation_id, e.conversation_seq, e.sender_id, e.created_at_ms, 0});
-            }
-          }
-          if (!pushes.empty()) queue_push(std::move(pushes));
-        }
-      }
+    context_.committer.submit(std::move(request), [self, &fanout, sink, request_id = std::move(request_id)](
+                                                      AppendResult&& result) {
+      fanout.publish(fanout.sent(request_id, result), self, sink);
     });
   }
 
-  void answered(std::vector<std::string> replies) {
+  // Counted with the sends in flight, so that a flood of withdrawals meets the same
+  // back-pressure; it has no reply.
+  void withdraw(protocol::MessageWithdraw withdrawal) {
+    ++inflight_;
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    context_.committer.withdraw(peer_.connection_id, std::move(withdrawal.conversation_id),
+                                std::move(withdrawal.client_message_id), [weak] {
+                                  if (auto self = weak.lock()) self->answered({});
+                                });
+  }
+
+  void answered(std::vector<std::string> replies) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), replies = std::move(replies)]() mutable {
       --self->inflight_;
       for (auto& reply : replies) self->queue(std::make_shared<const std::string>(std::move(reply)));

@@ -14,6 +14,7 @@
 #include "committer.h"
 #include "ephemeral.h"
 #include "faults.h"
+#include "fanout.h"
 #include "config.h"
 #include "frame_handler.h"
 #include "hub.h"
@@ -32,9 +33,8 @@ struct SessionContext {
   // Tells everyone who shares a conversation with the user about a presence change.
   std::function<void(const PresenceBoard::Change&)> publish_presence;
   Faults& faults;
-  // Committer thread: members of a conversation with a new message and no connected
-  // device get a push wake-up.
-  std::function<void(std::vector<PushNotification>)> queue_push;
+  // Where the outcome of every request that went through the committer goes.
+  const Fanout& fanout;
   // Connections still in their WebSocket upgrade (see ServerConfig::max_pending_handshakes).
   std::atomic<std::size_t> pending_handshakes{0};
 };

@@ -3,6 +3,8 @@
 // alone and can be retried or discarded.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -111,6 +113,52 @@ TEST_F(OutboxE2e, ARefusedMessageFailsAloneAndCanBeRetriedOrDiscarded) {
   EXPECT_EQ(carol.client->discard(refused.local_id).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(carol.client->retry(fine.local_id).error().code, ErrorCode::invalid_argument) << "already sent";
   EXPECT_TRUE(test::read_server_log(server.database(), "c_release").empty());
+}
+
+// A message the server refused for the connection's rate holds back the connection's later
+// sends to its conversation until it comes again. The app discards it (and those behind
+// it) instead: the client withdraws them, and the next send goes through.
+TEST_F(OutboxE2e, AMessageRefusedForTheRateAndThenDiscardedDoesNotBlockItsConversation) {
+  test::ServerProcess server(dir_ / "server",
+                             test::server_config_with(R"("rateLimit": {"perSecond": 0.2, "burst": 8})"));
+  Device alice("alice-phone");
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::connected));
+  constexpr int kSent = 12;  // more than the burst: the rate refuses some
+  std::vector<LocalMessage> queued;
+  for (int i = 0; i < kSent; ++i) queued.push_back(alice.client->send("c_general", "m" + std::to_string(i)).value());
+  // Settled for now: each one acknowledged, or refused and waiting (5 s for the rate).
+  ASSERT_TRUE(alice.outbox.wait_until([&](const std::vector<LocalMessage>& changes) {
+    std::map<std::int64_t, OutboxState> latest;
+    for (const auto& m : changes) latest[m.local_id] = m.state;
+    int waiting = 0;
+    for (const auto& q : queued) {
+      auto state = latest.find(q.local_id);
+      if (state == latest.end() || state->second == OutboxState::sending) return false;
+      waiting += state->second == OutboxState::pending;
+    }
+    return waiting > 0;
+  }));
+  auto unsent = alice.client->unsent_messages();
+  ASSERT_FALSE(unsent.empty());
+  ASSERT_TRUE(unsent.front().last_error.has_value());
+  EXPECT_EQ(unsent.front().last_error->code, ErrorCode::rate_limited);
+  // Newest first, so that none of them moves up to the head of the queue and goes out.
+  for (auto m = unsent.rbegin(); m != unsent.rend(); ++m) {
+    ASSERT_TRUE(alice.client->discard(m->local_id).ok()) << m->text;
+  }
+
+  auto later = alice.client->send("c_general", "after the discards").value();
+  EXPECT_TRUE(alice.outbox.wait_until([&](const std::vector<LocalMessage>& changes) {
+    return std::any_of(changes.begin(), changes.end(), [&](const LocalMessage& m) {
+      return m.local_id == later.local_id && m.state == OutboxState::sent;
+    });
+  }, std::chrono::seconds(30))) << "the conversation is not held back by the discarded messages";
+
+  auto texts = test::texts_of(test::read_server_log(server.database(), "c_general"));
+  ASSERT_FALSE(texts.empty());
+  EXPECT_EQ(texts.back(), "after the discards");
+  EXPECT_EQ(texts.size(), static_cast<std::size_t>(kSent) - unsent.size() + 1) << "no discarded message committed";
 }
 
 TEST_F(OutboxE2e, ADiscardedMessageStaysGoneAfterARestart) {

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <httplib.h>
 
 #include "server_process.h"
 #include "temp_dir.h"
@@ -69,6 +70,67 @@ TEST_F(ServerProtocol, ARepeatedClientMessageIdStoresOneMessageAndGetsTwoIdentic
   alice->send_text(message_send_frame("c_general", "next", "after", "r2"));
   EXPECT_EQ(bob->read_json()["message"]["clientMessageId"], "0190a1b2-0000-7000-8000-00000000abcd");
   EXPECT_EQ(bob->read_json()["message"]["clientMessageId"], "next");
+}
+
+TEST_F(ServerProtocol, AClientMessageIdIsTheSendersOwnAndNeverAnswersAnotherRequest) {
+  auto alice = authenticated("token-alice");
+  auto bob = authenticated("token-bob");
+  alice->send_text(message_send_frame("c_general", "shared-id", "alice's", "r1"));
+  auto alices = alice->read_json();
+  ASSERT_EQ(alices["type"], "message.ack");
+  bob->read_json();  // alice's event
+  bob->send_text(message_send_frame("c_general", "shared-id", "bob's", "r2"));
+  auto bobs = bob->read_json();
+  ASSERT_EQ(bobs["type"], "message.ack") << bobs.dump();
+  EXPECT_NE(bobs["messageId"], alices["messageId"]) << "bob's message is his own, not swallowed by alice's";
+  EXPECT_EQ(bob->read_json()["message"]["senderId"], "bob");
+  EXPECT_EQ(stored_messages("c_general"), 2);
+
+  EXPECT_EQ(alice->read_json()["message"]["senderId"], "alice");
+  EXPECT_EQ(alice->read_json()["message"]["senderId"], "bob");
+  alice->send_text(message_send_frame("c_general", "shared-id", "something else", "r3"));
+  auto reused = alice->read_json();
+  EXPECT_EQ(reused["type"], "error");
+  EXPECT_EQ(reused["code"], "invalid_field") << "another request under a used id gets an error, not an ack";
+  EXPECT_EQ(reused["id"], "r3");
+  alice->send_text(json{{"type", "reaction.add"}, {"id", "r4"}, {"conversationId", "c_general"},
+                        {"clientMessageId", "shared-id"}, {"messageId", alices["messageId"]}, {"emoji", "+1"}}.dump());
+  EXPECT_EQ(alice->read_json()["code"], "invalid_field");
+  EXPECT_EQ(stored_messages("c_general"), 2);
+}
+
+// Message text is limited as written in JSON, so nothing the server writes about the
+// largest messages passes maxFrameBytes: acks, events, and history over WebSocket and HTTP.
+TEST_F(ServerProtocol, FramesAboutTheLargestMessagesStayWithinTheFrameLimit) {
+  auto alice = std::make_unique<WsProbe>(server_->port());
+  const auto limit = alice->authenticate("token-alice")["limits"]["maxFrameBytes"].get<std::size_t>();
+  const std::string worst = std::string(2730, '\x01') + "\"\"";  // 16384 bytes written
+  for (int i = 0; i < 6; ++i) {
+    alice->send_text(message_send_frame("c_general", "big-" + std::to_string(i), worst, "r"));
+    for (int frame = 0; frame < 2; ++frame) {  // the ack, then the event
+      auto received = alice->read();
+      ASSERT_EQ(received.kind, Received::Kind::text) << describe(received);
+      EXPECT_LE(received.data.size(), limit);
+    }
+  }
+  alice->send_text(message_send_frame("c_general", "too-big", std::string(10896, '\x01'), "r"));
+  auto refused = alice->read_json();
+  EXPECT_EQ(refused["code"], "invalid_field");
+  EXPECT_EQ(refused["field"], "body.text");
+
+  alice->send_text(R"({"type":"history.request","id":"h","conversationId":"c_general","afterSeq":0,"limit":500})");
+  auto page = alice->read();
+  ASSERT_EQ(page.kind, Received::Kind::text);
+  EXPECT_LE(page.data.size(), limit);
+  EXPECT_TRUE(page.json()["more"]) << "cut to fit";
+
+  httplib::Client http("127.0.0.1", server_->http_port());
+  auto over_http = http.Get("/v1/conversations/c_general/messages?afterSeq=0&limit=500",
+                            {{"Authorization", "Bearer token-alice"}});
+  ASSERT_TRUE(over_http);
+  ASSERT_EQ(over_http->status, 200);
+  EXPECT_LE(over_http->body.size(), limit);
+  EXPECT_FALSE(json::parse(over_http->body)["events"].empty());
 }
 
 TEST_F(ServerProtocol, DeduplicationHoldsAcrossAServerRestart) {

@@ -36,6 +36,11 @@ TEST(ClientApi, SendRefusesBadInputAndQueuesNothing) {
   auto client = open_client();
   EXPECT_EQ(client->send("c_general", "").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->send("c_general", std::string(16 * 1024 + 1, 'a')).error().code, ErrorCode::invalid_argument);
+  // The limit counts the text as written in JSON, as the server does: \u0001 takes 6 bytes,
+  // a quote 2. (10896 of them once made an event frame over 64 KiB.)
+  EXPECT_EQ(client->send("c_general", std::string(10896, '\x01')).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(client->send("c_general", std::string(2731, '\x01')).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(client->send("c_general", std::string(8193, '"')).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->send("c_general", "bad \xC3\x28 utf8").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->send("", "hi").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(client->send("c general", "hi").error().code, ErrorCode::invalid_argument);
@@ -47,6 +52,8 @@ TEST(ClientApi, SendRefusesBadInputAndQueuesNothing) {
   ASSERT_EQ(unsent.size(), 1u);
   EXPECT_EQ(unsent.front().client_message_id, ok->client_message_id);
   EXPECT_EQ(unsent.front().local_id, ok->local_id);
+  EXPECT_TRUE(client->send("c_general", std::string(2730, '\x01')).ok()) << "16380 bytes written";
+  EXPECT_TRUE(client->send("c_general", std::string(8192, '\\')).ok()) << "16384 bytes written";
 }
 
 TEST(ClientApi, SendReturnsTheLocalEchoAtOnce) {

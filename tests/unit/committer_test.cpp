@@ -1,6 +1,7 @@
 // Group commit: acknowledgements only after the commit, in commit order.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -191,6 +192,41 @@ TEST_F(CommitterTest, ASendRefusedForItsRateHoldsBackTheLaterSendsOfItsConnectio
   ASSERT_TRUE(c.results[3].ok());
   ASSERT_TRUE(c.results[4].ok());
   EXPECT_EQ(c.results[3]->ack.conversation_seq + 1, c.results[4]->ack.conversation_seq) << "m1, then m2";
+}
+
+// The refused message will never come again (the app discarded it, or it failed on the
+// client): its withdrawal ends the hold, in order with the sends around it.
+TEST_F(CommitterTest, AWithdrawnRefusedMessageNoLongerHoldsBackItsConversation) {
+  Completions c;
+  std::atomic<int> withdrawn{0};
+  Committer committer(*store_, 64, [] { return std::int64_t{1}; });
+  SendRequest limited{"alice", "general", "m1", "over the rate", 7};
+  limited.refused = Error::make(ErrorCode::rate_limited, "too many requests on this connection");
+  committer.submit(limited, c.record());
+  committer.submit({"alice", "general", "m2", "held back", 7}, c.record());
+  committer.withdraw(7, "general", "m2", [&] { ++withdrawn; });  // not what holds it: changes nothing
+  committer.submit({"alice", "general", "m3", "still held back", 7}, c.record());
+  committer.withdraw(8, "general", "m1", [&] { ++withdrawn; });  // another connection's: changes nothing
+  committer.submit({"alice", "general", "m3", "still held back", 7}, c.record());
+  committer.withdraw(7, "general", "m1", [&] { ++withdrawn; });
+  committer.submit({"alice", "general", "m3", "after the withdrawal", 7}, c.record());
+  ASSERT_TRUE(c.wait_for(5));
+  std::lock_guard lock(c.mutex);
+  EXPECT_EQ(c.results[0].error().code, ErrorCode::rate_limited);
+  EXPECT_EQ(c.results[1].error().code, ErrorCode::unavailable);
+  EXPECT_EQ(c.results[2].error().code, ErrorCode::unavailable);
+  EXPECT_EQ(c.results[3].error().code, ErrorCode::unavailable);
+  ASSERT_TRUE(c.results[4].ok()) << "the withdrawal ended the hold";
+  EXPECT_EQ(c.results[4]->ack.conversation_seq, 1);
+  EXPECT_EQ(withdrawn.load(), 3) << "every withdrawal is answered, so the session can count it";
+}
+
+TEST_F(CommitterTest, AWithdrawalAfterStopIsAnsweredAtOnce) {
+  Committer committer(*store_, 1, [] { return std::int64_t{1}; });
+  committer.stop();
+  bool done = false;
+  committer.withdraw(7, "general", "m1", [&] { done = true; });
+  EXPECT_TRUE(done);
 }
 
 TEST_F(CommitterTest, AForgottenConnectionHoldsNothingBack) {

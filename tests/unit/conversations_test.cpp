@@ -75,13 +75,32 @@ TEST_F(ConversationsTest, CreatingAChannelAddsTheCreatorAndInviteesAsLoggedEvent
   EXPECT_EQ(made->audience, (std::vector<std::string>{"alice", "bob"}));
   EXPECT_EQ(store_->events_after(c.conversation_id, 0, 10), made->events) << "what was returned is what is stored";
 
-  auto taken = store_->change_conversation("bob", create("private_channel", {}, "launch"), 10);
+  auto taken = store_->change_conversation("bob", create("channel", {}, "launch"), 10);
   ASSERT_FALSE(taken.ok());
-  EXPECT_EQ(taken.error().code, ErrorCode::invalid_field) << "channel names are unique in a workspace";
+  EXPECT_EQ(taken.error().code, ErrorCode::invalid_field) << "public channel names are unique in a workspace";
   auto nameless = store_->change_conversation("bob", create("channel", {}), 10);
   EXPECT_EQ(nameless.error().code, ErrorCode::invalid_field);
   auto stranger = store_->change_conversation("alice", create("channel", {"erin"}, "x"), 10);
   EXPECT_EQ(stranger.error().code, ErrorCode::not_found) << "erin is not in alice's workspace";
+}
+
+// "Already exists" must not tell anyone that a private channel they cannot see exists.
+TEST_F(ConversationsTest, APrivateChannelsNameCannotBeProbed) {
+  // dave is in the workspace but not in the private channel "secret".
+  auto public_one = store_->change_conversation("dave", create("channel", {}, "secret"), 10);
+  ASSERT_TRUE(public_one.ok()) << "the private channel's name blocks nothing: " << public_one.error().message;
+  auto private_one = store_->change_conversation("dave", create("private_channel", {}, "secret"), 10);
+  ASSERT_TRUE(private_one.ok()) << "private channels' names need not be unique";
+  auto rename = request(ConversationOp::update, private_one->info.conversation.conversation_id);
+  rename.name = "general";
+  EXPECT_TRUE(store_->change_conversation("dave", rename, 10).ok()) << "nor is a private one checked against public ones";
+
+  auto twice = store_->change_conversation("dave", create("channel", {}, "general"), 10);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, ErrorCode::invalid_field) << "public channels, which everyone can see, stay unique";
+  auto to_taken = request(ConversationOp::update, public_one->info.conversation.conversation_id);
+  to_taken.name = "general";
+  EXPECT_EQ(store_->change_conversation("dave", to_taken, 10).error().code, ErrorCode::invalid_field);
 }
 
 TEST_F(ConversationsTest, ThereIsExactlyOneDmPerPair) {

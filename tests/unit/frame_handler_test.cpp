@@ -1,6 +1,8 @@
 // The server's rules for each incoming frame, including every kind of bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "frame_handler.h"
@@ -16,7 +18,7 @@ ServerConfig config() {
   c.users = {{"alice", "Alice", {"token-alice"}}, {"bob", "Bob", {"token-bob"}}};
   c.conversations = {{"c_b", ConversationKind::channel, "b", {"alice", "bob"}},
                      {"c_a", ConversationKind::private_channel, "a", {"alice"}},
-                     {"c_c", ConversationKind::dm, "c", {"alice", "bob"}}};
+                     {"c_c", ConversationKind::dm, "", {"alice", "bob"}}};
   return c;
 }
 
@@ -235,6 +237,147 @@ TEST_F(FrameHandlerTest, StopsAConnectionThatExceedsItsRequestRateAndSaysWhenToR
   auto pong = only_reply(handler.on_text(peer, R"({"type":"ping","id":"p"})", 1000));
   EXPECT_EQ(pong["type"], "pong") << "liveness is never rate limited";
   EXPECT_TRUE(handler.on_text(peer, send, 1100).submit) << "a token is back after 100 ms";
+}
+
+TEST_F(FrameHandlerTest, AWithdrawalGoesToTheCommitterForThisConnectionEvenOverTheRate) {
+  ServerConfig limited = config();
+  limited.rate_per_second = 10;
+  limited.rate_burst = 1;
+  FrameHandler handler(limited);
+  Peer peer;
+  peer.connection_id = 42;
+  handler.on_text(peer, auth("token-alice"), 1000);
+  ASSERT_TRUE(handler.on_text(peer, R"({"type":"conversations.list","id":"l"})", 1000).query) << "the one token";
+  const std::string withdraw = R"({"type":"message.withdraw","conversationId":"c_b","clientMessageId":"m1"})";
+  auto r = handler.on_text(peer, withdraw, 1000);
+  EXPECT_TRUE(r.replies.empty()) << "a withdrawal has no reply";
+  EXPECT_FALSE(r.submit);
+  ASSERT_TRUE(r.withdraw) << "never refused for the rate: it is never resent";
+  EXPECT_EQ(r.withdraw->conversation_id, "c_b");
+  EXPECT_EQ(r.withdraw->client_message_id, "m1");
+  auto bad = only_reply(handler.on_text(peer, R"({"type":"message.withdraw","conversationId":"c_b"})", 1000));
+  EXPECT_EQ(bad["code"], "invalid_field");
+  EXPECT_EQ(bad["field"], "clientMessageId");
+}
+
+// The worst characters for a frame's size: a control character is written \u00XX (6
+// bytes), a quote or a backslash \" or \\ (2). This text takes exactly the limit written.
+std::string worst_text() { return std::string(2730, '\x01') + "\"\""; }
+
+std::string send_frame(const std::string& conversation, const std::string& client_id, const std::string& text) {
+  return json{{"type", "message.send"}, {"id", "r"}, {"conversationId", conversation}, {"clientMessageId", client_id},
+              {"body", {{"kind", "text"}, {"text", text}}}}.dump();
+}
+
+// The one reply of the query a request produced, as written.
+std::string raw_reply(MessageStore& store, const Reaction& r) {
+  if (!r.query) return {};
+  Outcome out = r.query(&store, 1);
+  EXPECT_EQ(out.replies.size(), 1u);
+  return out.replies.empty() ? std::string() : out.replies.front();
+}
+
+TEST_F(FrameHandlerTest, TextIsLimitedAsWrittenSoEveryMessageFrameFits) {
+  authenticate();
+  for (const auto& text : {std::string(10896, '\x01'), std::string(2731, '\x01'), std::string(8193, '\\')}) {
+    auto refused = only_reply(handler_.on_text(peer_, send_frame("c_b", "over", text), 1));
+    EXPECT_EQ(refused["code"], "invalid_field");
+    EXPECT_EQ(refused["field"], "body.text");
+  }
+  auto commit = [&](const Reaction& r) {
+    EXPECT_TRUE(r.submit);
+    if (!r.submit) return AppendResult(Error::make(ErrorCode::internal, "not submitted"));
+    return store_->append_batch(std::span(&*r.submit, 1), 1).front();
+  };
+  std::string first_id;
+  for (int i = 0; i < 40; ++i) {
+    auto sent = handler_.on_text(peer_, send_frame("c_b", "m" + std::to_string(i), worst_text()), 1);
+    auto result = commit(sent);
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    ASSERT_TRUE(result->event.has_value());
+    EXPECT_LE(FrameHandler::answer(sent.submit_id, result).size(), protocol::kMaxFrameBytes);
+    EXPECT_LE(protocol::encode(protocol::ServerFrame{*result->event}).size(), protocol::kMaxFrameBytes);
+    if (first_id.empty()) first_id = result->ack.message_id;
+  }
+  auto edit = json{{"type", "message.edit"}, {"id", "e"}, {"conversationId", "c_b"}, {"clientMessageId", "e1"},
+                   {"messageId", first_id}, {"body", {{"kind", "text"}, {"text", worst_text()}}}}.dump();
+  auto edited = commit(handler_.on_text(peer_, edit, 1));
+  ASSERT_TRUE(edited.ok());
+  EXPECT_LE(protocol::encode(protocol::ServerFrame{*edited->event}).size(), protocol::kMaxFrameBytes);
+}
+
+TEST_F(FrameHandlerTest, HistoryPagesOfTheLargestMessagesFitInAFrame) {
+  authenticate();
+  for (int i = 0; i < 40; ++i) {
+    auto sent = handler_.on_text(peer_, send_frame("c_b", "m" + std::to_string(i), worst_text()), 1);
+    ASSERT_TRUE(sent.submit);
+    ASSERT_TRUE(store_->append_batch(std::span(&*sent.submit, 1), 1).front().ok());
+  }
+  Seq after = 0;
+  int pages = 0;
+  while (after < 40) {
+    auto frame = raw_reply(*store_, handler_.on_text(peer_, json{{"type", "history.request"}, {"id", "h"},
+                                                               {"conversationId", "c_b"}, {"afterSeq", after},
+                                                               {"limit", 500}}.dump(), 1));
+    EXPECT_LE(frame.size(), protocol::kMaxFrameBytes);
+    auto page = json::parse(frame);
+    ASSERT_FALSE(page["events"].empty());
+    EXPECT_EQ(page["events"][0]["conversationSeq"], after + 1) << "no gap between pages";
+    after = page["events"].back()["conversationSeq"].get<Seq>();
+    ++pages;
+  }
+  EXPECT_GT(pages, 1) << "the pages were cut to fit";
+  auto newest = raw_reply(*store_, handler_.on_text(peer_, R"({"type":"history.request","id":"h","conversationId":"c_b","beforeSeq":41,"limit":500})", 1));
+  EXPECT_LE(newest.size(), protocol::kMaxFrameBytes);
+  EXPECT_EQ(json::parse(newest)["events"].back()["conversationSeq"], 40);
+}
+
+TEST_F(FrameHandlerTest, PagesOfConversationsWithTheLongestNamesAndTopicsFitAndReachTheEnd) {
+  authenticate();
+  for (int i = 0; i < 200; ++i) {
+    std::string number = std::to_string(1000 + i);
+    auto create = json{{"type", "conversation.create"}, {"id", "c"}, {"kind", "channel"},
+                       {"name", number + std::string(protocol::kMaxNameBytes - number.size(), '"')},
+                       {"topic", std::string(protocol::kMaxTopicBytes, '\\')}}.dump();
+    auto created = raw_reply(*store_, handler_.on_text(peer_, create, 1));
+    ASSERT_EQ(json::parse(created)["type"], "conversation") << created;
+    EXPECT_LE(created.size(), protocol::kMaxFrameBytes);
+  }
+  for (const char* type : {"conversations.list", "sync.request"}) {
+    std::vector<std::string> seen;
+    std::string after;
+    for (int pages = 0; pages < 50; ++pages) {
+      json request{{"type", type}, {"id", "l"}, {"limit", 200}};
+      if (!after.empty()) request["after"] = after;
+      auto frame = raw_reply(*store_, handler_.on_text(peer_, request.dump(), 1));
+      EXPECT_LE(frame.size(), protocol::kMaxFrameBytes) << type;
+      auto page = json::parse(frame);
+      for (const auto& item : page["items"]) seen.push_back(item["conversationId"]);
+      if (!page.contains("next")) break;
+      after = page["next"];
+    }
+    EXPECT_EQ(seen.size(), 203u) << type << ": 200 channels and the three configured, each once";
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << type;
+    EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << type;
+  }
+}
+
+TEST_F(FrameHandlerTest, TheConversationFrameOfACrowdedChannelFitsAndCountsEveryMember) {
+  ServerConfig crowded = config();
+  std::vector<std::string> everyone{"alice"};
+  for (int i = 0; i < 600; ++i) {
+    std::string id = "u" + std::to_string(1000 + i) + std::string(protocol::kMaxIdentifierBytes - 5, 'x');
+    crowded.users.push_back({id, "U", {}});
+    everyone.push_back(id);
+  }
+  crowded.conversations.push_back({"c_crowd", ConversationKind::channel, "crowd", everyone});
+  ASSERT_TRUE(store_->apply_directory(crowded).ok());
+  authenticate();
+  auto frame = raw_reply(*store_, handler_.on_text(peer_, R"({"type":"conversation.join","id":"j","conversationId":"c_crowd"})", 1));
+  EXPECT_LE(frame.size(), protocol::kMaxFrameBytes);
+  auto info = json::parse(frame);
+  EXPECT_EQ(info["conversation"]["memberCount"], 601);
+  EXPECT_FALSE(info["members"].empty());
 }
 
 TEST_F(FrameHandlerTest, ANonMemberCannotReadHistoryMoveCursorsOrType) {

@@ -1,6 +1,7 @@
 // The server's SQLite system of record.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -20,6 +21,9 @@ ServerConfig directory() {
                           {"release", ConversationKind::private_channel, "release", {"alice", "bob"}}};
   return config;
 }
+
+SendRequest change(std::string user, std::string client_id, EventKind kind, std::string target,
+                   std::string text = {}, std::string emoji = {});
 
 class MessageStoreTest : public testing::Test {
  protected:
@@ -107,6 +111,90 @@ TEST_F(MessageStoreTest, TheSameClientMessageIdInAnotherConversationIsANewMessag
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->ack.message_id, b->ack.message_id);
   EXPECT_TRUE(b->event.has_value());
+}
+
+TEST_F(MessageStoreTest, AnotherUsersRequestWithTheSameClientMessageIdIsItsOwn) {
+  auto store = open();
+  auto alices = append(*store, {"alice", "general", "cm-1", "alice's"});
+  auto bobs = append(*store, {"bob", "general", "cm-1", "bob's"});
+  ASSERT_TRUE(alices.ok() && bobs.ok());
+  EXPECT_NE(bobs->ack.message_id, alices->ack.message_id);
+  ASSERT_TRUE(bobs->event.has_value()) << "bob's message is not swallowed by alice's id";
+  EXPECT_EQ(bobs->event->sender_id, "bob");
+  auto carols = append(*store, {"carol", "general", "cm-1", "x"});
+  ASSERT_TRUE(carols.ok());
+  EXPECT_TRUE(carols->event.has_value());
+  EXPECT_EQ(store->head_seq("general"), 3);
+}
+
+TEST_F(MessageStoreTest, ARepeatedIdWithAnotherKindOrContentIsRefusedAndOnlyTheSameRequestGetsTheAck) {
+  auto store = open();
+  auto sent = append(*store, {"alice", "general", "cm-1", "hello"});
+  ASSERT_TRUE(sent.ok());
+  const std::string id = sent->ack.message_id;
+  SendRequest other_text{"alice", "general", "cm-1", "hello?"};
+  SendRequest as_reply{"alice", "general", "cm-1", "hello"};
+  as_reply.reply_to = id;
+  auto edit = change("alice", "cm-1", EventKind::message_edited, id, "hello");
+  auto reaction = change("alice", "cm-1", EventKind::reaction_added, id, {}, "👍");
+  for (const auto& request : {other_text, as_reply, edit, reaction}) {
+    auto r = append(*store, request);
+    ASSERT_FALSE(r.ok()) << to_string(request.kind) << " got an ack meant for another request";
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_field);
+    EXPECT_FALSE(r.error().retryable);
+    EXPECT_NE(r.error().message.find("cm-1"), std::string::npos) << r.error().message;
+  }
+
+  auto edited = append(*store, change("alice", "cm-2", EventKind::message_edited, id, "hello, all"));
+  ASSERT_TRUE(edited.ok());
+  auto edit_again = append(*store, change("alice", "cm-2", EventKind::message_edited, id, "hello, all"));
+  ASSERT_TRUE(edit_again.ok());
+  EXPECT_EQ(edit_again->ack, edited->ack) << "a resent edit gets its original ack";
+  EXPECT_FALSE(edit_again->event.has_value());
+  EXPECT_EQ(append(*store, change("alice", "cm-2", EventKind::message_edited, id, "hello, everyone")).error().code,
+            ErrorCode::invalid_field);
+  auto reacted = append(*store, change("alice", "cm-3", EventKind::reaction_added, id, {}, "👍"));
+  ASSERT_TRUE(reacted.ok());
+  EXPECT_EQ(append(*store, change("alice", "cm-3", EventKind::reaction_added, id, {}, "🎉")).error().code,
+            ErrorCode::invalid_field);
+  EXPECT_EQ(append(*store, change("alice", "cm-3", EventKind::reaction_removed, id, {}, "👍")).error().code,
+            ErrorCode::invalid_field);
+  auto resent = append(*store, {"alice", "general", "cm-1", "hello"});
+  ASSERT_TRUE(resent.ok());
+  EXPECT_EQ(resent->ack, sent->ack);
+  EXPECT_EQ(store->head_seq("general"), 3) << "the message, the edit and the reaction; nothing else";
+}
+
+// A database of schema 6 (dedup per conversation; seeded DMs named) upgrades in place.
+TEST_F(MessageStoreTest, ADatabaseOfTheEarlierSchemaUpgradesToDedupPerSenderAndNamelessDms) {
+  ServerConfig with_dm = directory();
+  with_dm.conversations.push_back({"dm", ConversationKind::dm, "", {"alice", "bob"}});
+  {
+    auto store = open();
+    ASSERT_TRUE(store->apply_directory(with_dm).ok());
+    ASSERT_TRUE(append(*store, {"alice", "general", "cm-1", "before the upgrade"}).ok());
+  }
+  {
+    // Back to schema 6 as it was: the old unique index, and the DM named after its id.
+    SQLite::Database db((dir_ / "server.db").string(), SQLite::OPEN_READWRITE);
+    db.exec("DROP INDEX events_by_sender_client_message_id");
+    db.exec("CREATE UNIQUE INDEX events_by_client_message_id ON events (conversation_id, client_message_id)");
+    db.exec("UPDATE conversations SET name = 'dm' WHERE id = 'dm'");
+    db.exec("PRAGMA user_version = 6");
+  }
+  auto store = open();
+  auto bobs = append(*store, {"bob", "general", "cm-1", "bob's, after"});
+  ASSERT_TRUE(bobs.ok()) << bobs.error().message;
+  EXPECT_TRUE(bobs->event.has_value());
+  auto resent = append(*store, {"alice", "general", "cm-1", "before the upgrade"});
+  ASSERT_TRUE(resent.ok());
+  EXPECT_FALSE(resent->event.has_value()) << "dedup still holds for rows written before the upgrade";
+  auto dms = store->conversations_of("alice", "", 10);
+  auto dm = std::find_if(dms.begin(), dms.end(), [](const auto& c) { return c.conversation_id == "dm"; });
+  ASSERT_NE(dm, dms.end());
+  EXPECT_EQ(dm->name, "");
+  SQLite::Database db((dir_ / "server.db").string(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), MessageStore::kSchemaVersion);
 }
 
 TEST_F(MessageStoreTest, NonMembersAreRefusedWithoutDisturbingTheBatch) {
@@ -203,7 +291,7 @@ TEST_F(MessageStoreTest, RefusesADatabaseFromANewerServer) {
 }
 
 SendRequest change(std::string user, std::string client_id, EventKind kind, std::string target,
-                   std::string text = {}, std::string emoji = {}) {
+                   std::string text, std::string emoji) {
   SendRequest r{std::move(user), "general", std::move(client_id), std::move(text)};
   r.kind = kind;
   r.target_message_id = std::move(target);

@@ -33,6 +33,9 @@ TEST(ProtocolCodec, ClientFramesSurviveRoundTrip) {
   EXPECT_EQ(round_trip_client(send), send);
   EXPECT_EQ(round_trip_client(Ping{"p1"}), Ping{"p1"});
   EXPECT_EQ(round_trip_client(Ping{}), Ping{});
+  MessageWithdraw withdraw{"", "c_general", "0190a1b2-0000-7000-8000-000000000001"};
+  EXPECT_EQ(round_trip_client(withdraw), withdraw);
+  EXPECT_EQ(type_name(ClientFrame{withdraw}), "message.withdraw");
 }
 
 TEST(ProtocolCodec, ServerFramesSurviveRoundTrip) {
@@ -91,6 +94,18 @@ TEST(ProtocolCodec, ConversationSyncAndEphemeralFramesSurviveRoundTrip) {
     auto json_type = json::parse(encode(frame))["type"].get<std::string>();
     EXPECT_EQ(json_type, type_name(frame));
   }
+}
+
+TEST(ProtocolLimits, ControlCharactersIncludeC1ButNotWhatFollowsIt) {
+  EXPECT_FALSE(is_printable("a\u0085b", kMaxNameBytes)) << "NEL";
+  EXPECT_FALSE(is_printable("a\u009b2J", kMaxNameBytes)) << "CSI";
+  EXPECT_FALSE(is_printable("\u0080", kMaxNameBytes));
+  EXPECT_FALSE(is_printable("a\u007f", kMaxNameBytes));
+  EXPECT_TRUE(is_printable("\u00a0caf\u00e9 \u00ff \u0100 \U0001F680", kMaxNameBytes));
+  EXPECT_FALSE(is_valid_emoji("\u009b"));
+  EXPECT_FALSE(is_valid_emoji("\U0001F680\u0080"));
+  EXPECT_TRUE(is_valid_emoji("\U0001F680"));
+  EXPECT_TRUE(is_valid_emoji("\u00a9"));
 }
 
 TEST(ProtocolCodec, ChangesAndTheirEventsSurviveRoundTrip) {
@@ -269,6 +284,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "body.text"},
         BadFrame{"text_too_long", send_with("body", {{"kind", "text"}, {"text", std::string(kMaxTextBytes + 1, 'a')}}),
                  ErrorCode::invalid_field, "body.text"},
+        BadFrame{"withdraw_no_client_id", R"({"type":"message.withdraw","conversationId":"c"})",
+                 ErrorCode::invalid_field, "clientMessageId"},
+        BadFrame{"withdraw_bad_conversation", R"({"type":"message.withdraw","conversationId":"c d","clientMessageId":"m"})",
+                 ErrorCode::invalid_field, "conversationId"},
         BadFrame{"version_string", R"({"type":"auth","token":"t","protocolVersion":"1","deviceId":"d"})",
                  ErrorCode::invalid_field, "protocolVersion"},
         BadFrame{"version_fraction", R"({"type":"auth","token":"t","protocolVersion":1.5,"deviceId":"d"})",
@@ -285,6 +304,14 @@ INSTANTIATE_TEST_SUITE_P(
                  ErrorCode::invalid_field, "kind"},
         BadFrame{"create_name_control", R"({"type":"conversation.create","kind":"channel","name":"a\u0007b"})",
                  ErrorCode::invalid_field, "name"},
+        BadFrame{"create_name_c1_csi", R"({"type":"conversation.create","kind":"channel","name":"a\u009b2Jb"})",
+                 ErrorCode::invalid_field, "name"},
+        BadFrame{"update_topic_c1_nel", R"({"type":"conversation.update","conversationId":"c","topic":"a\u0085b"})",
+                 ErrorCode::invalid_field, "topic"},
+        BadFrame{"reaction_c1", R"({"type":"reaction.add","conversationId":"c","clientMessageId":"m","messageId":"x","emoji":"\u009b"})",
+                 ErrorCode::invalid_field, "emoji"},
+        BadFrame{"reaction_del", R"({"type":"reaction.add","conversationId":"c","clientMessageId":"m","messageId":"x","emoji":"\u007f"})",
+                 ErrorCode::invalid_field, "emoji"},
         BadFrame{"create_name_long", R"({"type":"conversation.create","kind":"channel","name":")" +
                                          std::string(kMaxNameBytes + 1, 'n') + "\"}",
                  ErrorCode::invalid_field, "name"},

@@ -33,6 +33,8 @@ TEST(ServerConfig, ParsesUsersConversationsAndSettings) {
   EXPECT_FALSE(config->users[1].active);
   ASSERT_EQ(config->conversations.size(), 2u);
   EXPECT_EQ(config->conversations[0].kind, ConversationKind::dm);
+  EXPECT_EQ(config->conversations[0].name, "") << "DMs have no name";
+  EXPECT_EQ(config->conversations[1].name, "general") << "a channel's name defaults to its id";
   EXPECT_EQ(config->conversations[1].kind, ConversationKind::channel) << "the kind defaults to channel";
 }
 
@@ -66,6 +68,40 @@ TEST(ServerConfig, RefusesInconsistentDirectories) {
     EXPECT_EQ(config.error().code, ErrorCode::invalid_argument) << c.why;
     EXPECT_NE(config.error().message.find("configuration"), std::string::npos) << c.why;
   }
+}
+
+// Names reach other users' screens: no C0 or C1 control characters (U+009B starts a
+// terminal escape sequence just as ESC [ does), and DMs have none at all.
+TEST(ServerConfig, RefusesNamedDmsAndControlCharactersInNames) {
+  struct Case {
+    const char* why;
+    std::string json;
+    const char* says;
+  };
+  const std::string two_users = R"("users": [{"id": "a", "tokens": []}, {"id": "b", "tokens": []}])";
+  const Case cases[] = {
+      {"named dm", "{" + two_users + R"(, "conversations": [{"id": "d", "kind": "dm", "name": "ours", "members": ["a", "b"]}]})",
+       "no name"},
+      {"named group dm", "{" + two_users + R"(, "conversations": [{"id": "d", "kind": "group_dm", "name": "g", "members": ["a", "b"]}]})",
+       "no name"},
+      {"C1 in a channel name", "{" + two_users + R"(, "conversations": [{"id": "c", "name": "a\u009b2Jb", "members": []}]})",
+       "control characters"},
+      {"C0 in a channel name", "{" + two_users + R"(, "conversations": [{"id": "c", "name": "a\u001bb", "members": []}]})",
+       "control characters"},
+      {"C0 in a user name", R"({"users": [{"id": "a", "name": "A\u0007", "tokens": []}], "conversations": []})",
+       "control characters"},
+      {"C1 in a user name", R"({"users": [{"id": "a", "name": "A\u0085", "tokens": []}], "conversations": []})",
+       "control characters"},
+      {"C1 in a workspace name", R"({"users": [], "conversations": [], "workspaces": [{"id": "w", "name": "W\u009b", "members": []}]})",
+       "control characters"},
+  };
+  for (const auto& c : cases) {
+    auto config = parse_config(c.json);
+    ASSERT_FALSE(config.ok()) << c.why;
+    EXPECT_NE(config.error().message.find(c.says), std::string::npos) << c.why << ": " << config.error().message;
+  }
+  EXPECT_TRUE(parse_config("{" + two_users + R"(, "conversations": [{"id": "c", "name": "caf\u00e9 \u00a0\u00ff", "members": []}]})").ok())
+      << "characters from U+00A0 on are printable";
 }
 
 TEST(ServerConfig, ReportsAnUnreadableFile) {

@@ -196,6 +196,86 @@ TEST(Session, RetryableErrorResendsTheMessageAfterABackoffEvenAcrossAReconnect) 
   EXPECT_EQ(frames[2]["clientMessageId"], "m1");
 }
 
+// The server holds back this connection's later sends to a conversation after a
+// retryable refusal, until the refused message comes again. One that never comes again
+// (discarded, failed) is withdrawn first, so the conversation is not stuck.
+TEST(Session, ARefusedMessageThatIsDiscardedIsWithdrawnBeforeTheNextSendOfItsConversation) {
+  Session s = connected_session();
+  auto m1 = local("m1");
+  s.enqueue(m1);
+  s.enqueue(local("m2"));
+  drain(s);
+  auto limited = Error::make(ErrorCode::rate_limited, "slow down");
+  limited.retry_after_ms = 5000;
+  s.frame_received(protocol::encode(protocol::ServerFrame{protocol::ErrorFrame{"m1", limited, "", ""}}));
+  s.frame_received(error("m2", ErrorCode::unavailable));
+  drain(s);
+
+  ASSERT_TRUE(s.discard(m1.message.local_id).ok());
+  s.tick();
+  auto d = drain(s);
+  ASSERT_EQ(d.frames.size(), 2u);
+  EXPECT_EQ(d.frames[0], (json{{"type", "message.withdraw"}, {"conversationId", "c_general"}, {"clientMessageId", "m1"}}));
+  EXPECT_EQ(d.frames[1]["type"], "message.send");
+  EXPECT_EQ(d.frames[1]["clientMessageId"], "m2") << "sent at once, not after m1's backoff";
+}
+
+TEST(Session, ARefusedMessageThatFailsTooOldIsWithdrawnBeforeTheNextSendOfItsConversation) {
+  Session s = connected_session();
+  s.enqueue(local("m1"));
+  drain(s);
+  s.frame_received(error("m1", ErrorCode::internal));
+  drain(s);
+  fake_now += 25LL * 3600 * 1000;  // past the outbox's maximum age while m1 backs off
+  s.enqueue(local("m2"));
+  auto d = drain(s);
+  ASSERT_FALSE(d.outbox.empty());
+  EXPECT_EQ(d.outbox[0].client_message_id, "m1");
+  EXPECT_EQ(d.outbox[0].state, OutboxState::failed);
+  EXPECT_EQ(d.outbox[0].last_error->code, ErrorCode::too_old);
+  ASSERT_EQ(d.frames.size(), 2u);
+  EXPECT_EQ(d.frames[0]["type"], "message.withdraw");
+  EXPECT_EQ(d.frames[0]["clientMessageId"], "m1");
+  EXPECT_EQ(d.frames[1]["clientMessageId"], "m2");
+}
+
+TEST(Session, ARefusedChangeThatIsDiscardedIsWithdrawnToo) {
+  Session s = connected_session();
+  auto edit = local("e1", "c_general", "edited");
+  edit.message.kind = OutboxKind::edit;
+  edit.message.target_message_id = "srv-1";
+  s.enqueue(edit);
+  drain(s);
+  s.frame_received(error("e1", ErrorCode::unavailable));
+  drain(s);
+  ASSERT_TRUE(s.discard(edit.message.local_id).ok());
+  auto d = drain(s);
+  ASSERT_EQ(d.frames.size(), 1u);
+  EXPECT_EQ(d.frames[0]["type"], "message.withdraw");
+  EXPECT_EQ(d.frames[0]["clientMessageId"], "e1");
+}
+
+TEST(Session, NothingIsWithdrawnThatTheServerDoesNotHold) {
+  Session s = connected_session();
+  auto refused_for_good = local("m1", "c_secret");
+  auto refused_before_reconnecting = local("m2");
+  s.enqueue(refused_for_good);
+  s.enqueue(refused_before_reconnecting);
+  drain(s);
+  s.frame_received(error("m1", ErrorCode::not_member));  // a permanent refusal holds nothing
+  auto limited = Error::make(ErrorCode::rate_limited, "slow down");
+  limited.retry_after_ms = 5000;
+  s.frame_received(protocol::encode(protocol::ServerFrame{protocol::ErrorFrame{"m2", limited, "", ""}}));
+  drain(s);
+  s.transport_closed(Error::make(ErrorCode::transport, "dropped"));  // a new connection holds nothing
+  reconnect(s);
+  ASSERT_EQ(s.state(), ConnectionState::connected);
+  for (const auto& row : {refused_for_good, refused_before_reconnecting}) {
+    ASSERT_TRUE(s.discard(row.message.local_id).ok());
+  }
+  EXPECT_TRUE(drain(s).frames.empty());
+}
+
 TEST(Session, LostConnectionReturnsInFlightMessagesToPendingAndResendsThemWithTheSameId) {
   Session s = connected_session();
   s.enqueue(local("m1"));

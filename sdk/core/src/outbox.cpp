@@ -67,6 +67,7 @@ void Outbox::transmit(Entry& entry, std::int64_t now_ms) {
   auto& m = entry.row.message;
   m.state = OutboxState::sending;
   m.attempts += 1;
+  entry.held_by_server = false;  // it comes again, which ends the server's hold
   entry.row.next_attempt_at_ms = 0;
   entry.ack_deadline_ms = now_ms + policy_.ack_timeout_ms;
   transmit_.push_back(entry.row);
@@ -100,10 +101,16 @@ void Outbox::fail(Entry& entry, Error error) {
     }
   }
   unqueue(m);
+  withdraw(entry);
   m.state = OutboxState::failed;
   m.last_error = std::move(error);
   entry.row.next_attempt_at_ms = 0;
   changed(entry);
+}
+
+void Outbox::withdraw(Entry& entry) {
+  if (!std::exchange(entry.held_by_server, false)) return;
+  withdrawn_.push_back(entry.row.message);
 }
 
 void Outbox::flush(std::int64_t now_ms, bool connected) {
@@ -163,6 +170,7 @@ void Outbox::connection_lost(const Error& why) {
   for (auto& [conversation, queue] : queues_) {
     for (auto& [id, queued] : queue) {
       Entry& entry = *queued;
+      entry.held_by_server = false;  // a new connection starts with nothing held
       if (entry.row.message.state != OutboxState::sending) continue;
       entry.row.message.state = OutboxState::pending;
       entry.row.message.last_error = why;
@@ -207,6 +215,7 @@ bool Outbox::on_refused(const std::string& client_message_id, const Error& error
   }
   m.state = OutboxState::pending;
   m.last_error = error;
+  entry.held_by_server = true;
   // Only the first waiting message of a conversation carries the delay; the ones behind
   // it follow it as soon as it goes.
   const Queue& queue = queues_.at(m.conversation_id);
@@ -250,6 +259,7 @@ Result<void> Outbox::discard(std::int64_t local_id) {
     }
   }
   unqueue(m);
+  withdraw(*entry);
   m.state = OutboxState::discarded;
   changed(*entry);
   by_client_id_.erase(m.client_message_id);
@@ -285,6 +295,7 @@ const OutboxRow* Outbox::find_row(std::int64_t local_id) const {
 
 std::vector<OutboxRow> Outbox::take_changed() { return std::exchange(changed_, {}); }
 std::vector<OutboxRow> Outbox::take_transmit() { return std::exchange(transmit_, {}); }
+std::vector<LocalMessage> Outbox::take_withdrawn() { return std::exchange(withdrawn_, {}); }
 
 std::vector<LocalMessage> Outbox::unsent() const {
   std::vector<LocalMessage> out;

@@ -68,6 +68,13 @@ void Session::send_frame(std::string text) {
 }
 
 void Session::drain_outbox() {
+  // Before any send: the server keeps a conversation held back for a withdrawn message
+  // until it hears of it. A new connection holds nothing, so there is nothing to say then.
+  for (auto& m : outbox_.take_withdrawn()) {
+    if (connected()) {
+      actions_.push_back(SendFrame{protocol::encode(protocol::MessageWithdraw{{}, m.conversation_id, m.client_message_id})});
+    }
+  }
   for (auto& row : outbox_.take_transmit()) {
     actions_.push_back(SendFrame{encode_request(row.message)});
   }

@@ -29,11 +29,20 @@ Json parse_bounded(std::string_view text) {
   return Json::parse(text.begin(), text.end(), limit_depth);
 }
 
-Body read_body(const JsonReader& frame) {
+// What a client sends is held to the text limit as the server will write it (escapes
+// count); what a server sends is taken at its UTF-8 size, so that a client still reads a
+// message stored before that rule.
+enum class TextLimit { as_written, as_utf8 };
+
+Body read_body(const JsonReader& frame, TextLimit limit) {
   JsonReader body = frame.object("body");
   std::string kind = body.string("kind", 32);
   if (kind != "text") body.fail("kind", "body kind '" + kind + "' is not supported (only 'text')");
   Body out{body.string("text", kMaxTextBytes), {}};
+  if (limit == TextLimit::as_written && json_string_bytes(out.text) > kMaxTextBytes) {
+    body.fail("text", "field 'body.text' takes " + std::to_string(json_string_bytes(out.text)) +
+                          " bytes written in JSON (escapes count); the limit is " + std::to_string(kMaxTextBytes));
+  }
   if (body.has("attachments")) out.attachments = body.identifiers("attachments", kMaxAttachments, kMaxIdentifierBytes);
   return out;
 }
@@ -50,12 +59,17 @@ ClientFrame read_message_send(const JsonReader& r, std::string id) {
   return MessageSend{std::move(id),
                      r.identifier("conversationId", kMaxIdentifierBytes),
                      r.identifier("clientMessageId", kMaxClientMessageIdBytes),
-                     read_body(r),
+                     read_body(r, TextLimit::as_written),
                      r.optional_identifier("replyTo", kMaxIdentifierBytes),
                      r.optional_identifier("threadRootId", kMaxIdentifierBytes)};
 }
 
 ClientFrame read_ping(const JsonReader&, std::string id) { return Ping{std::move(id)}; }
+
+ClientFrame read_message_withdraw(const JsonReader& r, std::string id) {
+  return MessageWithdraw{std::move(id), r.identifier("conversationId", kMaxIdentifierBytes),
+                         r.identifier("clientMessageId", kMaxClientMessageIdBytes)};
+}
 
 std::string read_emoji(const JsonReader& r) {
   std::string emoji = r.string("emoji", kMaxEmojiBytes);
@@ -75,7 +89,7 @@ MessageChange read_change_common(const JsonReader& r, std::string id, ChangeKind
 
 ClientFrame read_message_edit(const JsonReader& r, std::string id) {
   MessageChange c = read_change_common(r, std::move(id), ChangeKind::edit);
-  c.body = read_body(r);
+  c.body = read_body(r, TextLimit::as_written);
   return c;
 }
 
@@ -154,7 +168,7 @@ Event read_event_object(const JsonReader& r) {
   event.client_message_id = payload.identifier("clientMessageId", kMaxClientMessageIdBytes);
   event.created_at_ms = payload.integer("createdAtMs", 0, kMaxInt);
   if (event.kind == EventKind::message_created || event.kind == EventKind::message_edited) {
-    event.body = read_body(payload);
+    event.body = read_body(payload, TextLimit::as_utf8);
   }
   if (event.kind == EventKind::message_created) {
     event.reply_to = payload.optional_identifier("replyTo", kMaxIdentifierBytes);
@@ -353,7 +367,7 @@ struct FrameReader {
   Frame (*read)(const JsonReader&, std::string id);
 };
 
-constexpr std::array<FrameReader<ClientFrame>, 19> kClientReaders{{
+constexpr std::array<FrameReader<ClientFrame>, 20> kClientReaders{{
     {"conversations.list", read_conversations_list},
     {"conversation.create", read_conversation_create},
     {"conversation.join", read_conversation_join},
@@ -373,6 +387,7 @@ constexpr std::array<FrameReader<ClientFrame>, 19> kClientReaders{{
     {"message.delete", read_message_delete},
     {"reaction.add", read_reaction_add},
     {"reaction.remove", read_reaction_remove},
+    {"message.withdraw", read_message_withdraw},
 }};
 
 constexpr std::array<FrameReader<ServerFrame>, 12> kServerReaders{{
@@ -447,20 +462,42 @@ Message to_message(const Event& event) {
                  event.thread_root_id};
 }
 
-bool is_valid_emoji(std::string_view s) noexcept {
-  if (s.empty() || s.size() > kMaxEmojiBytes) return false;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return false;
+namespace {
+
+// C0 controls, DEL, and the C1 controls U+0080-U+009F (UTF-8 C2 80 to C2 9F), among them
+// U+009B, the one-character CSI that starts a terminal escape sequence. 0xC2 only ever
+// leads a character, so the byte pair is the character.
+bool has_control_character(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xC2 && i + 1 < s.size()) {
+      auto next = static_cast<unsigned char>(s[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) return true;
+    }
   }
-  return true;
+  return false;
+}
+
+}  // namespace
+
+bool is_valid_emoji(std::string_view s) noexcept {
+  return !s.empty() && s.size() <= kMaxEmojiBytes && !has_control_character(s);
 }
 
 bool is_printable(std::string_view s, std::size_t max_bytes) noexcept {
-  if (s.size() > max_bytes) return false;
+  return s.size() <= max_bytes && !has_control_character(s);
+}
+
+std::size_t json_string_bytes(std::string_view s) noexcept {
+  std::size_t n = 0;
   for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return false;
+    switch (c) {
+      case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t': n += 2; break;
+      default: n += c < 0x20 ? 6 : 1;
+    }
   }
-  return true;
+  return n;
 }
 
 bool is_identifier(std::string_view s, std::size_t max_bytes) noexcept {

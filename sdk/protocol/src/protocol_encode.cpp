@@ -48,6 +48,13 @@ Json to_json(const MessageSend& f) {
 
 Json to_json(const Ping& f) { return envelope("ping", f.id); }
 
+Json to_json(const MessageWithdraw& f) {
+  Json j = envelope("message.withdraw", f.id);
+  j["conversationId"] = f.conversation_id;
+  j["clientMessageId"] = f.client_message_id;
+  return j;
+}
+
 std::string_view change_type(ChangeKind kind) {
   switch (kind) {
     case ChangeKind::edit: return "message.edit";
@@ -305,7 +312,7 @@ std::string_view type_name(const ClientFrame& frame) noexcept {
   static constexpr std::string_view kNames[] = {"auth",         "message.send",    "ping",
                                                 "",             "conversations.list", "",
                                                 "sync.request", "history.request", "cursor.update",
-                                                "presence.heartbeat"};
+                                                "presence.heartbeat", "",          "message.withdraw"};
   return kNames[frame.index()];
 }
 

@@ -89,11 +89,12 @@ Result<void> check_token(const std::string& token) {
 
 Result<void> check_text(std::string_view text) {
   if (text.empty()) return invalid("the message text is empty");
-  if (text.size() > protocol::kMaxTextBytes) {
-    return invalid("the message text is " + std::to_string(text.size()) + " bytes; the limit is " +
-                   std::to_string(protocol::kMaxTextBytes));
-  }
   if (!utf8::is_valid(text)) return invalid("the message text is not valid UTF-8");
+  // The server's rule: the text as written in JSON, escapes included.
+  if (auto written = protocol::json_string_bytes(text); written > protocol::kMaxTextBytes) {
+    return invalid("the message text takes " + std::to_string(written) +
+                   " bytes written in JSON (escapes count); the limit is " + std::to_string(protocol::kMaxTextBytes));
+  }
   return {};
 }
 

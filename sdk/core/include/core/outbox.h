@@ -13,6 +13,11 @@
 // - An edit, delete or reaction whose target is still in the outbox waits until the
 //   target is acknowledged (and so has the server's id); if the target fails or is
 //   discarded, so are the changes that wait for it.
+// - The server holds back a connection's later sends to a conversation after it refused
+//   one with a retryable error, until that one comes again. A row refused so on this
+//   connection that fails or is discarded instead is reported by take_withdrawn(), so that
+//   the session tells the server it will not come (message.withdraw) before anything else
+//   of that conversation goes: a failed or discarded message never blocks its conversation.
 //
 // Every row that changes is reported through take_changed(), in the order it changed, so
 // the adapter can persist it and tell the app. Time is Unix milliseconds, passed in.
@@ -84,6 +89,9 @@ class Outbox {
 
   std::vector<OutboxRow> take_changed();
   std::vector<OutboxRow> take_transmit();
+  // Rows refused with a retryable error on this connection that have since failed or been
+  // discarded, in the order that happened.
+  std::vector<LocalMessage> take_withdrawn();
 
   // Rows not yet sent (pending, sending, failed), in local_id order.
   std::vector<LocalMessage> unsent() const;
@@ -93,6 +101,9 @@ class Outbox {
   struct Entry {
     OutboxRow row;
     std::int64_t ack_deadline_ms = 0;  // while sending
+    // Refused with a retryable error on this connection and not on the wire since: the
+    // server holds its conversation back until it comes again or is withdrawn.
+    bool held_by_server = false;
   };
   // A conversation's pending and sending rows by local_id; the entries live in rows_ (a
   // node-based map, so the pointers stay valid until the row is erased).
@@ -101,6 +112,8 @@ class Outbox {
   void insert(OutboxRow row);
   void transmit(Entry& entry, std::int64_t now_ms);
   void fail(Entry& entry, Error error);
+  // The entry leaves the queue without an ack: withdraw it if the server waits for it.
+  void withdraw(Entry& entry);
   void unqueue(const LocalMessage& m);
   // The rows that wait for the message `target_local_id` (and forgets them as waiting).
   std::vector<Entry*> take_dependents(std::int64_t target_local_id);
@@ -118,6 +131,7 @@ class Outbox {
   std::unordered_map<std::int64_t, std::vector<std::int64_t>> waiting_;
   std::vector<OutboxRow> changed_;
   std::vector<OutboxRow> transmit_;
+  std::vector<LocalMessage> withdrawn_;
 };
 
 }  // namespace confab::core

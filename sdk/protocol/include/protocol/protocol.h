@@ -24,6 +24,8 @@ inline constexpr int kVersion = 1;
 
 // Limits every peer enforces (docs/protocol.md, "Limits").
 inline constexpr std::size_t kMaxFrameBytes = 64 * 1024;
+// A message's text, counted as written in JSON (see json_string_bytes): so the frame of an
+// event that carries the longest text stays well within kMaxFrameBytes.
 inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
 inline constexpr std::size_t kMaxIdentifierBytes = 128;  // conversation, user, device, message ids
 inline constexpr std::size_t kMaxClientMessageIdBytes = 64;
@@ -55,8 +57,18 @@ inline constexpr std::uint16_t kAuthTimeout = 4408;         // no auth frame in 
 inline constexpr std::uint16_t kUnsupportedVersion = 4426;  // no protocol version in common
 }  // namespace close_code
 
+// The bytes `s` takes inside a JSON string as the codec writes it: `"`, `\` and the
+// control characters with a short escape (\b \f \n \r \t) take 2, the other characters
+// below U+0020 take 6 (\u00XX), every other byte 1. A message's text is held to
+// kMaxTextBytes by this count.
+std::size_t json_string_bytes(std::string_view s) noexcept;
+
 // True for 1..max_bytes characters from [A-Za-z0-9._:-].
 bool is_identifier(std::string_view s, std::size_t max_bytes = kMaxIdentifierBytes) noexcept;
+
+// Control characters, in these checks, are C0 (U+0000-U+001F), DEL (U+007F) and C1
+// (U+0080-U+009F): none of them may reach another user's screen, where they could move
+// the cursor or start a terminal escape sequence.
 
 // True for 1..kMaxEmojiBytes bytes of UTF-8 with no control characters.
 bool is_valid_emoji(std::string_view s) noexcept;
@@ -104,6 +116,16 @@ struct MessageChange {
   Body body;               // edit only
   std::string emoji;       // react and unreact only
   friend bool operator==(const MessageChange&, const MessageChange&) = default;
+};
+
+// message.withdraw: the client will not send this message (or change) again; it failed or
+// was discarded after the server refused it with a retryable error on this connection.
+// Ends the server's hold on the conversation ("Order through a refusal"). No reply.
+struct MessageWithdraw {
+  std::string id;
+  std::string conversation_id;
+  std::string client_message_id;
+  friend bool operator==(const MessageWithdraw&, const MessageWithdraw&) = default;
 };
 
 struct Ping {
@@ -187,7 +209,8 @@ struct TypingUpdate {
 };
 
 using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange, ConversationsList, ConversationRequest,
-                                 SyncRequest, HistoryRequest, CursorUpdate, PresenceHeartbeat, TypingUpdate>;
+                                 SyncRequest, HistoryRequest, CursorUpdate, PresenceHeartbeat, TypingUpdate,
+                                 MessageWithdraw>;
 
 // ---- server -> client -------------------------------------------------------------
 
