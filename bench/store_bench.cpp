@@ -7,7 +7,9 @@
 //     (sampled every 5 ms; the growth over what it used before connecting).
 //     With --probe-ms, another thread meanwhile reads the newest page (messages(), 50) of
 //     one conversation after another every --probe-ms, and send()s every tenth time, as
-//     an app's GUI thread would: their latencies, p50 / p99 / max over the catch-up.
+//     an app's GUI thread would: their latencies, p50 / p99 / max over the catch-up; and
+//     where the time of the calls over 1 ms went: on a CPU, waiting for one, or blocked
+//     (from the thread's /proc schedstat).
 //  2. Opening a large store: caches holding each of --store-sizes messages (one busy
 //     conversation plus 99 small ones) are built here, then opened by a fresh process
 //     each time, --repeats times: the time for Client::open() and for the first page of the
@@ -110,9 +112,48 @@ void fill_server(const std::string& url, const fs::path& dir, int conversations,
   }
 }
 
-// What the app's thread saw while the catch-up ran: latencies in ms.
+// This thread's time on a CPU and waiting on a run queue so far, in ms (schedstat).
+std::pair<double, double> thread_schedule_ms() {
+  std::ifstream stat("/proc/thread-self/schedstat");
+  double on_cpu_ns = 0, runnable_ns = 0;
+  stat >> on_cpu_ns >> runnable_ns;
+  return {on_cpu_ns / 1e6, runnable_ns / 1e6};
+}
+
+// The latencies (ms) of one kind of call from the app's thread during the catch-up; and
+// of the calls over 1 ms, where their time went (ms, summed): on a CPU, runnable but
+// waiting for one (the machine is busy), or neither: blocked on a lock or I/O.
+struct Timed {
+  std::vector<double> ms;
+  double slow = 0, slow_on_cpu = 0, slow_runnable = 0, slow_blocked = 0;
+
+  template <class Call>
+  auto time(Call call) {
+    auto before = thread_schedule_ms();
+    auto start = Clock::now();
+    auto result = call();
+    double took = seconds_since(start) * 1000;
+    auto after = thread_schedule_ms();
+    ms.push_back(took);
+    if (took > 1.0) {
+      double on_cpu = after.first - before.first, runnable = after.second - before.second;
+      slow += 1;
+      slow_on_cpu += on_cpu;
+      slow_runnable += runnable;
+      slow_blocked += std::max(0.0, took - on_cpu - runnable);
+    }
+    return result;
+  }
+  // count p50 p99 max slow on-cpu runnable blocked
+  void print() const {
+    using confab::bench::percentile;
+    std::printf(" %zu %.3f %.3f %.3f %.0f %.3f %.3f %.3f", ms.size(), percentile(ms, 0.5), percentile(ms, 0.99),
+                percentile(ms, 1.0), slow, slow_on_cpu, slow_runnable, slow_blocked);
+  }
+};
+
 struct Probed {
-  std::vector<double> page_ms, send_ms;
+  Timed page, send;
 };
 
 // Reads the newest page of each conversation in turn every `period`, and sends a message
@@ -121,14 +162,10 @@ void probe(confab::Client& client, int conversations, std::chrono::milliseconds 
            Probed& out) {
   for (int i = 0; running; ++i) {
     auto id = conversation_id(i % conversations);
-    auto start = Clock::now();
-    auto page = client.messages(id, 0, 50);
-    out.page_ms.push_back(seconds_since(start) * 1000);
+    auto page = out.page.time([&] { return client.messages(id, 0, 50); });
     if (!page) fail("messages(): " + confab::describe(page.error()));
     if (i % 10 == 0) {
-      start = Clock::now();
-      auto sent = client.send(id, "probe " + std::to_string(i));
-      out.send_ms.push_back(seconds_since(start) * 1000);
+      auto sent = out.send.time([&] { return client.send(id, "probe " + std::to_string(i)); });
       if (!sent) fail("send(): " + confab::describe(sent.error()));
     }
     std::this_thread::sleep_for(period);  // the probe's pace, not a wait for a condition
@@ -137,7 +174,7 @@ void probe(confab::Client& client, int conversations, std::chrono::milliseconds 
 
 // Child mode: a fresh device catches up; prints messages stored per second, and the
 // resident memory (KiB) before connecting and at its peak during the catch-up; with a
-// probe, then the count, p50, p99 and max (ms) of messages() and of send().
+// probe, then of messages() and of send(): see Timed::print().
 int measure_catch_up(const std::string& url, const fs::path& db, int messages, int conversations, int probe_ms) {
   auto reader = open_client(db, "reader-device");
   Waiter waiter;
@@ -173,10 +210,8 @@ int measure_catch_up(const std::string& url, const fs::path& db, int messages, i
   if (prober.joinable()) prober.join();
   std::printf("%.1f %ld %ld", messages / elapsed, before, peak.load());
   if (probe_ms > 0) {
-    using confab::bench::percentile;
-    for (const auto* v : {&probed.page_ms, &probed.send_ms}) {
-      std::printf(" %zu %.3f %.3f %.3f", v->size(), percentile(*v, 0.5), percentile(*v, 0.99), percentile(*v, 1.0));
-    }
+    probed.page.print();
+    probed.send.print();
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -313,8 +348,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "server filled with %d messages in %.1f s\n", messages, seconds_since(start));
 
     std::vector<double> rate, growth, peak;
-    // Per run: count, p50, p99, max of messages() and then of send().
-    std::vector<std::vector<double>> probed(8);
+    // Per run, for messages() then send(): count, p50, p99, max; the calls over 1 ms,
+    // and their ms on a CPU, runnable, blocked.
+    constexpr std::size_t kFigures = 8;
+    std::vector<std::vector<double>> probed(2 * kFigures);
     for (int r = 0; r < repeats; ++r) {
       auto db = dir / ("reader-" + std::to_string(r) + ".db");
       confab::test::ChildProcess child({argv[0], "--measure-catch-up", url, "--catch-up-db", db.string(), "--messages",
@@ -345,14 +382,23 @@ int main(int argc, char** argv) {
       std::printf("| call | calls | p50 | p99 | max |\n|---|---|---|---|---|\n");
       const char* names[] = {"messages() (newest 50)", "send()"};
       for (std::size_t call = 0; call < 2; ++call) {
-        const auto* f = &probed[4 * call];
+        const auto* f = &probed[kFigures * call];
         std::printf("| %s | %.0f | %.3f ms | %.3f ms | %.3f ms |\n", names[call], median(f[0]), median(f[1]),
                     median(f[2]), median(f[3]));
       }
-      std::printf("\nPer run (p99 / max, ms): messages()");
-      for (std::size_t r = 0; r < probed[0].size(); ++r) std::printf(" %.2f/%.2f", probed[2][r], probed[3][r]);
-      std::printf("; send()");
-      for (std::size_t r = 0; r < probed[0].size(); ++r) std::printf(" %.2f/%.2f", probed[6][r], probed[7][r]);
+      for (std::size_t call = 0; call < 2; ++call) {
+        const auto* f = &probed[kFigures * call];
+        std::printf("\n%s per run (p99 / max, ms):", names[call]);
+        for (std::size_t r = 0; r < f[0].size(); ++r) std::printf(" %.2f/%.2f", f[2][r], f[3][r]);
+        auto sum = [&](std::size_t i) {
+          double total = 0;
+          for (double v : f[i]) total += v;
+          return total;
+        };
+        std::printf("\n  calls over 1 ms, all runs: %.0f, taking %.1f ms on a CPU, %.1f ms runnable waiting for a CPU, "
+                    "%.1f ms blocked (a lock, I/O)",
+                    sum(4), sum(5), sum(6), sum(7));
+      }
       std::printf("\n\n");
     }
     std::fflush(stdout);
