@@ -5,6 +5,11 @@
 //     up. The figure is messages stored per second, from connect() until every
 //     conversation's cursor is at its head, and the process's resident memory during it
 //     (sampled every 5 ms; the growth over what it used before connecting).
+//     With --probe-ms, another thread meanwhile reads the newest page (messages(), 50) of
+//     one conversation after another every --probe-ms, and send()s every tenth time, as
+//     an app's GUI thread would: their latencies, p50 / p99 / max over the catch-up; and
+//     where the time of the calls over 1 ms went: on a CPU, waiting for one, or blocked
+//     (from the thread's /proc schedstat).
 //  2. Opening a large store: caches holding each of --store-sizes messages (one busy
 //     conversation plus 99 small ones) are built here, then opened by a fresh process
 //     each time, --repeats times: the time for Client::open() and for the first page of the
@@ -107,9 +112,70 @@ void fill_server(const std::string& url, const fs::path& dir, int conversations,
   }
 }
 
+// This thread's time on a CPU and waiting on a run queue so far, in ms (schedstat).
+std::pair<double, double> thread_schedule_ms() {
+  std::ifstream stat("/proc/thread-self/schedstat");
+  double on_cpu_ns = 0, runnable_ns = 0;
+  stat >> on_cpu_ns >> runnable_ns;
+  return {on_cpu_ns / 1e6, runnable_ns / 1e6};
+}
+
+// The latencies (ms) of one kind of call from the app's thread during the catch-up; and
+// of the calls over 1 ms, where their time went (ms, summed): on a CPU, runnable but
+// waiting for one (the machine is busy), or neither: blocked on a lock or I/O.
+struct Timed {
+  std::vector<double> ms;
+  double slow = 0, slow_on_cpu = 0, slow_runnable = 0, slow_blocked = 0;
+
+  template <class Call>
+  auto time(Call call) {
+    auto before = thread_schedule_ms();
+    auto start = Clock::now();
+    auto result = call();
+    double took = seconds_since(start) * 1000;
+    auto after = thread_schedule_ms();
+    ms.push_back(took);
+    if (took > 1.0) {
+      double on_cpu = after.first - before.first, runnable = after.second - before.second;
+      slow += 1;
+      slow_on_cpu += on_cpu;
+      slow_runnable += runnable;
+      slow_blocked += std::max(0.0, took - on_cpu - runnable);
+    }
+    return result;
+  }
+  // count p50 p99 max slow on-cpu runnable blocked
+  void print() const {
+    using confab::bench::percentile;
+    std::printf(" %zu %.3f %.3f %.3f %.0f %.3f %.3f %.3f", ms.size(), percentile(ms, 0.5), percentile(ms, 0.99),
+                percentile(ms, 1.0), slow, slow_on_cpu, slow_runnable, slow_blocked);
+  }
+};
+
+struct Probed {
+  Timed page, send;
+};
+
+// Reads the newest page of each conversation in turn every `period`, and sends a message
+// every tenth time, until `running` is cleared.
+void probe(confab::Client& client, int conversations, std::chrono::milliseconds period, const std::atomic<bool>& running,
+           Probed& out) {
+  for (int i = 0; running; ++i) {
+    auto id = conversation_id(i % conversations);
+    auto page = out.page.time([&] { return client.messages(id, 0, 50); });
+    if (!page) fail("messages(): " + confab::describe(page.error()));
+    if (i % 10 == 0) {
+      auto sent = out.send.time([&] { return client.send(id, "probe " + std::to_string(i)); });
+      if (!sent) fail("send(): " + confab::describe(sent.error()));
+    }
+    std::this_thread::sleep_for(period);  // the probe's pace, not a wait for a condition
+  }
+}
+
 // Child mode: a fresh device catches up; prints messages stored per second, and the
-// resident memory (KiB) before connecting and at its peak during the catch-up.
-int measure_catch_up(const std::string& url, const fs::path& db, int messages) {
+// resident memory (KiB) before connecting and at its peak during the catch-up; with a
+// probe, then of messages() and of send(): see Timed::print().
+int measure_catch_up(const std::string& url, const fs::path& db, int messages, int conversations, int probe_ms) {
   auto reader = open_client(db, "reader-device");
   Waiter waiter;
   confab::bench::SyncedTotal synced;
@@ -127,13 +193,27 @@ int measure_catch_up(const std::string& url, const fs::path& db, int messages) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a sampling period, not a test wait
     }
   });
+  std::atomic<bool> probing = probe_ms > 0;
+  Probed probed;
+  std::thread prober;
   auto start = Clock::now();
   if (!reader->connect(url, "reader-token")) fail("connect");
+  if (probe_ms > 0) {
+    prober = std::thread(
+        [&] { probe(*reader, conversations, std::chrono::milliseconds(probe_ms), probing, probed); });
+  }
   if (!waiter.wait(caught_up, std::chrono::seconds(600))) fail("the catch-up did not finish");
   double elapsed = seconds_since(start);
   sampling = false;
+  probing = false;
   sampler.join();
-  std::printf("%.1f %ld %ld\n", messages / elapsed, before, peak.load());
+  if (prober.joinable()) prober.join();
+  std::printf("%.1f %ld %ld", messages / elapsed, before, peak.load());
+  if (probe_ms > 0) {
+    probed.page.print();
+    probed.send.print();
+  }
+  std::printf("\n");
   std::fflush(stdout);
   return 0;
 }
@@ -220,7 +300,7 @@ int measure_open(const fs::path& cache) {
 int main(int argc, char** argv) {
   CLI::App app{"confab_store_bench: catch-up rate and large-store opening of the local store", "confab_store_bench"};
   std::string server = CONFAB_SERVER_BINARY;
-  int messages = 100'000, conversations = 10, repeats = 3;
+  int messages = 100'000, conversations = 10, repeats = 3, probe_ms = 0;
   std::vector<std::int64_t> sizes{10'000, 100'000, 1'000'000};
   std::string measure, catch_up_url, catch_up_db;
   bool skip_catch_up = false, skip_open = false;
@@ -229,6 +309,10 @@ int main(int argc, char** argv) {
   app.add_option("--conversations", conversations, "conversations they are spread over")->check(CLI::Range(1, 1000));
   app.add_option("--store-sizes", sizes, "messages in the stores opened");
   app.add_option("--repeats", repeats, "runs per figure; the median is reported")->check(CLI::PositiveNumber);
+  app.add_option("--probe-ms", probe_ms,
+                 "during the catch-up, call messages() every this many ms (and send() every tenth time) from another "
+                 "thread and report their latencies; 0: no probe")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--skip-catch-up", skip_catch_up, "only the large-store part");
   app.add_flag("--skip-open", skip_open, "only the catch-up part");
   app.add_option("--measure-open", measure, "(internal) open this cache in this process and print the costs");
@@ -236,7 +320,7 @@ int main(int argc, char** argv) {
   app.add_option("--catch-up-db", catch_up_db, "(internal) the database of --measure-catch-up");
   CLI11_PARSE(app, argc, argv);
   if (!measure.empty()) return measure_open(measure);
-  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, messages);
+  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, messages, conversations, probe_ms);
 
   fs::path dir = fs::temp_directory_path() / ("confab-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -264,16 +348,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "server filled with %d messages in %.1f s\n", messages, seconds_since(start));
 
     std::vector<double> rate, growth, peak;
+    // Per run, for messages() then send(): count, p50, p99, max; the calls over 1 ms,
+    // and their ms on a CPU, runnable, blocked.
+    constexpr std::size_t kFigures = 8;
+    std::vector<std::vector<double>> probed(2 * kFigures);
     for (int r = 0; r < repeats; ++r) {
       auto db = dir / ("reader-" + std::to_string(r) + ".db");
       confab::test::ChildProcess child({argv[0], "--measure-catch-up", url, "--catch-up-db", db.string(), "--messages",
-                                        std::to_string(messages), "--conversations", std::to_string(conversations)},
+                                        std::to_string(messages), "--conversations", std::to_string(conversations),
+                                        "--probe-ms", std::to_string(probe_ms)},
                                        dir / "child.log");
       auto line = child.read_line(std::chrono::seconds(600));
       if (!line) fail("the catch-up child printed nothing; see " + (dir / "child.log").string());
       double r_rate = 0;
       long before = 0, high = 0;
-      std::istringstream(*line) >> r_rate >> before >> high;
+      std::istringstream in(*line);
+      in >> r_rate >> before >> high;
+      for (auto& figure : probed) {
+        double value = 0;
+        in >> value;
+        figure.push_back(value);
+      }
       rate.push_back(r_rate);
       growth.push_back(static_cast<double>(high - before) / 1024.0);
       peak.push_back(static_cast<double>(high) / 1024.0);
@@ -282,6 +377,30 @@ int main(int argc, char** argv) {
     std::printf("| missed messages | conversations | stored msg/s | RSS growth | RSS peak |\n|---|---|---|---|---|\n");
     std::printf("| %d | %d | %.0f | %.1f MiB | %.1f MiB |\n\n", messages, conversations, median(rate), median(growth),
                 median(peak));
+    if (probe_ms > 0) {
+      std::printf("From another thread during the catch-up, every %d ms (medians of %d runs):\n\n", probe_ms, repeats);
+      std::printf("| call | calls | p50 | p99 | max |\n|---|---|---|---|---|\n");
+      const char* names[] = {"messages() (newest 50)", "send()"};
+      for (std::size_t call = 0; call < 2; ++call) {
+        const auto* f = &probed[kFigures * call];
+        std::printf("| %s | %.0f | %.3f ms | %.3f ms | %.3f ms |\n", names[call], median(f[0]), median(f[1]),
+                    median(f[2]), median(f[3]));
+      }
+      for (std::size_t call = 0; call < 2; ++call) {
+        const auto* f = &probed[kFigures * call];
+        std::printf("\n%s per run (p99 / max, ms):", names[call]);
+        for (std::size_t r = 0; r < f[0].size(); ++r) std::printf(" %.2f/%.2f", f[2][r], f[3][r]);
+        auto sum = [&](std::size_t i) {
+          double total = 0;
+          for (double v : f[i]) total += v;
+          return total;
+        };
+        std::printf("\n  calls over 1 ms, all runs: %.0f, taking %.1f ms on a CPU, %.1f ms runnable waiting for a CPU, "
+                    "%.1f ms blocked (a lock, I/O)",
+                    sum(4), sum(5), sum(6), sum(7));
+      }
+      std::printf("\n\n");
+    }
     std::fflush(stdout);
     process.kill_and_wait(SIGTERM);
   }

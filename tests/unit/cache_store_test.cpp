@@ -43,10 +43,12 @@ protocol::Event change(Seq seq, EventKind kind, std::string id, std::string send
   return e;
 }
 
-class CacheStoreTest : public ::testing::Test {
+// Each test runs on a store in memory (reads share the writing connection) and on one in
+// a file (reads on connections of their own).
+class CacheStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    auto opened = CacheStore::open(":memory:", Synchronous::normal);
+    auto opened = CacheStore::open(GetParam() ? dir.path() / "cache.db" : ":memory:", Synchronous::normal);
     ASSERT_TRUE(opened) << opened.error().message;
     store = std::move(opened->store);
   }
@@ -70,10 +72,14 @@ class CacheStoreTest : public ::testing::Test {
     return -1;
   }
 
+  confab::test::TempDir dir;
   std::unique_ptr<CacheStore> store;
 };
 
-TEST_F(CacheStoreTest, AppliesEventsAndMovesTheCursorWithThem) {
+INSTANTIATE_TEST_SUITE_P(InMemoryAndOnFile, CacheStoreTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "File" : "Memory"; });
+
+TEST_P(CacheStoreTest, AppliesEventsAndMovesTheCursorWithThem) {
   apply({created(1, "m1", "bob", "hello"), created(2, "m2", "ann", "hi bob"),
          change(3, EventKind::message_edited, "m1", "bob", "hello there"),
          change(4, EventKind::reaction_added, "m2", "bob", "👍"),
@@ -91,7 +97,7 @@ TEST_F(CacheStoreTest, AppliesEventsAndMovesTheCursorWithThem) {
   EXPECT_EQ(messages[1].reactions[0].user_ids, (std::vector<std::string>{"bob", "cid"}));
 }
 
-TEST_F(CacheStoreTest, ChangesStoredBeforeTheirMessageComeOutAsIfAppliedInOrder) {
+TEST_P(CacheStoreTest, ChangesStoredBeforeTheirMessageComeOutAsIfAppliedInOrder) {
   // The newest page arrives first (a reset), the message it changes later (scrolling back).
   apply({change(10, EventKind::message_edited, "m1", "bob", "second"),
          change(11, EventKind::reaction_added, "m1", "ann", "🎉"),
@@ -106,7 +112,7 @@ TEST_F(CacheStoreTest, ChangesStoredBeforeTheirMessageComeOutAsIfAppliedInOrder)
   EXPECT_EQ(cursor(), 12);
 }
 
-TEST_F(CacheStoreTest, AResetStartsTheWindowAtTheNewestPageAndOlderHistoryExtendsIt) {
+TEST_P(CacheStoreTest, AResetStartsTheWindowAtTheNewestPageAndOlderHistoryExtendsIt) {
   apply({created(1, "m1", "bob", "one")});
   apply({created(500, "m500", "bob", "five hundred")}, ApplyMode::reset);
   EXPECT_EQ(cursor(), 500);
@@ -122,7 +128,7 @@ TEST_F(CacheStoreTest, AResetStartsTheWindowAtTheNewestPageAndOlderHistoryExtend
   EXPECT_TRUE(page.more_on_server);
 }
 
-TEST_F(CacheStoreTest, PagesGoBackwardsOldestFirstAndKnowWhenTheStartIsReached) {
+TEST_P(CacheStoreTest, PagesGoBackwardsOldestFirstAndKnowWhenTheStartIsReached) {
   std::vector<protocol::Event> events;
   for (int i = 1; i <= 25; ++i) events.push_back(created(i, "m" + std::to_string(i), "bob", "n"));
   apply(events);
@@ -136,7 +142,7 @@ TEST_F(CacheStoreTest, PagesGoBackwardsOldestFirstAndKnowWhenTheStartIsReached) 
   EXPECT_FALSE(last.more_on_server);
 }
 
-TEST_F(CacheStoreTest, UnreadCountsFollowTheReadCursorWhichOnlyMovesForward) {
+TEST_P(CacheStoreTest, UnreadCountsFollowTheReadCursorWhichOnlyMovesForward) {
   protocol::ConversationSummary summary;
   summary.conversation_id = "c1";
   summary.name = "general";
@@ -157,7 +163,7 @@ TEST_F(CacheStoreTest, UnreadCountsFollowTheReadCursorWhichOnlyMovesForward) {
   EXPECT_EQ(store->conversation("c1", "me").value()->read_seq, 3);
 }
 
-TEST_F(CacheStoreTest, ThreadRepliesLiveInTheirThreadAndAreCountedOnTheRoot) {
+TEST_P(CacheStoreTest, ThreadRepliesLiveInTheirThreadAndAreCountedOnTheRoot) {
   apply({created(1, "root", "bob", "question"), created(2, "r1", "ann", "answer", "root"),
          created(3, "r2", "bob", "thanks", "root"), created(4, "m4", "ann", "elsewhere")});
   auto main = newest();
@@ -168,7 +174,7 @@ TEST_F(CacheStoreTest, ThreadRepliesLiveInTheirThreadAndAreCountedOnTheRoot) {
   EXPECT_EQ(replies[0].message_id, "r1");
 }
 
-TEST_F(CacheStoreTest, MembersAndNamesFollowTheLogInSeqOrder) {
+TEST_P(CacheStoreTest, MembersAndNamesFollowTheLogInSeqOrder) {
   protocol::Event joined;
   joined.conversation_id = "c1";
   joined.kind = EventKind::member_joined;
@@ -193,7 +199,7 @@ TEST_F(CacheStoreTest, MembersAndNamesFollowTheLogInSeqOrder) {
   EXPECT_EQ(info->name, "new-name");
 }
 
-TEST_F(CacheStoreTest, SearchFindsWordsAndPrefixesButNotDeletedOrReplacedText) {
+TEST_P(CacheStoreTest, SearchFindsWordsAndPrefixesButNotDeletedOrReplacedText) {
   apply({created(1, "m1", "bob", "the quarterly report is ready"), created(2, "m2", "ann", "lunch at noon?"),
          created(3, "m3", "bob", "report draft"), change(4, EventKind::message_deleted, "m3", "bob"),
          change(5, EventKind::message_edited, "m2", "ann", "dinner at eight")});
@@ -230,7 +236,7 @@ std::vector<protocol::Event> numbered_page(Seq from, Seq count) {
   return events;
 }
 
-TEST_F(CacheStoreTest, APageWaitsForTheSearchIndexYetEverySearchCoversIt) {
+TEST_P(CacheStoreTest, APageWaitsForTheSearchIndexYetEverySearchCoversIt) {
   ASSERT_TRUE(store->index_for_search(10).ok());  // whatever open() left unknown
   apply(numbered_page(1, 200));
   EXPECT_TRUE(store->search_backlog()) << "a page is indexed later, not row by row";
@@ -247,7 +253,7 @@ TEST_F(CacheStoreTest, APageWaitsForTheSearchIndexYetEverySearchCoversIt) {
   EXPECT_EQ(found(*store, "fresh"), std::set<std::string>{"m201"});
 }
 
-TEST_F(CacheStoreTest, EditsAndDeletesLeaveNoStaleTextWhetherOrNotTheRowWasIndexedYet) {
+TEST_P(CacheStoreTest, EditsAndDeletesLeaveNoStaleTextWhetherOrNotTheRowWasIndexedYet) {
   ASSERT_TRUE(store->index_for_search(10).ok());
   apply(numbered_page(1, 100));
   ASSERT_TRUE(store->index_for_search(50).value()) << "m1..m50 indexed, m51..m100 waiting";
@@ -299,7 +305,7 @@ TEST(CacheStoreFile, ACacheFromTheFirstSchemaKeepsItsSearchIndex) {
   EXPECT_NO_THROW(check.exec("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')"));
 }
 
-TEST_F(CacheStoreTest, AConversationNoLongerListedIsLeftOut) {
+TEST_P(CacheStoreTest, AConversationNoLongerListedIsLeftOut) {
   protocol::ConversationSummary a, b;
   a.conversation_id = "a";
   b.conversation_id = "b";
@@ -421,7 +427,7 @@ TEST(FtsQuery, QuotesEveryWordAndMakesTheLastAPrefix) {
 namespace confab::store {
 namespace {
 
-TEST_F(CacheStoreTest, UnreadCountsStopAtTheCap) {
+TEST_P(CacheStoreTest, UnreadCountsStopAtTheCap) {
   std::vector<protocol::Event> events;
   for (int i = 1; i <= CacheStore::kUnreadCountCap + 5; ++i) {
     events.push_back(created(i, "m" + std::to_string(i), "bob", "x"));

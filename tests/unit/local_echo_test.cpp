@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/local_view.h"
+#include "store/cache_store.h"
 #include "client/stores.h"
 #include "protocol/protocol.h"
 #include "core/session.h"
@@ -83,6 +84,33 @@ class Device {
     run();
     return stored->message;
   }
+
+  // A reaction to one of this device's messages, queued as Client::react() queues it.
+  LocalMessage react(const LocalMessage& target, const std::string& emoji) {
+    core::OutboxRow row;
+    row.message.client_message_id = "cm-react-" + std::to_string(target.local_id);
+    row.message.conversation_id = kConversation;
+    row.message.kind = OutboxKind::react;
+    row.message.emoji = emoji;
+    row.message.target_local_id = target.local_id;
+    row.message.created_at_ms = fake_now;
+    row.age_from_ms = fake_now;
+    auto stored = stores_.outbox->insert(std::move(row));
+    EXPECT_TRUE(stored);
+    view_->outbox_changed(stored->message);
+    session_->enqueue(*stored);
+    run();
+    return stored->message;
+  }
+
+  void retry(std::int64_t local_id) {
+    EXPECT_TRUE(session_->retry(local_id));
+    run();
+  }
+
+  // The unsent rows as the view keeps them for the app, and as the session has them.
+  std::vector<LocalMessage> unsent_in_view() const { return view_->unsent(); }
+  std::vector<LocalMessage> unsent_in_session() const { return session_->unsent(); }
 
   void receive(protocol::ServerFrame frame) {
     session_->frame_received(server_frame(std::move(frame)));
@@ -219,6 +247,70 @@ TEST(LocalEcho, OthersMessagesAndDuplicatesDoNotDisturbTheOrder) {
   timeline = device.timeline();
   ASSERT_EQ(timeline.size(), 2u);
   EXPECT_FALSE(timeline[1].local);
+}
+
+TEST(LocalEcho, ABubbleStoredWhileThePageIsReadIsShownOnce) {
+  confab::test::TempDir dir;
+  Device device(dir.path());
+  device.connect(0);
+  auto sent = device.send("hello");
+  device.take_frame("message.send");
+  device.receive(ack_for(sent, 1));
+  // Once the page's snapshot is taken, the event is stored and its echo given up: the page
+  // has no stored copy, so the echo must have been taken before.
+  bool armed = true;
+  store::CacheStore::set_test_hooks({.in_write = {}, .in_read = [&](const std::filesystem::path&) {
+                                       if (std::exchange(armed, false)) {
+                                         device.receive(created(1, sent.client_message_id, "alice", "hello"));
+                                       }
+                                     }});
+  auto timeline = device.timeline();
+  store::CacheStore::set_test_hooks({});
+  EXPECT_FALSE(armed);
+  expect_one_bubble(timeline, sent.client_message_id, true, "stored while the page was read");
+  expect_one_bubble(device.timeline(), sent.client_message_id, false, "read after");
+}
+
+// What unsent_messages() returns: the view's copy, which must not drift from the session's.
+void expect_same_unsent(const Device& device, const std::string& where) {
+  auto view = device.unsent_in_view();
+  auto session = device.unsent_in_session();
+  ASSERT_EQ(view.size(), session.size()) << where;
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    EXPECT_EQ(view[i].local_id, session[i].local_id) << where;
+    EXPECT_EQ(view[i].kind, session[i].kind) << where;
+    EXPECT_EQ(view[i].state, session[i].state) << where << ", local id " << view[i].local_id;
+    EXPECT_EQ(view[i].attempts, session[i].attempts) << where;
+    EXPECT_EQ(view[i].target_message_id, session[i].target_message_id) << where;
+    EXPECT_EQ(view[i].last_error.has_value(), session[i].last_error.has_value()) << where;
+  }
+}
+
+TEST(LocalEcho, TheViewKeepsTheUnsentRowsAsTheSessionHasThem) {
+  confab::test::TempDir dir;
+  {
+    Device device(dir.path());
+    auto one = device.send("one");
+    auto two = device.send("two");
+    device.send("three");
+    device.react(one, "👍");
+    expect_same_unsent(device, "queued offline");
+    ASSERT_EQ(device.unsent_in_view().size(), 4u);
+
+    device.connect(0);
+    expect_same_unsent(device, "on the wire");
+    device.receive(ack_for(one, 1));
+    expect_same_unsent(device, "the first acknowledged, its reaction sent");
+    device.receive(protocol::ErrorFrame{two.client_message_id, Error::make(ErrorCode::forbidden, "no"), "", ""});
+    expect_same_unsent(device, "the second refused for good");
+    device.retry(two.local_id);
+    expect_same_unsent(device, "the second retried");
+  }  // gone with rows on the wire
+
+  Device device(dir.path());
+  expect_same_unsent(device, "after a restart");
+  ASSERT_EQ(device.unsent_in_view().size(), 3u);
+  for (const auto& m : device.unsent_in_view()) EXPECT_EQ(m.state, OutboxState::pending);
 }
 
 }  // namespace

@@ -198,7 +198,8 @@ class Client {
   // message that is on the wire (it may already be committed), sent, or unknown.
   Result<void> discard(std::int64_t local_id);
 
-  // The messages not yet sent (pending, sending and failed), in send() order.
+  // The messages not yet sent (pending, sending and failed), in send() order. Never waits
+  // for the client's network thread.
   std::vector<LocalMessage> unsent_messages() const;
 
   // Every change of connection state. `connected` comes once the server has accepted the
@@ -214,6 +215,12 @@ class Client {
   Subscription on_outbox(std::function<void(const LocalMessage&)> callback);
 
   // ---- The local store ------------------------------------------------------------
+  //
+  // Reads (conversations(), conversation(), messages(), thread()) never wait for the
+  // client storing events on its network thread: each sees the store as it was
+  // committed when the call began, including what this thread wrote before it (a send()'s
+  // echo, a mark_read()'s count). With an in-memory store (":memory:") they may wait for a
+  // write in progress.
 
   // The user's conversations as stored (listed at each connection), with unread counts.
   // Fails with `storage` when the store cannot be read.
@@ -239,7 +246,10 @@ class Client {
   Result<void> mark_read(std::string_view conversation_id, Seq seq);
 
   // Searches the stored messages' text (SQLite FTS5), newest first: every word must occur,
-  // the last one may be a prefix. Empty `conversation_id`: every conversation.
+  // the last one may be a prefix. Empty `conversation_id`: every conversation. It covers
+  // every message stored before the call: messages stored in pages (a catch-up) are added
+  // to the search index soon after; a search that comes sooner adds them first, which
+  // waits for a write in progress (the other reads do not wait for it).
   // invalid_argument for a query with no words.
   Result<std::vector<TimelineMessage>> search(std::string_view query, std::string_view conversation_id = {},
                                               int limit = 50) const;

@@ -267,6 +267,7 @@ class Client::Impl {
       auto stored = store_->insert(std::move(row));
       if (!stored) return stored.error();
       LocalMessage echo = stored->message;
+      view_.outbox_changed(echo);  // before the session reports its next state
       session_.enqueue(std::move(stored).value());
       apply(session_.take_actions());
       return echo;
@@ -294,9 +295,9 @@ class Client::Impl {
     return done;
   }
 
-  std::vector<LocalMessage> unsent_messages() {
-    return on_network([this] { return session_.unsent(); });
-  }
+  // From the view's copy, which the network thread keeps in step: never waits for that
+  // thread, busy as it may be storing a catch-up.
+  std::vector<LocalMessage> unsent_messages() const { return view_.unsent(); }
 
   Subscription on_connection(std::function<void(const ConnectionChange&)> callback) {
     return connection_listeners_->add(std::move(callback));

@@ -27,13 +27,22 @@ void LocalView::restore(std::span<const core::OutboxRow> unsent, std::span<const
     }
   }
   for (const auto& row : unsent) {
-    if (row.message.kind == OutboxKind::message) echoes_.insert_or_assign(row.message.client_message_id, row.message);
+    auto m = row.message;
+    // As the session restores it: what was on the wire is pending again.
+    if (m.state == OutboxState::sending) m.state = OutboxState::pending;
+    unsent_.insert_or_assign(m.local_id, m);
+    if (m.kind == OutboxKind::message) echoes_.insert_or_assign(m.client_message_id, m);
   }
 }
 
 void LocalView::outbox_changed(const LocalMessage& message) {
-  if (message.kind != OutboxKind::message) return;
   std::lock_guard lock(mutex_);
+  if (message.state == OutboxState::sent || message.state == OutboxState::discarded) {
+    unsent_.erase(message.local_id);
+  } else {
+    unsent_.insert_or_assign(message.local_id, message);
+  }
+  if (message.kind != OutboxKind::message) return;
   const auto& id = message.client_message_id;
   if (settled_.contains(id)) {
     if (message.state != OutboxState::pending && message.state != OutboxState::sending) settled_.erase(id);
@@ -72,8 +81,9 @@ TimelineMessage LocalView::echo(const LocalMessage& m) const {
 }
 
 Result<MessagePage> LocalView::messages(const std::string& conversation_id, Seq before_seq, int limit) const {
-  auto page = cache_.page(conversation_id, before_seq, limit);
-  if (!page || before_seq != 0) return page;
+  if (before_seq != 0) return cache_.page(conversation_id, before_seq, limit);
+  // Echoes first, then the store: the other order could miss a message stored, and its
+  // echo dropped, between the two.
   std::vector<TimelineMessage> acked, waiting;
   {
     std::lock_guard lock(mutex_);
@@ -82,7 +92,8 @@ Result<MessagePage> LocalView::messages(const std::string& conversation_id, Seq 
       (m.state == OutboxState::sent ? acked : waiting).push_back(echo(m));
     }
   }
-  if (acked.empty() && waiting.empty()) return page;
+  auto page = cache_.page(conversation_id, before_seq, limit);
+  if (!page || (acked.empty() && waiting.empty())) return page;
   auto& list = page->messages;
   // A stored copy wins over its echo (the echo may not have been dropped yet).
   auto stored = [&list](const TimelineMessage& e) {
@@ -98,6 +109,14 @@ Result<MessagePage> LocalView::messages(const std::string& conversation_id, Seq 
     if (!stored(e)) list.push_back(std::move(e));
   }
   return page;
+}
+
+std::vector<LocalMessage> LocalView::unsent() const {
+  std::lock_guard lock(mutex_);
+  std::vector<LocalMessage> out;
+  out.reserve(unsent_.size());
+  for (const auto& [id, m] : unsent_) out.push_back(m);
+  return out;
 }
 
 Result<std::vector<ConversationInfo>> LocalView::conversations() const { return cache_.conversations(user_id()); }

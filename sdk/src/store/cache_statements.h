@@ -1,7 +1,9 @@
 // The local store's prepared statements and small helpers, shared by its writing half
 // (cache_store.cpp) and its reading half (cache_store_reads.cpp). Private to the store.
+// Each connection has its own statements: the writing one, and each reading one.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,8 +53,9 @@ inline std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace cache_sql
 
-struct CacheStore::Statements {
-  explicit Statements(SQLite::Database& db)
+// The writing connection's statements.
+struct CacheStore::WriteStatements {
+  explicit WriteStatements(SQLite::Database& db)
       : ensure_conversation(db, "INSERT OR IGNORE INTO conversations (id) VALUES (?1)"),
         upsert_listed(db,
                       "INSERT INTO conversations (id, kind, workspace_id, name, topic, member_count, head_seq, "
@@ -96,6 +99,18 @@ struct CacheStore::Statements {
                "present = excluded.present WHERE excluded.seq > members.seq"),
         renamed(db, "UPDATE conversations SET name = ?2, topic = ?3, meta_seq = ?4 WHERE id = ?1 AND meta_seq < ?4"),
         advance_read(db, "UPDATE conversations SET read_seq = ?2 WHERE id = ?1 AND read_seq < ?2"),
+        fts_add(db, "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2"),
+        fts_mark(db, "UPDATE meta SET value = ?1 WHERE key = 'fts_rowid'") {}
+
+  SQLite::Statement ensure_conversation, upsert_listed, move_cursor, move_low;
+  SQLite::Statement created, edited, deleted, reaction, member, renamed, advance_read;
+  SQLite::Statement fts_add, fts_mark;
+};
+
+// A reading connection's statements.
+struct CacheStore::ReadStatements {
+  explicit ReadStatements(SQLite::Database& db)
+      : snapshot(db, "SELECT 1 FROM meta LIMIT 1"),
         cursors(db, "SELECT id, cursor FROM conversations ORDER BY id"),
         conversations(db, std::string("SELECT ") + cache_sql::kConversationColumns +
                               " FROM conversations c WHERE c.listed = 1 ORDER BY c.name, c.id"),
@@ -111,16 +126,28 @@ struct CacheStore::Statements {
                        " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?1 "
                        "AND m.seq IS NOT NULL AND m.deleted_seq = 0 AND (?2 = '' OR m.conversation_id = ?2) "
                        "ORDER BY m.created_at_ms DESC, m.seq DESC LIMIT ?3"),
+        unindexed(db,
+                  "SELECT ifnull(max(rowid), 0), (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_rowid') "
+                  "FROM messages"),
         reactions(db, "SELECT emoji, user_id FROM reactions WHERE message_id = ?1 AND present = 1 ORDER BY emoji, user_id"),
         low(db, "SELECT low_seq FROM conversations WHERE id = ?1"),
-        fts_add(db, "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2"),
-        fts_mark(db, "UPDATE meta SET value = ?1 WHERE key = 'fts_rowid'") {}
+        user_id(db, "SELECT value FROM meta WHERE key = 'user_id'") {}
 
-  SQLite::Statement ensure_conversation, upsert_listed, move_cursor, move_low;
-  SQLite::Statement created, edited, deleted, reaction, member, renamed, advance_read;
-  SQLite::Statement cursors, conversations, conversation, members, page, thread, search, reactions, low;
-  SQLite::Statement fts_add, fts_mark;
+  // Read first in each read transaction: it takes the snapshot the rest of the call sees.
+  SQLite::Statement snapshot;
+  SQLite::Statement cursors, conversations, conversation, members, page, thread, search, unindexed, reactions, low,
+      user_id;
 };
 
+// A reading connection: its own (read-only, on the store's file), or for a store in
+// memory the writing connection, used under the write mutex.
+struct CacheStore::Reader {
+  Reader(std::unique_ptr<SQLite::Database> own, SQLite::Database& writing)
+      : owned(std::move(own)), db(owned ? *owned : writing), statements(db) {}
+
+  std::unique_ptr<SQLite::Database> owned;
+  SQLite::Database& db;
+  ReadStatements statements;  // after the connection: finalized before it closes
+};
 
 }  // namespace confab::store

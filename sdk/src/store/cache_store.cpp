@@ -149,7 +149,8 @@ Result<CacheStore::Opened> CacheStore::open(const std::filesystem::path& path, S
     db->exec(synchronous == Synchronous::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     std::unique_ptr<CacheStore> store(new CacheStore(std::move(db), path));
     store->migrate();
-    store->statements_ = std::make_unique<Statements>(*store->db_);
+    store->statements_ = std::make_unique<WriteStatements>(*store->db_);
+    if (path == ":memory:") store->shared_reader_ = std::make_unique<Reader>(nullptr, *store->db_);
     store->fts_rowid_ =
         store->db_->execAndGet("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_rowid'").getInt64();
     // Whether rows wait for the index is found by the first index_for_search() (the
@@ -209,6 +210,38 @@ Error CacheStore::failed(const std::string& what, const std::exception& e) {
 }
 CacheStore::~CacheStore() = default;
 
+namespace {
+
+std::mutex test_hooks_mutex;
+std::shared_ptr<const CacheStore::TestHooks> test_hooks;
+std::atomic<bool> test_hooks_set = false;  // spares every transaction the mutex
+
+}  // namespace
+
+void CacheStore::set_test_hooks(TestHooks hooks) {
+  std::lock_guard lock(test_hooks_mutex);
+  bool any = hooks.in_write || hooks.in_read;
+  test_hooks = any ? std::make_shared<const TestHooks>(std::move(hooks)) : nullptr;
+  test_hooks_set = any;
+}
+
+void CacheStore::run_test_hook(bool write, const std::filesystem::path& path) {
+  if (!test_hooks_set) return;
+  std::shared_ptr<const TestHooks> hooks;
+  {
+    std::lock_guard lock(test_hooks_mutex);
+    hooks = test_hooks;
+  }
+  if (!hooks) return;
+  const auto& hook = write ? hooks->in_write : hooks->in_read;
+  if (hook) hook(path);
+}
+
+void CacheStore::commit(SQLite::Transaction& tx) {
+  run_test_hook(true, path_);
+  tx.commit();
+}
+
 void CacheStore::migrate() { store::migrate(*db_, db_->execAndGet("PRAGMA user_version").getInt(), kMigrations); }
 
 std::span<const char* const> CacheStore::migrations() { return kMigrations; }
@@ -232,14 +265,14 @@ std::int64_t CacheStore::index_rows(std::int64_t limit) {
 bool CacheStore::index_waiting(std::int64_t limit) {
   SQLite::Transaction tx(*db_);
   auto upto = index_rows(limit);
-  tx.commit();
+  commit(tx);
   fts_rowid_ = upto;
   search_backlog_ = last_rowid() > fts_rowid_;
   return search_backlog_;
 }
 
 Result<bool> CacheStore::index_for_search(std::int64_t limit) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(write_mutex_);
   try {
     return index_waiting(limit);
   } catch (const std::exception& e) {
@@ -248,7 +281,7 @@ Result<bool> CacheStore::index_for_search(std::int64_t limit) {
 }
 
 Result<void> CacheStore::update_conversations(std::span<const protocol::ConversationSummary> listed, bool complete) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(write_mutex_);
   try {
     SQLite::Transaction tx(*db_);
     if (complete) db_->exec("UPDATE conversations SET listed = 0");
@@ -264,22 +297,10 @@ Result<void> CacheStore::update_conversations(std::span<const protocol::Conversa
       q->bind(8, c.read_seq);
       q->exec();
     }
-    tx.commit();
+    commit(tx);
     return {};
   } catch (const std::exception& e) {
     return failed("cannot store the conversation list", e);
-  }
-}
-
-Result<std::vector<CacheCursor>> CacheStore::cursors() {
-  std::lock_guard lock(mutex_);
-  try {
-    std::vector<CacheCursor> out;
-    Use q(statements_->cursors);
-    while (q->executeStep()) out.push_back({q->getColumn(0).getString(), q->getColumn(1).getInt64()});
-    return out;
-  } catch (const std::exception& e) {
-    return failed("cannot read the cursors", e);
   }
 }
 
@@ -378,12 +399,12 @@ void CacheStore::apply_batch(const std::string& conversation_id, std::span<const
 Result<void> CacheStore::apply(const std::string& conversation_id, std::span<const protocol::Event> events,
                                ApplyMode mode) {
   if (events.empty()) return {};
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(write_mutex_);
   try {
     SQLite::Transaction tx(*db_);
     apply_batch(conversation_id, events, mode);
     auto indexed = index_small_apply(events.size());
-    tx.commit();
+    commit(tx);
     fts_rowid_ = indexed;
     return {};
   } catch (const std::exception& e) {
@@ -393,7 +414,7 @@ Result<void> CacheStore::apply(const std::string& conversation_id, std::span<con
 
 Result<void> CacheStore::apply(std::span<const Batch> batches) {
   if (batches.empty()) return {};
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(write_mutex_);
   try {
     SQLite::Transaction tx(*db_);
     std::size_t count = 0;
@@ -402,7 +423,7 @@ Result<void> CacheStore::apply(std::span<const Batch> batches) {
       count += b.events.size();
     }
     auto indexed = index_small_apply(count);
-    tx.commit();
+    commit(tx);
     fts_rowid_ = indexed;
     return {};
   } catch (const std::exception& e) {
@@ -422,14 +443,44 @@ std::int64_t CacheStore::index_small_apply(std::size_t events) {
 }
 
 Result<bool> CacheStore::advance_read(const std::string& conversation_id, Seq read_seq) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(write_mutex_);
   try {
-    Use q(statements_->advance_read);
-    q->bind(1, conversation_id);
-    q->bind(2, read_seq);
-    return q->exec() > 0;
+    SQLite::Transaction tx(*db_);
+    bool moved = false;
+    {
+      Use q(statements_->advance_read);
+      q->bind(1, conversation_id);
+      q->bind(2, read_seq);
+      moved = q->exec() > 0;
+    }
+    commit(tx);
+    return moved;
   } catch (const std::exception& e) {
     return failed("cannot store the read cursor", e);
+  }
+}
+
+Result<void> CacheStore::set_user_id(const std::string& user_id) {
+  std::lock_guard lock(write_mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    {
+      SQLite::Statement q(*db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?1)");
+      q.bind(1, user_id);
+      q.exec();
+    }
+    commit(tx);
+    return {};
+  } catch (const std::exception& e) {
+    return failed("cannot store the user id", e);
+  }
+}
+
+void CacheStore::index_through(std::int64_t rowid) {
+  for (;;) {
+    std::lock_guard lock(write_mutex_);
+    if (fts_rowid_ >= rowid) return;
+    index_waiting(std::min(kSearchIndexStep, rowid - fts_rowid_));
   }
 }
 

@@ -11,12 +11,21 @@
 // overrides an older one. So events may be stored in any order (older history paged in
 // after newer events) and come out the same as if applied in order.
 //
-// Thread-safe: one connection behind a mutex.
+// Thread-safe. Writes go through one connection, one at a time; the network thread's
+// store writer makes nearly all of them. Reads have connections of their own (a small
+// pool, opened read-only on the same file): in WAL mode they read beside a write in
+// progress, so a read never waits for a write, nor a write for a read. Each read call
+// runs in one read transaction, so it sees one snapshot of the store, holding everything
+// committed before the call began (a write that returned is seen by every later read).
+// A store in memory (":memory:", for tests) cannot be shared between connections: its
+// reads use the writing connection, and wait for a write in progress.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +42,7 @@
 namespace SQLite {
 class Database;
 class Statement;
+class Transaction;
 }
 
 namespace confab::store {
@@ -103,10 +113,13 @@ class CacheStore {
   Result<std::vector<TimelineMessage>> thread(const std::string& root_message_id, int limit);
   // Full-text search (FTS5) over stored, undeleted messages, newest first. Every word of
   // `query` must match (the last one as a prefix); empty `conversation_id`: everywhere.
-  // Messages stored in large batches are indexed for it later (index_for_search()); a
-  // search first indexes whatever is still waiting, so it always covers every message.
+  // Messages stored in large batches are indexed for it later (index_for_search()). A
+  // search covers every message stored before it began: when some of them still wait for
+  // the index, it first adds them, as writes of kSearchIndexStep rows each (waiting for a
+  // write in progress, as a write does, but holding nothing that reads need), then reads.
   Result<std::vector<TimelineMessage>> search(const std::string& query, const std::string& conversation_id,
                                               int limit);
+  static constexpr std::int64_t kSearchIndexStep = 1000;
   // Adds up to `limit` stored messages that wait for the search index to it, in one
   // transaction; returns whether more wait. A small apply() (at most kIndexAtOnce events)
   // indexes its own messages when nothing waits.
@@ -122,33 +135,68 @@ class CacheStore {
   // The lowest seq of the stored window (1 when the store reaches the start).
   Result<Seq> low_seq(const std::string& conversation_id);
 
+  // Reading connections open at most at once; a read beyond that waits for another read.
+  static constexpr std::size_t kMaxReaders = 4;
+
+  // Tests only, for every cache store of the process: `in_write` runs inside each write
+  // transaction just before it commits, `in_read` inside each read transaction once its
+  // snapshot is taken; each on the thread doing it, given the store's path. (In a store in
+  // memory a read holds the write lock: its `in_read` must not write.)
+  struct TestHooks {
+    std::function<void(const std::filesystem::path&)> in_write, in_read;
+  };
+  static void set_test_hooks(TestHooks hooks);
+
  private:
+  struct WriteStatements;
+  struct ReadStatements;
+  struct Reader;
+  class Reading;
+
   CacheStore(std::unique_ptr<SQLite::Database> db, std::filesystem::path path);
+  static void run_test_hook(bool write, const std::filesystem::path& path);
+  // Commits a write transaction (after the test hook).
+  void commit(SQLite::Transaction& tx);
   static std::filesystem::path damage_marker(const std::filesystem::path& path);
   // A storage error; when SQLite found the file damaged, it is marked for rebuilding.
   Error failed(const std::string& what, const std::exception& e);
   void migrate();
   void apply_event(const protocol::Event& e);
   void apply_batch(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
-  std::vector<TimelineMessage> read_messages(SQLite::Statement& q);
-  // With the mutex held, in a transaction. The highest message rowid; indexing rows after
-  // fts_rowid_ (up to `limit` of them), returning the new mark; index_rows() for a small
-  // apply, or the mark as it was when it must wait.
+  static std::vector<TimelineMessage> read_messages(ReadStatements& s, SQLite::Statement& q);
+  static ConversationInfo read_conversation(ReadStatements& s, SQLite::Statement& q);
+  // With the write mutex held, in a transaction. The highest message rowid; indexing rows
+  // after fts_rowid_ (up to `limit` of them), returning the new mark; index_rows() for a
+  // small apply, or the mark as it was when it must wait.
   std::int64_t last_rowid();
   std::int64_t index_rows(std::int64_t limit);
   std::int64_t index_small_apply(std::size_t events);
-  // With the mutex held, outside a transaction: index_rows() in a transaction of its own;
-  // returns whether rows still wait.
+  // With the write mutex held, outside a transaction: index_rows() in a transaction of
+  // its own; returns whether rows still wait.
   bool index_waiting(std::int64_t limit);
-  ConversationInfo read_conversation(SQLite::Statement& q);
+  // Indexes every row up to `rowid`, a write of kSearchIndexStep rows at a time.
+  void index_through(std::int64_t rowid);
+  // A reader for one read call, in its read transaction (see Reading).
+  Reading read();
+  // A reading connection of the pool: an idle one, or a new one while fewer than
+  // kMaxReaders are open; else waits for one to come back.
+  std::unique_ptr<Reader> lease_reader();
+  void return_reader(std::unique_ptr<Reader> reader);
 
-  std::mutex mutex_;
-  std::unique_ptr<SQLite::Database> db_;
+  std::mutex write_mutex_;  // one write at a time, on db_
+  std::unique_ptr<SQLite::Database> db_;  // the writing connection
   std::filesystem::path path_;
-  struct Statements;
-  std::unique_ptr<Statements> statements_;
+  std::unique_ptr<WriteStatements> statements_;
   std::int64_t fts_rowid_ = 0;  // committed: every message row up to here is indexed
   std::atomic<bool> search_backlog_ = false;  // rows past fts_rowid_ wait
+
+  // Declared after db_: closed before it, so the writing connection, closing last, can
+  // checkpoint the WAL and remove it.
+  std::mutex readers_mutex_;
+  std::condition_variable reader_returned_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;
+  std::size_t readers_open_ = 0;
+  std::unique_ptr<Reader> shared_reader_;  // a store in memory: reads on db_, under write_mutex_
 };
 
 // The FTS5 query for what a user typed: each word quoted (so no operator or syntax error

@@ -1,4 +1,5 @@
-// The local store's reads: conversations with unread counts, pages, threads, search.
+// The local store's reads: conversations with unread counts, pages, threads, search. Each
+// runs on a reading connection of its own, in one read transaction (Reading).
 #include <algorithm>
 #include <limits>
 
@@ -9,7 +10,98 @@ namespace confab::store {
 
 using namespace cache_sql;
 
-ConversationInfo CacheStore::read_conversation(SQLite::Statement& q) {
+// One read call's reader, in a read transaction whose snapshot is taken at once: the call
+// sees everything committed before it began, and nothing committed while it runs. A
+// reader of the pool goes back to it at the end; a store in memory holds the write mutex
+// meanwhile.
+class CacheStore::Reading {
+ public:
+  explicit Reading(CacheStore& store) : store_(store) {
+    if (store.shared_reader_) {
+      shared_ = std::unique_lock(store.write_mutex_);
+      reader_ = store.shared_reader_.get();
+    } else {
+      leased_ = store.lease_reader();
+      reader_ = leased_.get();
+    }
+    try {
+      reader_->db.exec("BEGIN");
+      Use snapshot(reader_->statements.snapshot);
+      snapshot->executeStep();
+    } catch (...) {
+      end();
+      throw;
+    }
+    run_test_hook(false, store.path_);
+  }
+  ~Reading() { end(); }
+  Reading(const Reading&) = delete;
+  Reading& operator=(const Reading&) = delete;
+
+  ReadStatements& statements() { return reader_->statements; }
+
+ private:
+  void end() {
+    if (reader_ == nullptr) return;
+    // Nothing was written: ending it either way only lets go of the snapshot.
+    if (reader_->db.tryExec("COMMIT") != 0) reader_->db.tryExec("ROLLBACK");
+    reader_ = nullptr;
+    if (leased_) store_.return_reader(std::move(leased_));
+  }
+
+  CacheStore& store_;
+  std::unique_lock<std::mutex> shared_;
+  std::unique_ptr<Reader> leased_;
+  Reader* reader_ = nullptr;
+};
+
+CacheStore::Reading CacheStore::read() { return Reading(*this); }
+
+std::unique_ptr<CacheStore::Reader> CacheStore::lease_reader() {
+  std::unique_lock lock(readers_mutex_);
+  reader_returned_.wait(lock, [this] { return !idle_readers_.empty() || readers_open_ < kMaxReaders; });
+  if (!idle_readers_.empty()) {
+    auto reader = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+    return reader;
+  }
+  ++readers_open_;
+  lock.unlock();
+  try {
+    // Read-only on the same file: WAL gives it the last committed state while the
+    // writing connection writes. The -wal and -shm files exist: the writer opened them.
+    auto db = std::make_unique<SQLite::Database>(path_.string(), SQLite::OPEN_READONLY);
+    db->setBusyTimeout(1000);  // only while the WAL is being recovered or reset
+    return std::make_unique<Reader>(std::move(db), *db_);
+  } catch (...) {
+    lock.lock();
+    --readers_open_;
+    reader_returned_.notify_one();
+    throw;
+  }
+}
+
+void CacheStore::return_reader(std::unique_ptr<Reader> reader) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(std::move(reader));
+  }
+  reader_returned_.notify_one();
+}
+
+Result<std::vector<CacheCursor>> CacheStore::cursors() {
+  try {
+    auto reading = read();
+    std::vector<CacheCursor> out;
+    Use q(reading.statements().cursors);
+    while (q->executeStep()) out.push_back({q->getColumn(0).getString(), q->getColumn(1).getInt64()});
+    return out;
+  } catch (const std::exception& e) {
+    return failed("cannot read the cursors", e);
+  }
+}
+
+ConversationInfo CacheStore::read_conversation(ReadStatements& s, SQLite::Statement& q) {
   ConversationInfo c;
   c.conversation_id = q.getColumn(0).getString();
   c.kind = q.getColumn(1).getString();
@@ -21,20 +113,21 @@ ConversationInfo CacheStore::read_conversation(SQLite::Statement& q) {
   c.read_seq = q.getColumn(7).getInt64();
   c.member_count = q.getColumn(8).getInt();
   c.unread_count = q.getColumn(9).getInt64();
-  Use m(statements_->members);
+  Use m(s.members);
   m->bind(1, c.conversation_id);
   while (m->executeStep()) c.members.push_back(m->getColumn(0).getString());
   return c;
 }
 
 Result<std::vector<ConversationInfo>> CacheStore::conversations(const std::string& user_id) {
-  std::lock_guard lock(mutex_);
   try {
+    auto reading = read();
+    auto& s = reading.statements();
     std::vector<ConversationInfo> out;
-    Use q(statements_->conversations);
+    Use q(s.conversations);
     q->bind(1, user_id);
     q->bind(3, kUnreadCountCap);
-    while (q->executeStep()) out.push_back(read_conversation(*q));
+    while (q->executeStep()) out.push_back(read_conversation(s, *q));
     return out;
   } catch (const std::exception& e) {
     return failed("cannot read the conversations", e);
@@ -43,20 +136,21 @@ Result<std::vector<ConversationInfo>> CacheStore::conversations(const std::strin
 
 Result<std::optional<ConversationInfo>> CacheStore::conversation(const std::string& conversation_id,
                                                                  const std::string& user_id) {
-  std::lock_guard lock(mutex_);
   try {
-    Use q(statements_->conversation);
+    auto reading = read();
+    auto& s = reading.statements();
+    Use q(s.conversation);
     q->bind(1, user_id);
     q->bind(3, kUnreadCountCap);
     q->bind(2, conversation_id);
     if (!q->executeStep()) return std::optional<ConversationInfo>();
-    return std::optional<ConversationInfo>(read_conversation(*q));
+    return std::optional<ConversationInfo>(read_conversation(s, *q));
   } catch (const std::exception& e) {
     return failed("cannot read the conversation", e);
   }
 }
 
-std::vector<TimelineMessage> CacheStore::read_messages(SQLite::Statement& q) {
+std::vector<TimelineMessage> CacheStore::read_messages(ReadStatements& s, SQLite::Statement& q) {
   std::vector<TimelineMessage> out;
   while (q.executeStep()) {
     TimelineMessage m;
@@ -76,7 +170,7 @@ std::vector<TimelineMessage> CacheStore::read_messages(SQLite::Statement& q) {
     out.push_back(std::move(m));
   }
   for (auto& m : out) {
-    Use r(statements_->reactions);
+    Use r(s.reactions);
     r->bind(1, m.message_id);
     while (r->executeStep()) {
       auto emoji = r->getColumn(0).getString();
@@ -89,19 +183,20 @@ std::vector<TimelineMessage> CacheStore::read_messages(SQLite::Statement& q) {
 
 Result<MessagePage> CacheStore::page(const std::string& conversation_id, Seq before_seq, int limit) {
   limit = std::clamp(limit, 1, kMaxPage);
-  std::lock_guard lock(mutex_);
   try {
+    auto reading = read();
+    auto& s = reading.statements();
     MessagePage page;
     {
-      Use q(statements_->page);
+      Use q(s.page);
       q->bind(1, conversation_id);
       q->bind(2, before_seq > 0 ? before_seq : std::numeric_limits<Seq>::max());
       q->bind(3, limit);
-      page.messages = read_messages(*q);
+      page.messages = read_messages(s, *q);
     }
     std::reverse(page.messages.begin(), page.messages.end());
     if (static_cast<int>(page.messages.size()) < limit) {
-      Use q(statements_->low);
+      Use q(s.low);
       q->bind(1, conversation_id);
       page.more_on_server = q->executeStep() && q->getColumn(0).getInt64() > 1;
     }
@@ -112,12 +207,13 @@ Result<MessagePage> CacheStore::page(const std::string& conversation_id, Seq bef
 }
 
 Result<std::vector<TimelineMessage>> CacheStore::thread(const std::string& root_message_id, int limit) {
-  std::lock_guard lock(mutex_);
   try {
-    Use q(statements_->thread);
+    auto reading = read();
+    auto& s = reading.statements();
+    Use q(s.thread);
     q->bind(1, root_message_id);
     q->bind(2, std::clamp(limit, 1, kMaxPage));
-    return read_messages(*q);
+    return read_messages(s, *q);
   } catch (const std::exception& e) {
     return failed("cannot read the thread", e);
   }
@@ -127,45 +223,47 @@ Result<std::vector<TimelineMessage>> CacheStore::search(const std::string& query
                                                         int limit) {
   auto match = fts_query(query);
   if (match.empty()) return Error::make(ErrorCode::invalid_argument, "the search query has no words");
-  std::lock_guard lock(mutex_);
-  try {
-    if (search_backlog_) index_waiting(std::numeric_limits<std::int64_t>::max());
-    Use q(statements_->search);
+  auto find = [&](ReadStatements& s) {
+    Use q(s.search);
     q->bind(1, match);
     q->bind(2, conversation_id);
     q->bind(3, std::clamp(limit, 1, kMaxPage));
-    return read_messages(*q);
+    return read_messages(s, *q);
+  };
+  try {
+    std::int64_t waiting_through = 0;
+    {
+      auto reading = read();
+      auto& s = reading.statements();
+      Use q(s.unindexed);
+      q->executeStep();
+      if (q->getColumn(0).getInt64() <= q->getColumn(1).getInt64()) return find(s);
+      waiting_through = q->getColumn(0).getInt64();
+    }
+    // Rows stored before this search began wait for the index: add them (as writes, with
+    // no reader held), then search a snapshot that has them.
+    index_through(waiting_through);
+    auto reading = read();
+    return find(reading.statements());
   } catch (const std::exception& e) {
     return failed("cannot search", e);
   }
 }
 
-Result<void> CacheStore::set_user_id(const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  try {
-    SQLite::Statement q(*db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?1)");
-    q.bind(1, user_id);
-    q.exec();
-    return {};
-  } catch (const std::exception& e) {
-    return failed("cannot store the user id", e);
-  }
-}
-
 Result<std::string> CacheStore::user_id() {
-  std::lock_guard lock(mutex_);
   try {
-    SQLite::Statement q(*db_, "SELECT value FROM meta WHERE key = 'user_id'");
-    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    auto reading = read();
+    Use q(reading.statements().user_id);
+    return q->executeStep() ? q->getColumn(0).getString() : std::string();
   } catch (const std::exception& e) {
     return failed("cannot read the user id", e);
   }
 }
 
 Result<Seq> CacheStore::low_seq(const std::string& conversation_id) {
-  std::lock_guard lock(mutex_);
   try {
-    Use q(statements_->low);
+    auto reading = read();
+    Use q(reading.statements().low);
     q->bind(1, conversation_id);
     return q->executeStep() ? q->getColumn(0).getInt64() : Seq{1};
   } catch (const std::exception& e) {
