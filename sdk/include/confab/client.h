@@ -25,6 +25,7 @@
 #include "confab/connection.h"
 #include "confab/conversation.h"
 #include "confab/error.h"
+#include "confab/export.h"
 #include "confab/message.h"
 #include "confab/result.h"
 #include "confab/subscription.h"
@@ -113,7 +114,7 @@ struct MessageRef {
   static MessageRef local(std::int64_t local_id) { return MessageRef{{}, {}, local_id}; }
 };
 
-class Client {
+class CONFAB_API Client {
  public:
   // Checks the options (a tls_ca_pem that is not valid PEM is invalid_argument), opens
   // (or creates, or upgrades) the outbox database and starts the client's threads. Messages left unsent by an earlier run are queued again, to go

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "confab/error.h"
+#include "confab/export.h"
 
 namespace confab {
 
@@ -22,7 +23,7 @@ enum class ConnectionState {
   failed,        // the server refused us for good (token, protocol version); `error` says why
 };
 
-std::string_view to_string(ConnectionState state) noexcept;
+CONFAB_API std::string_view to_string(ConnectionState state) noexcept;
 
 struct ConnectionChange {
   ConnectionState state = ConnectionState::initialized;

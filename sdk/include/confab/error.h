@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "confab/export.h"
+
 namespace confab {
 
 enum class ErrorCode {
@@ -40,13 +42,13 @@ enum class ErrorCode {
 };
 
 // The wire name of a code, e.g. "not_member".
-std::string_view to_string(ErrorCode code) noexcept;
+CONFAB_API std::string_view to_string(ErrorCode code) noexcept;
 
 // Parses a wire name; unknown names give ErrorCode::unknown.
-ErrorCode error_code_from_string(std::string_view name) noexcept;
+CONFAB_API ErrorCode error_code_from_string(std::string_view name) noexcept;
 
 // Whether an error with this code is worth retrying when the peer did not say.
-bool is_retryable_by_default(ErrorCode code) noexcept;
+CONFAB_API bool is_retryable_by_default(ErrorCode code) noexcept;
 
 struct Error {
   ErrorCode code = ErrorCode::unknown;
@@ -64,6 +66,6 @@ struct Error {
 };
 
 // "not_member: not a member of c_general" — for logs and test failures.
-std::string describe(const Error& error);
+CONFAB_API std::string describe(const Error& error);
 
 }  // namespace confab

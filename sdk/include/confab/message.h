@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "confab/error.h"
+#include "confab/export.h"
 
 namespace confab {
 
@@ -24,7 +25,7 @@ enum class OutboxState {
   discarded,  // removed from the outbox by Client::discard() before it was sent; final
 };
 
-std::string_view to_string(OutboxState state) noexcept;
+CONFAB_API std::string_view to_string(OutboxState state) noexcept;
 
 // What an outbox row asks the server to do.
 enum class OutboxKind {
@@ -35,7 +36,7 @@ enum class OutboxKind {
   unreact,  // take the reaction `emoji` back
 };
 
-std::string_view to_string(OutboxKind kind) noexcept;
+CONFAB_API std::string_view to_string(OutboxKind kind) noexcept;
 
 // What one event of a conversation's log records.
 enum class EventKind {
@@ -49,7 +50,7 @@ enum class EventKind {
   conversation_updated,  // `name` and `topic` are the conversation's new ones
 };
 
-std::string_view to_string(EventKind kind) noexcept;
+CONFAB_API std::string_view to_string(EventKind kind) noexcept;
 
 // A message this device sent, as the app shows it before and after the server has it.
 struct LocalMessage {

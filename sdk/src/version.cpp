@@ -1,0 +1,7 @@
+#include "confab/version.h"
+
+namespace confab {
+
+std::string_view version() noexcept { return CONFAB_VERSION_STRING; }
+
+}  // namespace confab
