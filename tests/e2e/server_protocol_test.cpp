@@ -11,8 +11,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <httplib.h>
 
+#include "http_client.h"
 #include "server_process.h"
 #include "temp_dir.h"
 #include "ws_probe.h"
@@ -124,9 +124,8 @@ TEST_F(ServerProtocol, FramesAboutTheLargestMessagesStayWithinTheFrameLimit) {
   EXPECT_LE(page.data.size(), limit);
   EXPECT_TRUE(page.json()["more"]) << "cut to fit";
 
-  httplib::Client http("127.0.0.1", server_->http_port());
-  auto over_http = http.Get("/v1/conversations/c_general/messages?afterSeq=0&limit=500",
-                            {{"Authorization", "Bearer token-alice"}});
+  test::HttpClient http(server_->http_port());
+  auto over_http = http.get("/v1/conversations/c_general/messages?afterSeq=0&limit=500", test::bearer("token-alice"));
   ASSERT_TRUE(over_http);
   ASSERT_EQ(over_http->status, 200);
   EXPECT_LE(over_http->body.size(), limit);
