@@ -32,17 +32,25 @@ TEST(RetrySchedule, TheFirstDropOfAHealthyConnectionRetriesAtOnceThenTheWindowDo
 }
 
 TEST(RetrySchedule, ADropSoonAfterConnectingBacksOffAndAHealthyPeriodResetsTheCount) {
-  ConnectionPolicy policy;
-  RetrySchedule schedule(policy, 5);
+  ConnectionPolicy policy;  // base 1 s: the fifth attempt waits U(0, 16 s)
   std::int64_t now = 1'000'000;
-  for (int i = 0; i < 4; ++i) schedule.lost(now, false);
-  EXPECT_EQ(schedule.attempts(), 4);
-  schedule.connected(now);
-  EXPECT_GT(schedule.lost(now + 2'000, true).delay_ms + 1, 0);
-  EXPECT_EQ(schedule.attempts(), 5) << "2 s is not healthy: the count goes on";
-  schedule.connected(now + 10'000);
-  EXPECT_EQ(schedule.lost(now + 30'000, true).delay_ms, 0);
-  EXPECT_EQ(schedule.attempts(), 0) << "20 s is healthy: the count starts over";
+  std::int64_t longest = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    RetrySchedule schedule(policy, seed);
+    for (int i = 0; i < 4; ++i) schedule.lost(now, false);
+    ASSERT_EQ(schedule.attempts(), 4);
+    schedule.connected(now);
+    auto delay = schedule.lost(now + 2'000, true).delay_ms;
+    ASSERT_EQ(schedule.attempts(), 5) << "2 s is not healthy: the count goes on";
+    ASSERT_LT(delay, 16'000) << "seed " << seed;
+    longest = std::max(longest, delay);
+    schedule.connected(now + 10'000);
+    ASSERT_EQ(schedule.lost(now + 30'000, true).delay_ms, 0) << "20 s is healthy: at once";
+    ASSERT_EQ(schedule.attempts(), 0) << "and the count starts over";
+  }
+  // A drop that is not healthy backs off in the fifth attempt's window, not the first's
+  // (1 s) and not at once.
+  EXPECT_GT(longest, 8'000);
 }
 
 TEST(RetrySchedule, AfterTheStateTtlItIsSuspendedAndRetriesEvery30Seconds) {
