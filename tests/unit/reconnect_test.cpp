@@ -110,7 +110,7 @@ Drained drain(Session& s) {
 
 class ReconnectingSession : public testing::Test {
  protected:
-  ReconnectingSession() : session_(options(), [] { return fake_now; }) {}
+  ReconnectingSession() : session_(options(), Clocks{[] { return fake_now; }, [] { return fake_now; }}) {}
 
   static SessionOptions options() {
     SessionOptions o;

@@ -230,7 +230,8 @@ class Client {
   Result<std::vector<TimelineMessage>> thread(std::string_view root_message_id, int limit = 200) const;
   // Asks the server for up to `limit` events before the oldest stored one; once stored,
   // on_conversation() reports them (`older`). Returns false when the store already
-  // reaches the start of the conversation. Sent at once, or when next connected.
+  // reaches the start of the conversation. Sent at once, or when next connected; one
+  // request per conversation at a time (asking again before it is answered adds nothing).
   Result<bool> load_older(std::string_view conversation_id, int limit = 100);
 
   // Moves the user's read cursor to `seq` (forward only; an older seq changes nothing).

@@ -39,9 +39,17 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::int64_t now_ms() {
+// Dates (created_at, the outbox's maximum age).
+std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every deadline and delay: never moved by the user or NTP setting the wall clock.
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -62,7 +70,7 @@ class Client::Impl {
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
         outbox_writer_(io_, *store_),
-        session_(client::session_options(options_), now_ms),
+        session_(client::session_options(options_), core::Clocks{wall_ms, monotonic_ms}),
         callback_thread_(std::make_shared<client::CallbackThread>()),
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
         message_listeners_(std::make_shared<client::ListenerTable<Message>>(callback_thread_)),
@@ -199,7 +207,7 @@ class Client::Impl {
     m.client_message_id = ids::new_uuid_v7();
     m.conversation_id = std::string(conversation_id);
     m.text = std::string(text);
-    m.created_at_ms = now_ms();
+    m.created_at_ms = wall_ms();
     row.age_from_ms = m.created_at_ms;
     auto stored = store_->insert(std::move(row));
     if (!stored) return stored.error();
@@ -234,7 +242,7 @@ class Client::Impl {
     request.kind = kind;
     request.text = std::string(text);
     request.emoji = std::string(emoji);
-    request.created_at_ms = now_ms();
+    request.created_at_ms = wall_ms();
     row.age_from_ms = request.created_at_ms;
     return on_network([this, &target, row = std::move(row)]() mutable -> Result<LocalMessage> {
       auto& m = row.message;
@@ -377,7 +385,7 @@ class Client::Impl {
     scheduled_wakeup_ = next;
     wake_timer_.cancel();
     if (!next) return;
-    wake_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*next - now_ms(), 0)));
+    wake_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*next - monotonic_ms(), 0)));
     wake_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;  // cancelled: a newer wakeup replaced this one
       scheduled_wakeup_.reset();
@@ -429,8 +437,6 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::NotifyOutbox>) {
               view_.outbox_changed(a.message);
               outbox_listeners_->publish(std::move(a.message));
-            } else if constexpr (std::is_same_v<T, core::NotifyMessage>) {
-              message_listeners_->publish(std::move(a.message));
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               outbox_writer_.changed(std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {

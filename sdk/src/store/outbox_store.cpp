@@ -78,7 +78,8 @@ core::OutboxRow read_row(SQLite::Statement& q) {
   m.text = q.getColumn(3).getString();
   m.state = state_from_string(q.getColumn(4).getString());
   m.attempts = q.getColumn(5).getInt();
-  row.next_attempt_at_ms = q.getColumn(6).getInt64();
+  // Column 6, next_attempt_at_ms, is no longer read: a backoff lives on the monotonic
+  // clock in memory, and a restart sends what is pending at once.
   row.age_from_ms = q.getColumn(7).getInt64();
   m.created_at_ms = q.getColumn(8).getInt64();
   if (!q.getColumn(9).isNull()) {
@@ -296,7 +297,7 @@ Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
       q->bind(1, m.local_id);
       q->bind(2, std::string(to_string(m.state)));
       q->bind(3, m.attempts);
-      q->bind(4, row.next_attempt_at_ms);
+      q->bind(4, std::int64_t{0});  // next_attempt_at_ms: see read_row()
       q->bind(5, row.age_from_ms);
       if (m.last_error) {
         q->bind(6, std::string(to_string(m.last_error->code)));
