@@ -69,7 +69,7 @@ class Client::Impl {
         recovery_(std::move(opened.recovery)),
         work_(asio::make_work_guard(io_)),
         wake_timer_(io_),
-        outbox_writer_(io_, *store_),
+        outbox_writer_(io_, [this](std::span<const core::OutboxRow> rows) { return store_->write(rows); }),
         session_(client::session_options(options_), core::Clocks{wall_ms, monotonic_ms}),
         callback_thread_(std::make_shared<client::CallbackThread>()),
         connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
