@@ -395,18 +395,6 @@ class Client::Impl {
   }
 
   // Carries out the core's actions, in order, on the network thread.
-  // Network thread: the user's conversations as now known. Written to the database only
-  // when they changed (every reconnect lists them again). Best effort: without it, the next
-  // start learns the list from its first connection.
-  void set_conversations(std::set<std::string> next) {
-    {
-      std::lock_guard lock(conversations_mutex_);
-      if (next == conversations_) return;
-      conversations_ = next;
-    }
-    static_cast<void>(store_->replace_conversations(std::vector<std::string>(next.begin(), next.end())));
-  }
-
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
       std::visit(
@@ -440,7 +428,10 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               outbox_writer_.changed(std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
-              set_conversations(std::set<std::string>(a.ids.begin(), a.ids.end()));
+              {
+                std::lock_guard lock(conversations_mutex_);
+                conversations_ = std::set<std::string>(a.ids.begin(), a.ids.end());
+              }
               writer_.listed(session_.user_id(), a.items);
             } else if constexpr (std::is_same_v<T, core::ApplyEvents>) {
               writer_.events(std::move(a));
@@ -451,17 +442,15 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::NotifySync>) {
               sync_listeners_->publish(a.progress);
             } else if constexpr (std::is_same_v<T, core::MembershipChanged>) {
-              std::set<std::string> next;
               {
                 std::lock_guard lock(conversations_mutex_);
-                next = conversations_;
+                if (a.joined) {
+                  conversations_.insert(a.conversation_id);
+                } else {
+                  conversations_.erase(a.conversation_id);
+                }
               }
-              if (a.joined) {
-                next.insert(a.conversation_id);
-              } else {
-                next.erase(a.conversation_id);
-              }
-              set_conversations(std::move(next));
+              writer_.membership(a);
             }
           },
           action);
@@ -471,8 +460,11 @@ class Client::Impl {
 
   const ClientOptions options_;
   std::shared_ptr<asio::ssl::context> tls_;  // for wss://
+  // The ids of the user's conversations, for send()'s check on the app's thread: an index
+  // of the list the local store keeps (cache_), which send() must not wait on while a
+  // catch-up writes there. Empty until known.
   std::mutex conversations_mutex_;
-  std::set<std::string> conversations_;  // the user's conversations; empty until known
+  std::set<std::string> conversations_;
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
   std::unique_ptr<store::CacheStore> cache_;   // thread-safe
   client::LocalView view_;                     // thread-safe

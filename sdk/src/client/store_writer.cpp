@@ -108,4 +108,8 @@ void StoreWriter::read_moved(const core::ReadCursorMoved& a) {
   }
 }
 
+void StoreWriter::membership(const core::MembershipChanged& a) {
+  if (cache_.set_listed(a.conversation_id, a.joined)) listeners_.conversations->publish(ConversationChange{});
+}
+
 }  // namespace confab::client

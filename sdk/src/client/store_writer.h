@@ -40,6 +40,9 @@ class StoreWriter {
   void events(core::ApplyEvents a);
   void older(const core::OlderEvents& a);
   void read_moved(const core::ReadCursorMoved& a);
+  // The user joined or left a conversation while connected: the stored list follows at
+  // once (the next connection lists it all again).
+  void membership(const core::MembershipChanged& a);
 
   static constexpr std::chrono::microseconds kBatch{250};
   // Messages stored in pages wait for the search index (CacheStore::index_for_search):

@@ -271,6 +271,37 @@ Result<void> CacheStore::update_conversations(std::span<const protocol::Conversa
   }
 }
 
+Result<std::vector<std::string>> CacheStore::listed_conversations() {
+  std::lock_guard lock(mutex_);
+  try {
+    std::vector<std::string> out;
+    SQLite::Statement q(*db_, "SELECT id FROM conversations WHERE listed = 1 ORDER BY id");
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  } catch (const std::exception& e) {
+    return failed("cannot read the conversation list", e);
+  }
+}
+
+Result<void> CacheStore::set_listed(const std::string& conversation_id, bool listed) {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement ensure(*db_, "INSERT OR IGNORE INTO conversations (id, listed) VALUES (?1, ?2)");
+    ensure.bind(1, conversation_id);
+    ensure.bind(2, listed ? 1 : 0);
+    ensure.exec();
+    SQLite::Statement mark(*db_, "UPDATE conversations SET listed = ?2 WHERE id = ?1");
+    mark.bind(1, conversation_id);
+    mark.bind(2, listed ? 1 : 0);
+    mark.exec();
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return failed("cannot store the conversation list", e);
+  }
+}
+
 Result<std::vector<CacheCursor>> CacheStore::cursors() {
   std::lock_guard lock(mutex_);
   try {

@@ -42,7 +42,9 @@ constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
     ALTER TABLE outbox ADD COLUMN target_message_id TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbox ADD COLUMN target_local_id INTEGER NOT NULL DEFAULT 0;
     )sql",
-    // 3: the user's conversations, as the server lists them at each connection.
+    // 3: the user's conversations, as the server lists them at each connection. No longer
+    // used: the local store keeps that list (docs/architecture.md, "Who owns what"); the
+    // table stays, since migrations only go forward.
     R"sql(
     CREATE TABLE conversations (id TEXT PRIMARY KEY) WITHOUT ROWID;
     )sql",
@@ -219,36 +221,6 @@ void OutboxStore::migrate() {
   int version = db_->execAndGet("PRAGMA user_version").getInt();
   lock.commit();
   store::migrate(*db_, version, kMigrations);
-}
-
-Result<void> OutboxStore::replace_conversations(const std::vector<std::string>& ids) {
-  std::lock_guard lock(mutex_);
-  try {
-    SQLite::Transaction tx(*db_);
-    db_->exec("DELETE FROM conversations");
-    SQLite::Statement insert(*db_, "INSERT OR IGNORE INTO conversations (id) VALUES (?1)");
-    for (const auto& id : ids) {
-      insert.bind(1, id);
-      insert.exec();
-      insert.reset();
-    }
-    tx.commit();
-    return {};
-  } catch (const std::exception& e) {
-    return storage(std::string("cannot store the conversation list: ") + e.what());
-  }
-}
-
-Result<std::vector<std::string>> OutboxStore::load_conversations() {
-  std::lock_guard lock(mutex_);
-  try {
-    std::vector<std::string> ids;
-    SQLite::Statement q(*db_, "SELECT id FROM conversations ORDER BY id");
-    while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
-    return ids;
-  } catch (const std::exception& e) {
-    return storage(std::string("cannot read the conversation list: ") + e.what());
-  }
 }
 
 int OutboxStore::schema_version() {
