@@ -4,7 +4,9 @@
 //     --conversations conversations connects to a confab-server on loopback and catches
 //     up. The figure is messages stored per second, from connect() until every
 //     conversation's cursor is at its head, and the process's resident memory during it
-//     (sampled every 5 ms; the growth over what it used before connecting).
+//     (sampled every 5 ms; the growth over what it used before connecting). With
+//     --slow-callback-ms N, the device also has an on_message callback that takes N ms per
+//     event (a UI that renders each one), to show what a slow callback costs in memory.
 //  2. Opening a large store: caches holding each of --store-sizes messages (one busy
 //     conversation plus 99 small ones) are built here, then opened by a fresh process
 //     each time, --repeats times: the time for Client::open() and for the first page of the
@@ -109,7 +111,7 @@ void fill_server(const std::string& url, const fs::path& dir, int conversations,
 
 // Child mode: a fresh device catches up; prints messages stored per second, and the
 // resident memory (KiB) before connecting and at its peak during the catch-up.
-int measure_catch_up(const std::string& url, const fs::path& db, int messages) {
+int measure_catch_up(const std::string& url, const fs::path& db, int messages, int slow_callback_ms) {
   auto reader = open_client(db, "reader-device");
   Waiter waiter;
   confab::bench::SyncedTotal synced;
@@ -117,6 +119,12 @@ int measure_catch_up(const std::string& url, const fs::path& db, int messages) {
     synced.changed(c);
     waiter.notify();
   });
+  confab::Subscription slow;
+  if (slow_callback_ms > 0) {
+    slow = reader->on_message([slow_callback_ms](const confab::Message&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(slow_callback_ms));  // the app's slow UI, not a wait
+    });
+  }
   auto caught_up = [&] { return synced.total() >= messages; };
   std::atomic<bool> sampling = true;
   std::atomic<long> peak = 0;
@@ -220,7 +228,7 @@ int measure_open(const fs::path& cache) {
 int main(int argc, char** argv) {
   CLI::App app{"confab_store_bench: catch-up rate and large-store opening of the local store", "confab_store_bench"};
   std::string server = CONFAB_SERVER_BINARY;
-  int messages = 100'000, conversations = 10, repeats = 3;
+  int messages = 100'000, conversations = 10, repeats = 3, slow_callback_ms = 0;
   std::vector<std::int64_t> sizes{10'000, 100'000, 1'000'000};
   std::string measure, catch_up_url, catch_up_db;
   bool skip_catch_up = false, skip_open = false;
@@ -229,6 +237,8 @@ int main(int argc, char** argv) {
   app.add_option("--conversations", conversations, "conversations they are spread over")->check(CLI::Range(1, 1000));
   app.add_option("--store-sizes", sizes, "messages in the stores opened");
   app.add_option("--repeats", repeats, "runs per figure; the median is reported")->check(CLI::PositiveNumber);
+  app.add_option("--slow-callback-ms", slow_callback_ms, "catch-up: an on_message callback taking this long per event")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--skip-catch-up", skip_catch_up, "only the large-store part");
   app.add_flag("--skip-open", skip_open, "only the catch-up part");
   app.add_option("--measure-open", measure, "(internal) open this cache in this process and print the costs");
@@ -236,7 +246,7 @@ int main(int argc, char** argv) {
   app.add_option("--catch-up-db", catch_up_db, "(internal) the database of --measure-catch-up");
   CLI11_PARSE(app, argc, argv);
   if (!measure.empty()) return measure_open(measure);
-  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, messages);
+  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, messages, slow_callback_ms);
 
   fs::path dir = fs::temp_directory_path() / ("confab-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -267,7 +277,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeats; ++r) {
       auto db = dir / ("reader-" + std::to_string(r) + ".db");
       confab::test::ChildProcess child({argv[0], "--measure-catch-up", url, "--catch-up-db", db.string(), "--messages",
-                                        std::to_string(messages), "--conversations", std::to_string(conversations)},
+                                        std::to_string(messages), "--conversations", std::to_string(conversations),
+                                        "--slow-callback-ms", std::to_string(slow_callback_ms)},
                                        dir / "child.log");
       auto line = child.read_line(std::chrono::seconds(600));
       if (!line) fail("the catch-up child printed nothing; see " + (dir / "child.log").string());
@@ -279,9 +290,11 @@ int main(int argc, char** argv) {
       peak.push_back(static_cast<double>(high) / 1024.0);
       child.wait(std::chrono::seconds(30));
     }
-    std::printf("| missed messages | conversations | stored msg/s | RSS growth | RSS peak |\n|---|---|---|---|---|\n");
-    std::printf("| %d | %d | %.0f | %.1f MiB | %.1f MiB |\n\n", messages, conversations, median(rate), median(growth),
-                median(peak));
+    std::printf("| missed messages | conversations | slow on_message | seen caught up, msg/s | RSS growth | RSS peak |\n"
+                "|---|---|---|---|---|---|\n");
+    std::printf("| %d | %d | %s | %.0f | %.1f MiB | %.1f MiB |\n\n", messages, conversations,
+                slow_callback_ms > 0 ? (std::to_string(slow_callback_ms) + " ms").c_str() : "none", median(rate),
+                median(growth), median(peak));
     std::fflush(stdout);
     process.kill_and_wait(SIGTERM);
   }
