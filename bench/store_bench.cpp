@@ -10,6 +10,8 @@
 //     an app's GUI thread would: their latencies, p50 / p99 / max over the catch-up; and
 //     where the time of the calls over 1 ms went: on a CPU, waiting for one, or blocked
 //     (from the thread's /proc schedstat).
+//     With --slow-callback-ms N, the device also has an on_message callback that takes N ms
+//     per event (a UI that renders each one), to show what a slow callback costs in memory.
 //  2. Opening a large store: caches holding each of --store-sizes messages (one busy
 //     conversation plus 99 small ones) are built here, then opened by a fresh process
 //     each time, --repeats times: the time for Client::open() and for the first page of the
@@ -175,7 +177,8 @@ void probe(confab::Client& client, int conversations, std::chrono::milliseconds 
 // Child mode: a fresh device catches up; prints messages stored per second, and the
 // resident memory (KiB) before connecting and at its peak during the catch-up; with a
 // probe, then of messages() and of send(): see Timed::print().
-int measure_catch_up(const std::string& url, const fs::path& db, int messages, int conversations, int probe_ms) {
+int measure_catch_up(const std::string& url, const fs::path& db, int messages, int conversations, int probe_ms,
+                     int slow_callback_ms) {
   auto reader = open_client(db, "reader-device");
   Waiter waiter;
   confab::bench::SyncedTotal synced;
@@ -183,6 +186,12 @@ int measure_catch_up(const std::string& url, const fs::path& db, int messages, i
     synced.changed(c);
     waiter.notify();
   });
+  confab::Subscription slow;
+  if (slow_callback_ms > 0) {
+    slow = reader->on_message([slow_callback_ms](const confab::Message&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(slow_callback_ms));  // the app's slow UI, not a wait
+    });
+  }
   auto caught_up = [&] { return synced.total() >= messages; };
   std::atomic<bool> sampling = true;
   std::atomic<long> peak = 0;
@@ -300,7 +309,7 @@ int measure_open(const fs::path& cache) {
 int main(int argc, char** argv) {
   CLI::App app{"confab_store_bench: catch-up rate and large-store opening of the local store", "confab_store_bench"};
   std::string server = CONFAB_SERVER_BINARY;
-  int messages = 100'000, conversations = 10, repeats = 3, probe_ms = 0;
+  int messages = 100'000, conversations = 10, repeats = 3, probe_ms = 0, slow_callback_ms = 0;
   std::vector<std::int64_t> sizes{10'000, 100'000, 1'000'000};
   std::string measure, catch_up_url, catch_up_db;
   bool skip_catch_up = false, skip_open = false;
@@ -313,6 +322,8 @@ int main(int argc, char** argv) {
                  "during the catch-up, call messages() every this many ms (and send() every tenth time) from another "
                  "thread and report their latencies; 0: no probe")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--slow-callback-ms", slow_callback_ms, "catch-up: an on_message callback taking this long per event")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--skip-catch-up", skip_catch_up, "only the large-store part");
   app.add_flag("--skip-open", skip_open, "only the catch-up part");
   app.add_option("--measure-open", measure, "(internal) open this cache in this process and print the costs");
@@ -320,7 +331,9 @@ int main(int argc, char** argv) {
   app.add_option("--catch-up-db", catch_up_db, "(internal) the database of --measure-catch-up");
   CLI11_PARSE(app, argc, argv);
   if (!measure.empty()) return measure_open(measure);
-  if (!catch_up_url.empty()) return measure_catch_up(catch_up_url, catch_up_db, messages, conversations, probe_ms);
+  if (!catch_up_url.empty()) {
+    return measure_catch_up(catch_up_url, catch_up_db, messages, conversations, probe_ms, slow_callback_ms);
+  }
 
   fs::path dir = fs::temp_directory_path() / ("confab-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -356,7 +369,8 @@ int main(int argc, char** argv) {
       auto db = dir / ("reader-" + std::to_string(r) + ".db");
       confab::test::ChildProcess child({argv[0], "--measure-catch-up", url, "--catch-up-db", db.string(), "--messages",
                                         std::to_string(messages), "--conversations", std::to_string(conversations),
-                                        "--probe-ms", std::to_string(probe_ms)},
+                                        "--probe-ms", std::to_string(probe_ms), "--slow-callback-ms",
+                                        std::to_string(slow_callback_ms)},
                                        dir / "child.log");
       auto line = child.read_line(std::chrono::seconds(600));
       if (!line) fail("the catch-up child printed nothing; see " + (dir / "child.log").string());
@@ -374,9 +388,11 @@ int main(int argc, char** argv) {
       peak.push_back(static_cast<double>(high) / 1024.0);
       child.wait(std::chrono::seconds(30));
     }
-    std::printf("| missed messages | conversations | stored msg/s | RSS growth | RSS peak |\n|---|---|---|---|---|\n");
-    std::printf("| %d | %d | %.0f | %.1f MiB | %.1f MiB |\n\n", messages, conversations, median(rate), median(growth),
-                median(peak));
+    std::printf("| missed messages | conversations | slow on_message | seen caught up, msg/s | RSS growth | RSS peak |\n"
+                "|---|---|---|---|---|---|\n");
+    std::printf("| %d | %d | %s | %.0f | %.1f MiB | %.1f MiB |\n\n", messages, conversations,
+                slow_callback_ms > 0 ? (std::to_string(slow_callback_ms) + " ms").c_str() : "none", median(rate),
+                median(growth), median(peak));
     if (probe_ms > 0) {
       std::printf("From another thread during the catch-up, every %d ms (medians of %d runs):\n\n", probe_ms, repeats);
       std::printf("| call | calls | p50 | p99 | max |\n|---|---|---|---|---|\n");

@@ -12,9 +12,10 @@ namespace confab::bench {
 
 class SyncedTotal {
  public:
-  // From the client's on_conversation() callback.
+  // From the client's on_conversation() callback. A change may stand for several merged
+  // together (older history among them): synced_seq is the newest cursor either way.
   void changed(const ConversationChange& c) {
-    if (c.events_applied == 0 || c.older) return;
+    if (c.synced_seq == 0) return;
     std::lock_guard hold(mutex_);
     auto& seq = synced_[c.conversation_id];
     if (c.synced_seq > seq) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -146,6 +147,34 @@ TEST_F(ClientExchange, AUserInvitedWhileConnectedCanSendThereAtOnceAndNotAfterLe
   auto gone = carol.client->send("c_release", "still here?");
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, ErrorCode::invalid_argument);
+}
+
+TEST_F(ClientExchange, TheConversationListAndTheMembershipsSinceAreRememberedAcrossARestart) {
+  auto db = dir_.path() / "carol.db";
+  {
+    Device carol("carol-tablet", db);
+    ASSERT_TRUE(carol.client->connect(server_.url(), "token-carol").ok());
+    ASSERT_TRUE(carol.wait_for_state(ConnectionState::connected));
+    test::WsProbe alice(server_.port());
+    alice.authenticate("token-alice");
+    alice.send_text(R"({"type":"conversation.invite","id":"i","conversationId":"c_release","userIds":["carol"]})");
+    ASSERT_EQ(alice.read_json()["type"], "conversation");
+    ASSERT_TRUE(carol.messages.wait_until([](const std::vector<Message>& seen) {
+      return !seen.empty() && seen.back().kind == EventKind::member_joined && seen.back().member_id == "carol";
+    }));
+  }
+  // Restarted, and offline: send() knows the list from the local store.
+  Device carol("carol-tablet", db);
+  EXPECT_TRUE(carol.client->send("c_general", "listed").ok());
+  EXPECT_TRUE(carol.client->send("c_release", "joined since").ok());
+  auto unknown = carol.client->send("c_nowhere", "never listed");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::invalid_argument);
+  auto listed = carol.client->conversations();
+  ASSERT_TRUE(listed.ok());
+  std::set<std::string> ids;
+  for (const auto& c : *listed) ids.insert(c.conversation_id);
+  EXPECT_TRUE(ids.contains("c_release")) << "conversations() reads the same list";
 }
 
 TEST_F(ClientExchange, ARefusedTokenEndsInFailed) {

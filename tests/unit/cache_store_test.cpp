@@ -318,6 +318,22 @@ TEST_P(CacheStoreTest, AConversationNoLongerListedIsLeftOut) {
   EXPECT_EQ(listed[0].conversation_id, "a");
 }
 
+TEST_F(CacheStoreTest, TheListedIdsFollowTheListAndTheMembershipsSinceIt) {
+  protocol::ConversationSummary a, b;
+  a.conversation_id = "a";
+  a.name = "Alpha";
+  b.conversation_id = "b";
+  std::vector<protocol::ConversationSummary> both{a, b};
+  ASSERT_TRUE(store->update_conversations(both, true));
+  ASSERT_TRUE(store->set_listed("c", true));   // joined while connected
+  ASSERT_TRUE(store->set_listed("b", false));  // left
+  EXPECT_EQ(store->listed_conversations().value(), (std::vector<std::string>{"a", "c"}));
+  ASSERT_TRUE(store->set_listed("a", true));
+  auto alpha = store->conversation("a", "me").value();
+  ASSERT_TRUE(alpha.has_value());
+  EXPECT_EQ(alpha->name, "Alpha") << "joining again keeps what the list said of it";
+}
+
 TEST(CacheStoreFile, KeepsEverythingAcrossAReopen) {
   confab::test::TempDir dir;
   auto path = dir.path() / "cache.db";

@@ -1,6 +1,10 @@
 // confab::Client's argument checks: bad input is refused at the call, and nothing is queued.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "confab/client.h"
 #include "printers.h"
 #include "recorder.h"
@@ -16,6 +20,23 @@ std::unique_ptr<Client> open_client(bool allow_insecure = true) {
   auto client = Client::open(options);
   EXPECT_TRUE(client.ok());
   return std::move(client).value();
+}
+
+// Destroys `client` on another thread; false when that has not returned within `timeout`
+// (the thread is then left behind, stuck, and the test fails instead of hanging).
+bool destroyed_within(std::unique_ptr<Client> client, std::chrono::seconds timeout) {
+  std::promise<void> done;
+  auto destroyed = done.get_future();
+  std::thread destroyer([client = std::move(client), done = std::move(done)]() mutable {
+    client.reset();
+    done.set_value();
+  });
+  if (destroyed.wait_for(timeout) != std::future_status::ready) {
+    destroyer.detach();
+    return false;
+  }
+  destroyer.join();
+  return true;
 }
 
 TEST(ClientApi, OpenRefusesBadOptions) {
@@ -91,16 +112,85 @@ TEST(ClientApi, OpenRefusesACaThatIsNotPem) {
 }
 
 TEST(ClientApi, DestroyingAClientMidConnectWithQueuedSendsReturnsPromptly) {
-  // Fails by hanging (the ctest timeout) or crashing; the sanitizer builds make the most of it.
+  // Fails by timing out here, or by crashing; the sanitizer builds make the most of it.
   Subscription outlives_client;
-  {
-    auto client = open_client();
-    outlives_client = client->on_connection([](const ConnectionChange&) {});
-    ASSERT_TRUE(client->connect("ws://127.0.0.1:1/", "token").ok());
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(client->send("c_general", "bye").ok());
-  }
+  auto client = open_client();
+  outlives_client = client->on_connection([](const ConnectionChange&) {});
+  ASSERT_TRUE(client->connect("ws://127.0.0.1:1/", "token").ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(client->send("c_general", "bye").ok());
+  ASSERT_TRUE(destroyed_within(std::move(client), std::chrono::seconds(20)));
   outlives_client.reset();
   EXPECT_FALSE(outlives_client.active());
+}
+
+TEST(ClientApi, DestroyingTheClientWhileACallbackWaitsInsideItReturnsAndTheCallbackGetsClosed) {
+  // A callback calls, again and again, the methods that wait for the network thread, while
+  // another thread destroys the client. Once the network thread has stopped, such a call
+  // must return (`closed`) instead of waiting for it forever, and the destructor, which
+  // waits for the callback, must return too.
+  auto client = open_client();
+  Client* raw = client.get();
+  auto doomed = client->send("c_general", "discarded");
+  ASSERT_TRUE(doomed.ok());
+  std::promise<void> entered;
+  std::atomic<bool> closed_seen{false};
+  std::atomic<int> calls{0};
+  auto subscription = client->on_outbox([&](const LocalMessage& m) {
+    if (m.state != OutboxState::discarded) return;
+    entered.set_value();
+    for (;;) {
+      ++calls;
+      auto edited = raw->edit(MessageRef::local(m.local_id), "again");
+      auto reacted = raw->react(MessageRef::local(m.local_id), "👍");
+      auto unreacted = raw->unreact(MessageRef::local(m.local_id), "👍");
+      auto removed = raw->remove(MessageRef::local(m.local_id));
+      auto discarded = raw->discard(m.local_id);
+      auto retried = raw->retry(m.local_id);
+      static_cast<void>(raw->unsent_messages());
+      for (const auto* error : {edited.ok() ? nullptr : &edited.error(), reacted.ok() ? nullptr : &reacted.error(),
+                                unreacted.ok() ? nullptr : &unreacted.error(),
+                                removed.ok() ? nullptr : &removed.error(), discarded.ok() ? nullptr : &discarded.error(),
+                                retried.ok() ? nullptr : &retried.error()}) {
+        if (error != nullptr && error->code == ErrorCode::closed) closed_seen = true;
+      }
+      if (closed_seen) return;
+    }
+  });
+  ASSERT_TRUE(client->discard(doomed->local_id).ok());
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_TRUE(destroyed_within(std::move(client), std::chrono::seconds(20)))
+      << "~Client hung while a callback waited inside it (" << calls.load() << " rounds of calls)";
+  EXPECT_TRUE(closed_seen.load()) << "the callback's calls ended with `closed`";
+}
+
+TEST(ClientApi, ATokenProviderThatBlocksDoesNotHoldUpNotifications) {
+  auto client = open_client();
+  auto queued = client->send("c_general", "to discard");
+  ASSERT_TRUE(queued.ok());
+  test::Recorder<LocalMessage> outbox;
+  auto subscription = client->on_outbox([&](const LocalMessage& m) { outbox.add(m); });
+  std::promise<void> asked;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  ASSERT_TRUE(client
+                  ->connect("ws://127.0.0.1:1/",
+                            [&]() -> Result<std::string> {
+                              asked.set_value();
+                              // The app's backend is slow to answer.
+                              EXPECT_EQ(released.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+                              return std::string("token");
+                            })
+                  .ok());
+  ASSERT_EQ(asked.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_TRUE(client->discard(queued->local_id).ok());
+  EXPECT_TRUE(outbox.wait_until(
+      [](const std::vector<LocalMessage>& seen) {
+        return !seen.empty() && seen.back().state == OutboxState::discarded;
+      },
+      std::chrono::seconds(5)))
+      << "the notification waited for the token provider";
+  release.set_value();
+  EXPECT_TRUE(destroyed_within(std::move(client), std::chrono::seconds(20)));
 }
 
 }  // namespace

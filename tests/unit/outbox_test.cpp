@@ -5,12 +5,11 @@
 #include <set>
 
 #include "core/outbox.h"
+#include "fake_clocks.h"
 #include "printers.h"
 
 namespace confab::core {
 namespace {
-
-constexpr std::int64_t kStart = 1'763'800'000'000;
 
 class OutboxTest : public testing::Test {
  protected:
@@ -29,8 +28,8 @@ class OutboxTest : public testing::Test {
     m.client_message_id = "c" + std::to_string(m.local_id);
     m.conversation_id = conversation;
     m.text = "text " + std::to_string(m.local_id);
-    m.created_at_ms = now_;
-    row.age_from_ms = now_;
+    m.created_at_ms = clock_.wall_ms;
+    row.age_from_ms = clock_.wall_ms;
     outbox_->add(row);
     return m.client_message_id;
   }
@@ -46,7 +45,7 @@ class OutboxTest : public testing::Test {
     m.kind = kind;
     m.text = "edited";
     m.target_local_id = target;
-    row.age_from_ms = now_;
+    row.age_from_ms = clock_.wall_ms;
     outbox_->add(row);
     return m.client_message_id;
   }
@@ -60,20 +59,20 @@ class OutboxTest : public testing::Test {
 
   std::vector<OutboxRow> changed() { return outbox_->take_changed(); }
 
-  void flush(bool connected = true) { outbox_->flush(now_, connected); }
+  void flush(bool connected = true) { outbox_->flush(clock_.now(), connected); }
 
   // Moves the clock to the next wakeup and flushes.
   void advance_to_wakeup(bool connected = true) {
-    auto next = outbox_->next_wakeup(now_, connected);
+    auto next = outbox_->next_wakeup(clock_.now(), connected);
     ASSERT_TRUE(next.has_value());
-    now_ = *next;
+    clock_.advance_to(*next);
     flush(connected);
   }
 
   bool refuse(const std::string& id, ErrorCode code, std::int64_t retry_after_ms = 0) {
     Error e = Error::make(code, "refused");
     e.retry_after_ms = retry_after_ms;
-    return outbox_->on_refused(id, e, now_);
+    return outbox_->on_refused(id, e, clock_.now());
   }
 
   bool ack(const std::string& id, Seq seq = 1) { return outbox_->on_ack(id, "m-" + id, seq); }
@@ -87,7 +86,7 @@ class OutboxTest : public testing::Test {
 
   OutboxPolicy policy_;
   std::unique_ptr<Outbox> outbox_;
-  std::int64_t now_ = kStart;
+  test::FakeClocks clock_;
   std::int64_t last_local_id_ = 0;
 };
 
@@ -168,9 +167,9 @@ TEST_F(OutboxTest, RetryableRefusalBacksOffAndLaterMessagesWaitBehindIt) {
   ASSERT_TRUE(refuse("c3", ErrorCode::unavailable));
   flush();
   EXPECT_TRUE(sent().empty()) << "nothing goes before the backoff ends";
-  auto wake = outbox_->next_wakeup(now_, true);
+  auto wake = outbox_->next_wakeup(clock_.now(), true);
   ASSERT_TRUE(wake.has_value());
-  EXPECT_LE(*wake - now_, policy_.retry_base_ms) << "the first backoff is at most the base";
+  EXPECT_LE(*wake - clock_.monotonic_ms, policy_.retry_base_ms) << "the first backoff is at most the base";
 
   advance_to_wakeup();
   EXPECT_EQ(sent(), (Ids{"c1", "c2", "c3"})) << "all three again, in order, with the same ids";
@@ -181,11 +180,11 @@ TEST_F(OutboxTest, ServersRetryAfterSetsTheDelay) {
   flush();
   sent();
   ASSERT_TRUE(refuse("c1", ErrorCode::rate_limited, 7'000));
-  EXPECT_EQ(outbox_->next_wakeup(now_, true), now_ + 7'000);
-  now_ += 6'999;
+  EXPECT_EQ(outbox_->next_wakeup(clock_.now(), true), clock_.monotonic_ms + 7'000);
+  clock_.advance(6'999);
   flush();
   EXPECT_TRUE(sent().empty());
-  now_ += 1;
+  clock_.advance(1);
   flush();
   EXPECT_EQ(sent(), (Ids{"c1"}));
 }
@@ -198,14 +197,14 @@ TEST_F(OutboxTest, BackoffGrowsWithFullJitterUpToTheCap) {
     flush();
     ASSERT_EQ(sent(), (Ids{"c1"})) << "attempt " << attempt;
     ASSERT_TRUE(refuse("c1", ErrorCode::internal));
-    auto wake = outbox_->next_wakeup(now_, true);
+    auto wake = outbox_->next_wakeup(clock_.now(), true);
     ASSERT_TRUE(wake.has_value());
-    std::int64_t delay = *wake - now_;
+    std::int64_t delay = *wake - clock_.monotonic_ms;
     std::int64_t ceiling = std::min<std::int64_t>(8'000, 1'000LL << (attempt - 1));
     EXPECT_GE(delay, 0);
     EXPECT_LE(delay, ceiling) << "attempt " << attempt;
     delays.push_back(delay);
-    now_ = *wake;
+    clock_.advance_to(*wake);
   }
   EXPECT_GT(*std::max_element(delays.begin(), delays.end()), 1'000) << "the window grows past the base";
 }
@@ -220,11 +219,11 @@ TEST_F(OutboxTest, FirstRetriesOfManyClientsSpreadAcrossTheWindow) {
     row.message.local_id = 1;
     row.message.client_message_id = "c1";
     row.message.conversation_id = "c_general";
-    row.age_from_ms = now_;
+    row.age_from_ms = clock_.wall_ms;
     outbox.add(row);
-    outbox.flush(now_, true);
-    ASSERT_TRUE(outbox.on_refused("c1", Error::make(ErrorCode::unavailable, "busy"), now_));
-    std::int64_t delay = *outbox.next_wakeup(now_, true) - now_;
+    outbox.flush(clock_.now(), true);
+    ASSERT_TRUE(outbox.on_refused("c1", Error::make(ErrorCode::unavailable, "busy"), clock_.now()));
+    std::int64_t delay = *outbox.next_wakeup(clock_.now(), true) - clock_.monotonic_ms;
     buckets.insert(delay / 100);
     earliest = std::min(earliest, delay);
     latest = std::max(latest, delay);
@@ -239,11 +238,11 @@ TEST_F(OutboxTest, MissingAckIsResentWithTheSameIdAfterTheTimeout) {
   add();
   flush();
   EXPECT_EQ(sent(), (Ids{"c1"}));
-  EXPECT_EQ(outbox_->next_wakeup(now_, true), now_ + 5'000);
-  now_ += 4'999;
+  EXPECT_EQ(outbox_->next_wakeup(clock_.now(), true), clock_.monotonic_ms + 5'000);
+  clock_.advance(4'999);
   flush();
   EXPECT_TRUE(sent().empty());
-  now_ += 1;
+  clock_.advance(1);
   flush();
   auto again = outbox_->take_transmit();
   ASSERT_EQ(again.size(), 1u);
@@ -269,10 +268,10 @@ TEST_F(OutboxTest, LostConnectionPutsInFlightMessagesFirstOnTheNextOne) {
 TEST_F(OutboxTest, MessageNotDeliveredWithinTheMaximumAgeFailsTooOldEvenOffline) {
   reset(OutboxPolicy{.max_age_ms = 60'000});
   add();
-  now_ += 30'000;
+  clock_.advance(30'000);
   add();
   flush(false);
-  EXPECT_EQ(outbox_->next_wakeup(now_, false), kStart + 60'000);
+  EXPECT_EQ(outbox_->next_wakeup(clock_.now(), false), clock_.monotonic_ms + 30'000) << "c1's age ends first";
   advance_to_wakeup(false);
   EXPECT_EQ(state_of("c1"), OutboxState::failed);
   EXPECT_EQ(state_of("c2"), OutboxState::pending);
@@ -289,13 +288,13 @@ TEST_F(OutboxTest, RetryQueuesAFailedMessageAgainWithAFreshAge) {
   flush();
   sent();
   ASSERT_TRUE(refuse("c1", ErrorCode::not_member));
-  now_ += 120'000;
-  ASSERT_TRUE(outbox_->retry(1, now_).ok());
+  clock_.advance(120'000);
+  ASSERT_TRUE(outbox_->retry(1, clock_.now()).ok());
   EXPECT_EQ(state_of("c1"), OutboxState::pending);
   flush();
   EXPECT_EQ(sent(), (Ids{"c1"})) << "sent again, not expired: the age counts from the retry";
-  EXPECT_EQ(outbox_->retry(1, now_).error().code, ErrorCode::invalid_argument) << "it is on the wire";
-  EXPECT_EQ(outbox_->retry(77, now_).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(outbox_->retry(1, clock_.now()).error().code, ErrorCode::invalid_argument) << "it is on the wire";
+  EXPECT_EQ(outbox_->retry(77, clock_.now()).error().code, ErrorCode::invalid_argument);
 }
 
 TEST_F(OutboxTest, RetryCutsABackoffShort) {
@@ -303,7 +302,7 @@ TEST_F(OutboxTest, RetryCutsABackoffShort) {
   flush();
   sent();
   ASSERT_TRUE(refuse("c1", ErrorCode::rate_limited, 60'000));
-  ASSERT_TRUE(outbox_->retry(1, now_).ok());
+  ASSERT_TRUE(outbox_->retry(1, clock_.now()).ok());
   flush();
   EXPECT_EQ(sent(), (Ids{"c1"}));
 }
@@ -340,7 +339,7 @@ TEST_F(OutboxTest, RestoredSendingRowsGoBackToPendingAndKeepTheirOrder) {
     m.conversation_id = "c_general";
     m.state = i == 2 ? OutboxState::pending : OutboxState::sending;
     m.attempts = 1;
-    rows[static_cast<std::size_t>(i)].age_from_ms = now_;
+    rows[static_cast<std::size_t>(i)].age_from_ms = clock_.wall_ms;
   }
   outbox_->restore(rows);
   auto restored = changed();
@@ -395,7 +394,7 @@ TEST_F(OutboxTest, ARestoredChangeWhoseTargetIsGoneFails) {
   orphan.message.conversation_id = "c_general";
   orphan.message.kind = OutboxKind::edit;
   orphan.message.target_local_id = 4;  // not in the outbox, and no server id recorded
-  orphan.age_from_ms = now_;
+  orphan.age_from_ms = clock_.wall_ms;
   outbox_->restore({orphan});
   EXPECT_EQ(state_of("c5"), OutboxState::failed);
   flush();

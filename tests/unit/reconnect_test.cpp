@@ -32,17 +32,25 @@ TEST(RetrySchedule, TheFirstDropOfAHealthyConnectionRetriesAtOnceThenTheWindowDo
 }
 
 TEST(RetrySchedule, ADropSoonAfterConnectingBacksOffAndAHealthyPeriodResetsTheCount) {
-  ConnectionPolicy policy;
-  RetrySchedule schedule(policy, 5);
+  ConnectionPolicy policy;  // base 1 s: the fifth attempt waits U(0, 16 s)
   std::int64_t now = 1'000'000;
-  for (int i = 0; i < 4; ++i) schedule.lost(now, false);
-  EXPECT_EQ(schedule.attempts(), 4);
-  schedule.connected(now);
-  EXPECT_GT(schedule.lost(now + 2'000, true).delay_ms + 1, 0);
-  EXPECT_EQ(schedule.attempts(), 5) << "2 s is not healthy: the count goes on";
-  schedule.connected(now + 10'000);
-  EXPECT_EQ(schedule.lost(now + 30'000, true).delay_ms, 0);
-  EXPECT_EQ(schedule.attempts(), 0) << "20 s is healthy: the count starts over";
+  std::int64_t longest = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    RetrySchedule schedule(policy, seed);
+    for (int i = 0; i < 4; ++i) schedule.lost(now, false);
+    ASSERT_EQ(schedule.attempts(), 4);
+    schedule.connected(now);
+    auto delay = schedule.lost(now + 2'000, true).delay_ms;
+    ASSERT_EQ(schedule.attempts(), 5) << "2 s is not healthy: the count goes on";
+    ASSERT_LT(delay, 16'000) << "seed " << seed;
+    longest = std::max(longest, delay);
+    schedule.connected(now + 10'000);
+    ASSERT_EQ(schedule.lost(now + 30'000, true).delay_ms, 0) << "20 s is healthy: at once";
+    ASSERT_EQ(schedule.attempts(), 0) << "and the count starts over";
+  }
+  // A drop that is not healthy backs off in the fifth attempt's window, not the first's
+  // (1 s) and not at once.
+  EXPECT_GT(longest, 8'000);
 }
 
 TEST(RetrySchedule, AfterTheStateTtlItIsSuspendedAndRetriesEvery30Seconds) {
@@ -102,7 +110,7 @@ Drained drain(Session& s) {
 
 class ReconnectingSession : public testing::Test {
  protected:
-  ReconnectingSession() : session_(options(), [] { return fake_now; }) {}
+  ReconnectingSession() : session_(options(), Clocks{[] { return fake_now; }, [] { return fake_now; }}) {}
 
   static SessionOptions options() {
     SessionOptions o;
@@ -179,7 +187,9 @@ TEST_F(ReconnectingSession, DisconnectedLongerThanTheTtlIsSuspendedAndRetriesEve
   drain(session_);
   std::int64_t start = fake_now;
   ConnectionState state = ConnectionState::connecting;
-  while (fake_now - start < 130'000) {
+  // Each round must move the clock (a backoff of at least 1 ms, mostly far more); the
+  // count is a bound for a session that stopped asking to be woken.
+  for (int round = 0; round < 10'000 && fake_now - start < 130'000; ++round) {
     session_.transport_closed(Error::make(ErrorCode::transport, "connection refused"));
     auto d = drain(session_);
     state = session_.state();
@@ -227,7 +237,10 @@ TEST_F(ReconnectingSession, AQuietConnectionIsPingedAndAHalfOpenOneIsDroppedInBo
 
   // Nothing ever comes back (a blackholed, half-open connection).
   Drained dropped;
-  while (session_.state() == ConnectionState::connected) dropped = advance_to_wakeup();
+  for (int wakeup = 0; wakeup < 10 && session_.state() == ConnectionState::connected; ++wakeup) {
+    dropped = advance_to_wakeup();
+  }
+  ASSERT_NE(session_.state(), ConnectionState::connected) << "never dropped";
   EXPECT_EQ(fake_now - connected_at, 35'000) << "interval + timeout";
   EXPECT_EQ(dropped.closes, 1);
   EXPECT_EQ(dropped.changes.front().error->code, ErrorCode::timeout);

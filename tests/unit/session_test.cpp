@@ -15,14 +15,15 @@ namespace {
 
 using nlohmann::json;
 
-// The session's clock; tests move it by hand.
+// The session's clocks; tests move them by hand (both together: no clock is set here;
+// clocks_test.cpp sets them apart).
 std::int64_t fake_now = 1'763'800'000'000;
 
 Session make_session() {
   SessionOptions options;
   options.device_id = "phone";
   options.seed = 7;
-  return Session(options, [] { return fake_now; });
+  return Session(options, Clocks{[] { return fake_now; }, [] { return fake_now; }});
 }
 
 // A queued row as send() commits it: local ids grow with each call.
@@ -80,7 +81,6 @@ Drained drain(Session& s) {
     }
     if (auto* o = std::get_if<NotifyOutbox>(&action)) d.outbox.push_back(o->message);
     if (auto* c = std::get_if<NotifyConnection>(&action)) d.connection.push_back(c->change);
-    if (auto* m = std::get_if<NotifyMessage>(&action)) d.messages.push_back(m->message);
     if (std::holds_alternative<CloseConnection>(action)) ++d.closes;
   }
   return d;
@@ -460,6 +460,37 @@ TEST(SessionReads, ReadsMadeOfflineGoOutOnTheNextConnection) {
   bool sent = false;
   for (const auto& f : connected.frames) sent |= f["type"] == "cursor.update" && f["readSeq"] == 7;
   EXPECT_TRUE(sent);
+}
+
+TEST(SessionOlder, ScrollingBackOfflineAsksOncePerConversationOnTheNextConnection) {
+  Session s = make_session();
+  for (int i = 0; i < 5; ++i) s.request_older("c_general", 301, 100);  // the app scrolls, and scrolls
+  s.request_older("c_general", 301, 200);
+  s.request_older("c_release", 40, 50);
+  EXPECT_TRUE(drain(s).sync_frames.empty()) << "nothing goes out offline";
+  auto connected = reconnect(s);
+  std::map<std::string, json> older;
+  int count = 0;
+  for (const auto& f : connected.sync_frames) {
+    if (f["type"] != "history.request" || !f.contains("beforeSeq")) continue;
+    ++count;
+    older[f["conversationId"]] = f;
+  }
+  EXPECT_EQ(count, 2) << "one request per conversation, not one per call";
+  ASSERT_EQ(older.size(), 2u);
+  EXPECT_EQ(older["c_general"]["beforeSeq"], 301);
+  EXPECT_EQ(older["c_general"]["limit"], 200) << "the largest page asked for";
+  EXPECT_EQ(older["c_release"]["beforeSeq"], 40);
+}
+
+TEST(SessionOlder, AskingAgainWhileARequestIsOnItsWaySendsNothingMore) {
+  Session s = connected_session();
+  drain(s);
+  s.request_older("c_general", 301, 100);
+  EXPECT_EQ(drain(s).sync_frames.size(), 1u);
+  s.request_older("c_general", 301, 100);
+  s.request_older("c_general", 301, 100);
+  EXPECT_TRUE(drain(s).sync_frames.empty());
 }
 
 TEST(SessionReads, TheUsersCursorFromAnotherDeviceMovesTheStoreOthersDoNot) {

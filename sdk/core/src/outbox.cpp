@@ -48,7 +48,7 @@ void Outbox::insert(OutboxRow row) {
   }
   auto conversation_id = m.conversation_id;
   bool queued = m.state != OutboxState::failed;
-  Entry& entry = rows_[id] = Entry{std::move(row), 0};
+  Entry& entry = rows_[id] = Entry{std::move(row)};
   if (queued) queues_[conversation_id][id] = &entry;
 }
 
@@ -59,17 +59,17 @@ Outbox::Entry* Outbox::find(std::int64_t local_id) {
 
 void Outbox::changed(const Entry& entry) { changed_.push_back(entry.row); }
 
-bool Outbox::expired(const Entry& entry, std::int64_t now_ms) const {
-  return now_ms - entry.row.age_from_ms >= policy_.max_age_ms;
+bool Outbox::expired(const Entry& entry, Now now) const {
+  return now.wall_ms - entry.row.age_from_ms >= policy_.max_age_ms;
 }
 
-void Outbox::transmit(Entry& entry, std::int64_t now_ms) {
+void Outbox::transmit(Entry& entry, std::int64_t monotonic_ms) {
   auto& m = entry.row.message;
   m.state = OutboxState::sending;
   m.attempts += 1;
   entry.held_by_server = false;  // it comes again, which ends the server's hold
-  entry.row.next_attempt_at_ms = 0;
-  entry.ack_deadline_ms = now_ms + policy_.ack_timeout_ms;
+  entry.next_attempt_at_ms = 0;
+  entry.ack_deadline_ms = monotonic_ms + policy_.ack_timeout_ms;
   transmit_.push_back(entry.row);
   changed(entry);
 }
@@ -104,7 +104,7 @@ void Outbox::fail(Entry& entry, Error error) {
   withdraw(entry);
   m.state = OutboxState::failed;
   m.last_error = std::move(error);
-  entry.row.next_attempt_at_ms = 0;
+  entry.next_attempt_at_ms = 0;
   changed(entry);
 }
 
@@ -113,7 +113,7 @@ void Outbox::withdraw(Entry& entry) {
   withdrawn_.push_back(entry.row.message);
 }
 
-void Outbox::flush(std::int64_t now_ms, bool connected) {
+void Outbox::flush(Now now, bool connected) {
   // Conversations take turns oldest first (by their first queued message). fail() may
   // erase a queue, so walk over a snapshot.
   std::vector<std::pair<std::int64_t, std::string>> conversations;
@@ -121,11 +121,12 @@ void Outbox::flush(std::int64_t now_ms, bool connected) {
   for (const auto& [conversation, queue] : queues_) conversations.emplace_back(queue.begin()->first, conversation);
   std::sort(conversations.begin(), conversations.end());
   for (const auto& [first, conversation] : conversations) {
-    flush_queue(conversation, now_ms, connected);
+    flush_queue(conversation, now, connected);
   }
 }
 
-void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms, bool connected) {
+void Outbox::flush_queue(const std::string& conversation_id, Now now, bool connected) {
+  const std::int64_t now_ms = now.monotonic_ms;
   std::size_t in_flight = 0;
   auto queue = queues_.find(conversation_id);
   if (queue == queues_.end()) return;
@@ -146,7 +147,7 @@ void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms
     // Pending. Past its maximum age it fails and the next one takes its place. fail() may
     // erase other entries of this queue (the changes that wait for it), or the whole
     // queue: look it up again and go on after this one.
-    if (expired(entry, now_ms)) {
+    if (expired(entry, now)) {
       auto after = next->first;
       fail(entry, Error::make(ErrorCode::too_old,
                               "too old: not delivered within " +
@@ -159,7 +160,7 @@ void Outbox::flush_queue(const std::string& conversation_id, std::int64_t now_ms
     // Order: nothing behind a waiting message may overtake it. A change waits until its
     // target has the server's id.
     bool target_unsent = m.kind != OutboxKind::message && m.target_message_id.empty();
-    if (!connected || target_unsent || entry.row.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
+    if (!connected || target_unsent || entry.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
     transmit(entry, now_ms);
     ++in_flight;
     ++next;
@@ -203,7 +204,7 @@ bool Outbox::on_ack(const std::string& client_message_id, const std::string& mes
   return true;
 }
 
-bool Outbox::on_refused(const std::string& client_message_id, const Error& error, std::int64_t now_ms) {
+bool Outbox::on_refused(const std::string& client_message_id, const Error& error, Now now) {
   auto found = by_client_id_.find(client_message_id);
   if (found == by_client_id_.end()) return false;
   Entry& entry = rows_.at(found->second);
@@ -223,12 +224,12 @@ bool Outbox::on_refused(const std::string& client_message_id, const Error& error
     return queued.second->row.message.state == OutboxState::pending;
   });
   std::int64_t delay = error.retry_after_ms > 0 ? error.retry_after_ms : full_jitter_ms(random_, policy_.retry_base_ms, policy_.retry_cap_ms, m.attempts);
-  entry.row.next_attempt_at_ms = behind_another ? 0 : now_ms + delay;
+  entry.next_attempt_at_ms = behind_another ? 0 : now.monotonic_ms + delay;
   changed(entry);
   return true;
 }
 
-Result<void> Outbox::retry(std::int64_t local_id, std::int64_t now_ms) {
+Result<void> Outbox::retry(std::int64_t local_id, Now now) {
   Entry* entry = find(local_id);
   if (entry == nullptr) return invalid("no unsent message with local id " + std::to_string(local_id));
   auto& m = entry->row.message;
@@ -236,8 +237,8 @@ Result<void> Outbox::retry(std::int64_t local_id, std::int64_t now_ms) {
   if (m.state == OutboxState::failed) queues_[m.conversation_id][local_id] = entry;
   m.state = OutboxState::pending;
   m.last_error.reset();
-  entry->row.next_attempt_at_ms = 0;
-  entry->row.age_from_ms = now_ms;
+  entry->next_attempt_at_ms = 0;
+  entry->row.age_from_ms = now.wall_ms;
   changed(*entry);
   return {};
 }
@@ -267,10 +268,10 @@ Result<void> Outbox::discard(std::int64_t local_id) {
   return {};
 }
 
-std::optional<std::int64_t> Outbox::next_wakeup(std::int64_t now_ms, bool connected) const {
+std::optional<std::int64_t> Outbox::next_wakeup(Now now, bool connected) const {
   std::optional<std::int64_t> next;
-  auto consider = [&next, now_ms](std::int64_t t) {
-    if (t > now_ms) next = next ? std::min(*next, t) : t;
+  auto consider = [&next, &now](std::int64_t t) {
+    if (t > now.monotonic_ms) next = next ? std::min(*next, t) : t;
   };
   for (const auto& [conversation, queue] : queues_) {
     for (const auto& [id, queued] : queue) {
@@ -280,8 +281,8 @@ std::optional<std::int64_t> Outbox::next_wakeup(std::int64_t now_ms, bool connec
         continue;
       }
       // The first pending row decides for its conversation: the ones behind it wait for it.
-      consider(entry.row.age_from_ms + policy_.max_age_ms);
-      if (connected) consider(entry.row.next_attempt_at_ms);
+      consider(now.monotonic_ms + (entry.row.age_from_ms + policy_.max_age_ms - now.wall_ms));
+      if (connected) consider(entry.next_attempt_at_ms);
       break;
     }
   }

@@ -42,9 +42,9 @@ std::string encode_request(const LocalMessage& m) {
 
 }  // namespace
 
-Session::Session(SessionOptions options, Clock clock)
+Session::Session(SessionOptions options, Clocks clocks)
     : options_(std::move(options)),
-      clock_(std::move(clock)),
+      clocks_(std::move(clocks)),
       schedule_(options_.connection, options_.seed ^ 0x9e3779b97f4a7c15ULL),
       liveness_(options_.connection),
       outbox_(options_.outbox, options_.seed),
@@ -63,7 +63,7 @@ void Session::set_state(ConnectionState state, std::optional<Error> error, std::
 }
 
 void Session::send_frame(std::string text) {
-  liveness_.sent(clock_());
+  liveness_.sent(monotonic());
   actions_.push_back(SendFrame{std::move(text)});
 }
 
@@ -87,7 +87,7 @@ void Session::drain_outbox() {
 }
 
 void Session::flush_outbox() {
-  outbox_.flush(clock_(), connected());
+  outbox_.flush(clocks_.now(), connected());
   drain_outbox();
 }
 
@@ -168,7 +168,7 @@ void Session::disconnect_requested() {
 void Session::set_waiting(ConnectionState state, Error why, std::optional<std::int64_t> retry_at) {
   retry_at_ = retry_at;
   std::optional<std::int64_t> retry_in;
-  if (retry_at) retry_in = std::max<std::int64_t>(*retry_at - clock_(), 0);
+  if (retry_at) retry_in = std::max<std::int64_t>(*retry_at - monotonic(), 0);
   set_state(state, std::move(why), retry_in);
 }
 
@@ -179,7 +179,7 @@ void Session::lose_connection(Error why, bool close_transport) {
     set_waiting(ConnectionState::disconnected, std::move(why), std::nullopt);
     return;
   }
-  auto now = clock_();
+  auto now = monotonic();
   auto retry = schedule_.lost(now, was_connected);
   set_waiting(retry.suspended ? ConnectionState::suspended : ConnectionState::disconnected, std::move(why),
               now + retry.delay_ms);
@@ -225,7 +225,7 @@ void Session::enqueue(OutboxRow row) {
 }
 
 Result<void> Session::retry(std::int64_t local_id) {
-  auto done = outbox_.retry(local_id, clock_());
+  auto done = outbox_.retry(local_id, clocks_.now());
   flush_outbox();
   return done;
 }
@@ -237,7 +237,7 @@ Result<void> Session::discard(std::int64_t local_id) {
 }
 
 void Session::tick() {
-  auto now = clock_();
+  auto now = monotonic();
   if (retry_at_ && now >= *retry_at_ &&
       (state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended)) {
     start_attempt();
@@ -264,8 +264,7 @@ void Session::tick() {
 }
 
 std::optional<std::int64_t> Session::next_wakeup() const {
-  auto now = clock_();
-  auto next = outbox_.next_wakeup(now, connected());
+  auto next = outbox_.next_wakeup(clocks_.now(), connected());
   auto consider = [&next](std::optional<std::int64_t> t) {
     if (t) next = next ? std::min(*next, *t) : *t;
   };
@@ -282,14 +281,14 @@ std::optional<std::int64_t> Session::next_wakeup() const {
 void Session::transport_opened() {
   if (state_ != ConnectionState::connecting || !has_transport_) return;
   transport_open_ = true;
-  auth_deadline_ = clock_() + options_.connection.auth_timeout_ms;
+  auth_deadline_ = monotonic() + options_.connection.auth_timeout_ms;
   protocol::Auth auth{std::string(kAuthRequestId), token_, protocol::kVersion, options_.device_id};
   send_frame(protocol::encode(auth));
 }
 
 void Session::frame_received(std::string_view text) {
   if (!transport_open_) return;
-  liveness_.received(clock_());
+  liveness_.received(monotonic());
   auto decoded = protocol::decode_server_frame(text);
   if (!decoded) {
     const auto& e = decoded.error();
@@ -309,7 +308,7 @@ void Session::frame_received(std::string_view text) {
         } else if constexpr (std::is_same_v<T, protocol::Event>) {
           on_event(frame);
         } else if constexpr (std::is_same_v<T, protocol::SyncState>) {
-          if (connected()) sync_.on_sync_state(frame, clock_());
+          if (connected()) sync_.on_sync_state(frame, monotonic());
           drain_sync();
         } else if constexpr (std::is_same_v<T, protocol::History>) {
           on_history(frame);
@@ -359,7 +358,7 @@ void Session::on_conversations(const protocol::Conversations& page) {
 }
 
 void Session::finish_connecting() {
-  auto now = clock_();
+  auto now = monotonic();
   refreshed_ = false;  // a later expiry may refresh again
   auth_deadline_.reset();
   schedule_.connected(now);
@@ -400,7 +399,7 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
   }
   if (on_sync_refused(frame)) return;
   // The request id of a send is its clientMessageId; other errors concern no message.
-  if (outbox_.on_refused(frame.id, frame.error, clock_())) flush_outbox();
+  if (outbox_.on_refused(frame.id, frame.error, clocks_.now())) flush_outbox();
 }
 
 void Session::transport_closed(const Error& why) {

@@ -47,7 +47,7 @@ void Session::on_event(const protocol::Event& event) {
   } else if (about_me && event.kind == EventKind::member_left) {
     actions_.push_back(MembershipChanged{event.conversation_id, false});
   }
-  sync_.on_event(event, clock_());
+  sync_.on_event(event, monotonic());
   drain_sync();
 }
 
@@ -58,7 +58,7 @@ void Session::on_history(const protocol::History& history) {
     if (!out.events.empty()) actions_.push_back(std::move(out));
     return;
   }
-  sync_.on_history(history, clock_());
+  sync_.on_history(history, monotonic());
   drain_sync();
 }
 
@@ -80,7 +80,7 @@ bool Session::on_sync_refused(const protocol::ErrorFrame& frame) {
 void Session::mark_read(const std::string& conversation_id, Seq read_seq) {
   auto& unsent = unsent_reads_[conversation_id];
   unsent = std::max(unsent, read_seq);
-  if (!reads_due_) reads_due_ = clock_() + options_.read_debounce_ms;
+  if (!reads_due_) reads_due_ = monotonic() + options_.read_debounce_ms;
 }
 
 void Session::send_reads() {
@@ -95,18 +95,30 @@ void Session::send_reads() {
 }
 
 void Session::request_older(const std::string& conversation_id, Seq before_seq, int limit) {
-  protocol::HistoryRequest request;
-  request.id = std::string(kOlderPrefix) + std::to_string(next_request_++);
-  request.conversation_id = conversation_id;
-  request.before_seq = before_seq;
-  request.limit = std::clamp(limit, 1, protocol::kMaxHistoryPage);
-  older_waiting_.push_back(std::move(request));
+  limit = std::clamp(limit, 1, protocol::kMaxHistoryPage);
+  // One request per conversation at a time: the answer moves the store's window, and the
+  // app asks again from there. Asking while one is on its way changes nothing; asking
+  // while one waits for a connection merges into it.
+  for (const auto& [id, in_flight] : older_requests_) {
+    if (in_flight == conversation_id) return;
+  }
+  auto [waiting, added] = older_waiting_.try_emplace(conversation_id);
+  auto& request = waiting->second;
+  if (added) {
+    request.conversation_id = conversation_id;
+    request.before_seq = before_seq;
+    request.limit = limit;
+  } else {
+    request.before_seq = std::min(*request.before_seq, before_seq);
+    request.limit = std::max(request.limit, limit);
+  }
   if (connected()) send_older_waiting();
 }
 
 void Session::send_older_waiting() {
-  for (auto& request : std::exchange(older_waiting_, {})) {
-    older_requests_[request.id] = request.conversation_id;
+  for (auto& [conversation_id, request] : std::exchange(older_waiting_, {})) {
+    request.id = std::string(kOlderPrefix) + std::to_string(next_request_++);
+    older_requests_[request.id] = conversation_id;
     send_frame(protocol::encode(request));
   }
 }

@@ -1,8 +1,15 @@
 // confab::Client: one device's session with a Confab server.
 //
-// The client owns a network thread and a callback thread. Its methods are thread-safe
-// and never wait on the network. Callbacks run one at a time, in order, on the client's
-// callback thread; they may call back into the client, but must not destroy it.
+// The client owns a network thread, a callback thread, and a thread for the app's token
+// provider. Its methods are thread-safe and never wait on the network. Callbacks run one at
+// a time, in the order their notifications were produced, on the client's callback thread;
+// they may call back into the client, but must not destroy it. Another thread may destroy
+// it at any time, even while a callback is inside one of its calls (see ~Client).
+//
+// What waits for the callbacks is bounded: when they fall behind (a slow callback, a long
+// catch-up), notifications about the same thing are merged (see on_outbox(),
+// on_conversation(), on_sync()) and on_message() passes on at most kMaxQueuedMessages
+// waiting events. Nothing is queued for a kind of callback nobody subscribed to.
 //
 // Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
 // server has acknowledged them, across disconnects, restarts and crashes.
@@ -14,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -125,6 +133,11 @@ class CONFAB_API Client {
 
   // Stops the threads and closes the database. Once the destructor returns, no callback
   // runs. Unsent messages stay in the database for the next open().
+  // It may run while a callback (or the token provider) is inside a call to this client:
+  // a call that waits for the network thread (edit(), react(), unreact(), remove(),
+  // retry(), discard()) then returns `closed`, and unsent_messages() an empty list; the
+  // destructor waits for the callback (and for a token provider call) to return. It must
+  // not run on the callback thread itself.
   ~Client();
 
   Client(const Client&) = delete;
@@ -141,8 +154,10 @@ class CONFAB_API Client {
 
   // Supplies tokens on demand: called for the first connection, and again, once, when
   // the server refuses the token (expired or revoked); if the fresh token is refused too,
-  // or the provider fails, the client goes to `failed` with that error. It runs on the
-  // client's callback thread and may block (e.g. to ask the app's backend).
+  // or the provider fails, the client goes to `failed` with that error. It runs on a
+  // thread of its own, never on the callback thread, and may block (e.g. to ask the app's
+  // backend) without holding up the app's notifications; ~Client waits for a call in
+  // progress.
   using TokenProvider = std::function<Result<std::string>()>;
   Result<void> connect(std::string_view url, TokenProvider provider);
 
@@ -207,12 +222,22 @@ class CONFAB_API Client {
   // token and listed the user's conversations.
   Subscription on_connection(std::function<void(const ConnectionChange&)> callback);
 
-  // Every event of a conversation this user is a member of, once stored (live, caught up
+  // Events of the conversations this user is a member of, once stored (live, caught up
   // after a reconnect, or filling a gap), including this device's own messages: in each
-  // conversation's order, each once. Older history from load_older() is not repeated here.
+  // conversation's order, each at most once. Older history from load_older() is not
+  // repeated here.
+  // Every event is passed on while the callbacks keep up. When kMaxQueuedMessages events
+  // already wait for them (a catch-up of thousands, a callback slower than the stream),
+  // later events are not queued for on_message() until the backlog shrinks; they are
+  // stored like the others, and on_conversation() counts them for their conversation
+  // (ConversationChange::messages_skipped), so an app reads them from messages(). This
+  // keeps the memory a slow callback costs bounded.
   Subscription on_message(std::function<void(const Message&)> callback);
+  static constexpr std::size_t kMaxQueuedMessages = 1000;
 
-  // Every state change of a message this device sent.
+  // The state changes of the messages this device sent, each message's in order. When the
+  // callbacks fall behind, the states a message went through while it waited for them are
+  // merged into its newest: its last state is always reported.
   Subscription on_outbox(std::function<void(const LocalMessage&)> callback);
 
   // ---- The local store ------------------------------------------------------------
@@ -238,7 +263,8 @@ class CONFAB_API Client {
   Result<std::vector<TimelineMessage>> thread(std::string_view root_message_id, int limit = 200) const;
   // Asks the server for up to `limit` events before the oldest stored one; once stored,
   // on_conversation() reports them (`older`). Returns false when the store already
-  // reaches the start of the conversation. Sent at once, or when next connected.
+  // reaches the start of the conversation. Sent at once, or when next connected; one
+  // request per conversation at a time (asking again before it is answered adds nothing).
   Result<bool> load_older(std::string_view conversation_id, int limit = 100);
 
   // Moves the user's read cursor to `seq` (forward only; an older seq changes nothing).
@@ -257,8 +283,12 @@ class CONFAB_API Client {
 
   // A conversation's stored state changed: events applied, a reset, older history, a read
   // cursor. An empty conversation_id means the conversation list itself was updated.
+  // Changes of one conversation that wait for the callbacks are merged into one (see
+  // ConversationChange), which comes after every notification produced before its newest
+  // part (so after the on_message() calls of the events it counts).
   Subscription on_conversation(std::function<void(const ConversationChange&)> callback);
-  // Progress of the catch-up after each connection, ending with `finished`.
+  // Progress of the catch-up after each connection, ending with `finished`. When the
+  // callbacks fall behind, only the newest progress is reported.
   Subscription on_sync(std::function<void(const SyncProgress&)> callback);
 
   // What open() found damaged and repaired (nothing, usually).

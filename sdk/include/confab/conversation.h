@@ -65,14 +65,23 @@ struct ConversationInfo {
   std::vector<std::string> members;  // as learned from the log's member events
 };
 
-// What changed in a conversation's stored state.
+// What changed in a conversation's stored state since the last change reported for it.
+//
+// When the app's callbacks fall behind the store (a catch-up, a slow callback), the changes
+// of one conversation that wait for the callback are merged into one: counts add up, a flag
+// is set when any of them set it, and `synced_seq` is the newest. So nothing is lost by the
+// merge, and the app reads the result from the store (Client::messages()).
 struct ConversationChange {
   std::string conversation_id;
-  std::size_t events_applied = 0;  // events of its log just stored
+  std::size_t events_applied = 0;  // events of its log stored (forward, reset and older)
   bool reset = false;   // it was too far behind and restarted from its newest page
   bool older = false;   // older history was stored (load_older())
   bool read = false;    // its read cursor moved
-  Seq synced_seq = 0;
+  Seq synced_seq = 0;   // the store holds every event up to here (0: this change did not move it)
+  // Events stored that on_message() did not pass on, because more than
+  // Client::kMaxQueuedMessages were already waiting for its callbacks. They are in the
+  // store like every other event.
+  std::size_t messages_skipped = 0;
 };
 
 // A catch-up after connecting: conversations found behind, and caught up so far.

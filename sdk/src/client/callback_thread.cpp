@@ -16,10 +16,11 @@ void CallbackThread::post(std::function<void()> task) {
 }
 
 void CallbackThread::close() {
+  std::deque<std::function<void()>> dropped;  // destroyed outside the lock
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    tasks_.clear();
+    dropped.swap(tasks_);
   }
   wake_.notify_one();
 }
@@ -31,25 +32,31 @@ void CallbackThread::stop() {
 
 void CallbackThread::wait_until_idle() {
   if (on_this_thread()) return;
-  std::lock_guard wait_for_running_task(running_);
+  std::unique_lock lock(mutex_);
+  const auto running = started_;  // the task running now, if any, is number `started_`
+  finished_one_.wait(lock, [this, running] { return finished_ >= running; });
 }
 
 void CallbackThread::loop() {
   for (;;) {
     std::function<void()> task;
-    std::unique_lock running(running_, std::defer_lock);
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
       if (stopping_) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();
-      // Taken before the queue lock is released, so a caller of wait_until_idle() that
+      // Counted before the queue lock is released, so a caller of wait_until_idle() that
       // saw this task leave the queue waits for it to finish.
-      running.lock();
+      ++started_;
     }
     task();
     task = nullptr;  // release what the task holds before this thread counts as idle
+    {
+      std::lock_guard lock(mutex_);
+      ++finished_;
+    }
+    finished_one_.notify_all();
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -28,7 +29,8 @@ class CallbackThread {
   // Must not be called from the callback thread.
   void stop();
 
-  // Returns once no task is running. From the callback thread itself, returns at once.
+  // Returns once the task running when it was called (if any) has finished, without
+  // waiting for the ones queued after it. From the callback thread itself, returns at once.
   void wait_until_idle();
 
   bool on_this_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
@@ -36,11 +38,15 @@ class CallbackThread {
  private:
   void loop();
 
+  // mutex_ is never held while a task runs or while another lock is taken, so tasks may
+  // post, and callers may post while holding locks of their own.
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable finished_one_;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
-  std::mutex running_;  // held while a task runs
+  std::uint64_t started_ = 0;   // tasks taken from the queue
+  std::uint64_t finished_ = 0;  // of which this many have returned
   std::thread thread_;
 };
 

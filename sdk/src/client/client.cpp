@@ -1,14 +1,13 @@
 // confab::Client: the adapter around the core session. It owns the network thread (an
-// io_context) on which the core and the transport live, and the callback thread on
-// which the app's callbacks run.
+// io_context) on which the core and the transport live, the callback thread on which the
+// app's callbacks run (client/notifier.h), and the thread the app's token provider runs on.
 #include "confab/client.h"
 
 #include <chrono>
-#include <future>
-#include <map>
 #include <mutex>
-#include <set>
 #include <optional>
+#include <set>
+#include <span>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -19,8 +18,9 @@
 
 #include "client/callback_thread.h"
 #include "client/client_options.h"
-#include "client/listener_table.h"
 #include "client/local_view.h"
+#include "client/network_calls.h"
+#include "client/notifier.h"
 #include "client/outbox_writer.h"
 #include "client/store_writer.h"
 #include "client/stores.h"
@@ -39,13 +39,26 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::int64_t now_ms() {
+// Dates (created_at, the outbox's maximum age).
+std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
+// Every deadline and delay: never moved by the user or NTP setting the wall clock.
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
+
+// The answer of a call that waited for a network thread that has stopped.
+Error closing() { return Error::make(ErrorCode::closed, "the client is being destroyed"); }
+
+static_assert(client::Notifier::kMaxQueuedMessages == Client::kMaxQueuedMessages);
 
 }  // namespace
 
@@ -59,17 +72,13 @@ class Client::Impl {
         cache_(std::move(opened.cache)),
         view_(*cache_),
         recovery_(std::move(opened.recovery)),
+        token_thread_(std::make_shared<client::CallbackThread>()),
         work_(asio::make_work_guard(io_)),
+        calls_(io_),
         wake_timer_(io_),
-        outbox_writer_(io_, *store_),
-        session_(client::session_options(options_), now_ms),
-        callback_thread_(std::make_shared<client::CallbackThread>()),
-        connection_listeners_(std::make_shared<client::ListenerTable<ConnectionChange>>(callback_thread_)),
-        message_listeners_(std::make_shared<client::ListenerTable<Message>>(callback_thread_)),
-        outbox_listeners_(std::make_shared<client::ListenerTable<LocalMessage>>(callback_thread_)),
-        conversation_listeners_(std::make_shared<client::ListenerTable<ConversationChange>>(callback_thread_)),
-        sync_listeners_(std::make_shared<client::ListenerTable<SyncProgress>>(callback_thread_)),
-        writer_(io_, *cache_, view_, {message_listeners_, conversation_listeners_},
+        outbox_writer_(io_, [this](std::span<const core::OutboxRow> rows) { return store_->write(rows); }),
+        session_(client::session_options(options_), core::Clocks{wall_ms, monotonic_ms}),
+        writer_(io_, *cache_, view_, notifier_,
                 [this](const std::vector<store::CacheCursor>& rewind) {
                   for (const auto& c : rewind) session_.store_failed(c.conversation_id, c.cursor);
                   asio::post(io_, [this] { apply(session_.take_actions()); });  // their requests
@@ -84,17 +93,28 @@ class Client::Impl {
     });
   }
 
-  ~Impl() {
-    // Stop the network thread first, so nothing new is published; then tear the
-    // connection down (no thread touches it any more) and write the last outbox changes.
-    // The callback thread stops last, dropping whatever it had not run yet.
-    io_.stop();
-    network_thread_.join();
+  ~Impl() { close(); }
+
+  // Stops the client's threads; from ~Client, while the Client is still whole, so a
+  // callback that calls into it meanwhile finds it so. Not from a callback.
+  void close() {
+    if (std::exchange(closed_, true)) return;
+    // Stop the network thread first, so nothing new is published. A call of an app thread
+    // (a callback, the token provider) that waited for it returns `closed`; so do later
+    // ones. Then tear the connection down (no thread touches it any more) and write the
+    // last outbox changes.
+    calls_.close([this] {
+      io_.stop();
+      network_thread_.join();
+    });
     transport_.reset();
     // Best effort: what cannot be written now is recovered at the next open (a row whose
     // `sent` is missing is resent and answered with its original ack).
     static_cast<void>(outbox_writer_.write_now());
-    callback_thread_->stop();
+    // The token provider and the callbacks stop last: each waits for a call in progress and
+    // drops whatever had not started.
+    token_thread_->stop();
+    notifier_.stop();
   }
 
   Result<net::WsUrl> check_url(std::string_view url) {
@@ -137,12 +157,12 @@ class Client::Impl {
     return {};
   }
 
-  // Runs the app's token provider on the callback thread (it may block), then `then` with
-  // its answer on the network thread.
+  // Runs the app's token provider on its own thread (it may block, and must not hold up the
+  // app's notifications meanwhile), then `then` with its answer on the network thread.
   template <class Then>
   void ask_for_token(Then then) {
     auto provider = provider_;
-    callback_thread_->post([this, provider, then = std::move(then)]() mutable {
+    token_thread_->post([this, provider, then = std::move(then)]() mutable {
       Result<std::string> token = (*provider)();
       if (token && !client::check_token(*token)) token = client::check_token(*token).error();
       asio::post(io_, [this, provider, then = std::move(then), token = std::move(token)]() mutable {
@@ -199,7 +219,7 @@ class Client::Impl {
     m.client_message_id = ids::new_uuid_v7();
     m.conversation_id = std::string(conversation_id);
     m.text = std::string(text);
-    m.created_at_ms = now_ms();
+    m.created_at_ms = wall_ms();
     row.age_from_ms = m.created_at_ms;
     auto stored = store_->insert(std::move(row));
     if (!stored) return stored.error();
@@ -234,9 +254,9 @@ class Client::Impl {
     request.kind = kind;
     request.text = std::string(text);
     request.emoji = std::string(emoji);
-    request.created_at_ms = now_ms();
+    request.created_at_ms = wall_ms();
     row.age_from_ms = request.created_at_ms;
-    return on_network([this, &target, row = std::move(row)]() mutable -> Result<LocalMessage> {
+    auto on_network_thread = [this, &target, row = std::move(row)]() mutable -> Result<LocalMessage> {
       auto& m = row.message;
       if (target.local_id == 0) {
         m.conversation_id = target.conversation_id;
@@ -271,20 +291,22 @@ class Client::Impl {
       session_.enqueue(std::move(stored).value());
       apply(session_.take_actions());
       return echo;
-    });
+    };
+    return calls_.run(std::move(on_network_thread), Result<LocalMessage>(closing()));
   }
 
   Result<void> retry(std::int64_t local_id) {
-    return on_network([this, local_id] {
+    auto on_network_thread = [this, local_id] {
       auto done = session_.retry(local_id);
       apply(session_.take_actions());
       static_cast<void>(outbox_writer_.write_now());  // a row left `failed` on disk is retried in memory anyway
       return done;
-    });
+    };
+    return calls_.run(std::move(on_network_thread), Result<void>(closing()));
   }
 
   Result<void> discard(std::int64_t local_id) {
-    return on_network([this, local_id] { return discard_durably(local_id); });
+    return calls_.run([this, local_id] { return discard_durably(local_id); }, Result<void>(closing()));
   }
 
   // Network thread: discards and writes it through, so it stays discarded after a crash.
@@ -299,21 +321,7 @@ class Client::Impl {
   // thread, busy as it may be storing a catch-up.
   std::vector<LocalMessage> unsent_messages() const { return view_.unsent(); }
 
-  Subscription on_connection(std::function<void(const ConnectionChange&)> callback) {
-    return connection_listeners_->add(std::move(callback));
-  }
-  Subscription on_message(std::function<void(const Message&)> callback) {
-    return message_listeners_->add(std::move(callback));
-  }
-  Subscription on_outbox(std::function<void(const LocalMessage&)> callback) {
-    return outbox_listeners_->add(std::move(callback));
-  }
-  Subscription on_conversation(std::function<void(const ConversationChange&)> callback) {
-    return conversation_listeners_->add(std::move(callback));
-  }
-  Subscription on_sync(std::function<void(const SyncProgress&)> callback) {
-    return sync_listeners_->add(std::move(callback));
-  }
+  client::Notifier& notifier() { return notifier_; }
 
   const client::LocalView& view() const { return view_; }
   store::CacheStore& cache() const { return *cache_; }
@@ -339,7 +347,7 @@ class Client::Impl {
     if (!moved) return moved.error();
     if (*moved) {
       post_to_session([id, seq](core::Session& s) { s.mark_read(id, seq); });
-      conversation_listeners_->publish(ConversationChange{.conversation_id = id, .read = true});
+      notifier_.conversation(ConversationChange{.conversation_id = id, .read = true});
     }
     return {};
   }
@@ -358,16 +366,6 @@ class Client::Impl {
     };
   }
 
-  // Runs `f` on the network thread and waits for its result. Only for work that does not
-  // wait on the network; never called from the network thread itself.
-  template <class F>
-  auto on_network(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return result.get();
-  }
-
   // Wakes the session when its outbox next has timed work (an ack deadline, a backoff,
   // a maximum age). A wake-up already set for no later than that stays: ticking early
   // does nothing and sets the next one, and most frames (each ack, each event) push the
@@ -378,7 +376,7 @@ class Client::Impl {
     scheduled_wakeup_ = next;
     wake_timer_.cancel();
     if (!next) return;
-    wake_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*next - now_ms(), 0)));
+    wake_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*next - monotonic_ms(), 0)));
     wake_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;  // cancelled: a newer wakeup replaced this one
       scheduled_wakeup_.reset();
@@ -388,18 +386,6 @@ class Client::Impl {
   }
 
   // Carries out the core's actions, in order, on the network thread.
-  // Network thread: the user's conversations as now known. Written to the database only
-  // when they changed (every reconnect lists them again). Best effort: without it, the next
-  // start learns the list from its first connection.
-  void set_conversations(std::set<std::string> next) {
-    {
-      std::lock_guard lock(conversations_mutex_);
-      if (next == conversations_) return;
-      conversations_ = next;
-    }
-    static_cast<void>(store_->replace_conversations(std::vector<std::string>(next.begin(), next.end())));
-  }
-
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
       std::visit(
@@ -426,16 +412,17 @@ class Client::Impl {
                 std::lock_guard lock(connection_mutex_);
                 connection_ = a.change;
               }
-              connection_listeners_->publish(std::move(a.change));
+              notifier_.connection(std::move(a.change));
             } else if constexpr (std::is_same_v<T, core::NotifyOutbox>) {
               view_.outbox_changed(a.message);
-              outbox_listeners_->publish(std::move(a.message));
-            } else if constexpr (std::is_same_v<T, core::NotifyMessage>) {
-              message_listeners_->publish(std::move(a.message));
+              notifier_.outbox(a.message);
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               outbox_writer_.changed(std::move(a.row));
             } else if constexpr (std::is_same_v<T, core::KnownConversations>) {
-              set_conversations(std::set<std::string>(a.ids.begin(), a.ids.end()));
+              {
+                std::lock_guard lock(conversations_mutex_);
+                conversations_ = std::set<std::string>(a.ids.begin(), a.ids.end());
+              }
               writer_.listed(session_.user_id(), a.items);
             } else if constexpr (std::is_same_v<T, core::ApplyEvents>) {
               writer_.events(std::move(a));
@@ -444,19 +431,17 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::ReadCursorMoved>) {
               writer_.read_moved(a);
             } else if constexpr (std::is_same_v<T, core::NotifySync>) {
-              sync_listeners_->publish(a.progress);
+              notifier_.sync(a.progress);
             } else if constexpr (std::is_same_v<T, core::MembershipChanged>) {
-              std::set<std::string> next;
               {
                 std::lock_guard lock(conversations_mutex_);
-                next = conversations_;
+                if (a.joined) {
+                  conversations_.insert(a.conversation_id);
+                } else {
+                  conversations_.erase(a.conversation_id);
+                }
               }
-              if (a.joined) {
-                next.insert(a.conversation_id);
-              } else {
-                next.erase(a.conversation_id);
-              }
-              set_conversations(std::move(next));
+              writer_.membership(a);
             }
           },
           action);
@@ -466,14 +451,21 @@ class Client::Impl {
 
   const ClientOptions options_;
   std::shared_ptr<asio::ssl::context> tls_;  // for wss://
+  // The ids of the user's conversations, for send()'s check on the app's thread: an index
+  // of the list the local store keeps (cache_), which send() must not wait on while a
+  // catch-up writes there. Empty until known.
   std::mutex conversations_mutex_;
-  std::set<std::string> conversations_;  // the user's conversations; empty until known
+  std::set<std::string> conversations_;
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
   std::unique_ptr<store::CacheStore> cache_;   // thread-safe
   client::LocalView view_;                     // thread-safe
   const StoreRecovery recovery_;
+  client::Notifier notifier_;                            // the callback thread; thread-safe
+  std::shared_ptr<client::CallbackThread> token_thread_;  // the token provider runs here
+  bool closed_ = false;                                   // close() ran (from ~Client)
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
+  client::NetworkCalls calls_;  // app threads waiting for the network thread
   mutable std::mutex connection_mutex_;
   ConnectionChange connection_;  // the last change, for connection()
 
@@ -485,14 +477,7 @@ class Client::Impl {
   std::unique_ptr<net::WsTransport> transport_;
   std::optional<net::WsUrl> url_;
   std::shared_ptr<TokenProvider> provider_;  // set by connect(url, provider)
-
-  std::shared_ptr<client::CallbackThread> callback_thread_;
-  std::shared_ptr<client::ListenerTable<ConnectionChange>> connection_listeners_;
-  std::shared_ptr<client::ListenerTable<Message>> message_listeners_;
-  std::shared_ptr<client::ListenerTable<LocalMessage>> outbox_listeners_;
-  std::shared_ptr<client::ListenerTable<ConversationChange>> conversation_listeners_;
-  std::shared_ptr<client::ListenerTable<SyncProgress>> sync_listeners_;
-  client::StoreWriter writer_;  // network thread only
+  client::StoreWriter writer_;
 
   std::thread network_thread_;  // last: starts once everything above exists
 };
@@ -508,7 +493,7 @@ Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Client::~Client() = default;
+Client::~Client() { impl_->close(); }
 
 Result<void> Client::connect(std::string_view url, std::string token) {
   return impl_->connect(url, std::move(token));
@@ -548,13 +533,13 @@ Result<void> Client::retry(std::int64_t local_id) { return impl_->retry(local_id
 Result<void> Client::discard(std::int64_t local_id) { return impl_->discard(local_id); }
 std::vector<LocalMessage> Client::unsent_messages() const { return impl_->unsent_messages(); }
 Subscription Client::on_connection(std::function<void(const ConnectionChange&)> callback) {
-  return impl_->on_connection(std::move(callback));
+  return impl_->notifier().on_connection(std::move(callback));
 }
 Subscription Client::on_message(std::function<void(const Message&)> callback) {
-  return impl_->on_message(std::move(callback));
+  return impl_->notifier().on_message(std::move(callback));
 }
 Subscription Client::on_outbox(std::function<void(const LocalMessage&)> callback) {
-  return impl_->on_outbox(std::move(callback));
+  return impl_->notifier().on_outbox(std::move(callback));
 }
 Result<std::vector<ConversationInfo>> Client::conversations() const { return impl_->view().conversations(); }
 Result<ConversationInfo> Client::conversation(std::string_view conversation_id) const {
@@ -581,10 +566,10 @@ Result<std::vector<TimelineMessage>> Client::search(std::string_view query, std:
   return impl_->cache().search(std::string(query), std::string(conversation_id), limit);
 }
 Subscription Client::on_conversation(std::function<void(const ConversationChange&)> callback) {
-  return impl_->on_conversation(std::move(callback));
+  return impl_->notifier().on_conversation(std::move(callback));
 }
 Subscription Client::on_sync(std::function<void(const SyncProgress&)> callback) {
-  return impl_->on_sync(std::move(callback));
+  return impl_->notifier().on_sync(std::move(callback));
 }
 StoreRecovery Client::recovery() const { return impl_->recovery(); }
 

@@ -19,6 +19,7 @@ class ListenerTable : public std::enable_shared_from_this<ListenerTable<Event>> 
  public:
   using Callback = std::function<void(const Event&)>;
 
+  // `thread` is where call() runs; a Subscription that is reset waits for it to be idle.
   // The table does not own the thread: only the thread's owner may destroy it, after
   // stopping it, never the thread itself by dropping a last reference held by a task.
   explicit ListenerTable(std::weak_ptr<CallbackThread> thread) : thread_(std::move(thread)) {}
@@ -36,16 +37,18 @@ class ListenerTable : public std::enable_shared_from_this<ListenerTable<Event>> 
     });
   }
 
-  // Calls every listener with `event` on the callback thread.
-  void publish(Event event) {
-    auto thread = thread_.lock();
-    if (!thread) return;
-    thread->post([self = this->shared_from_this(), event = std::move(event)] {
-      for (const auto& entry : self->snapshot()) {
-        // An earlier listener in this round may have unsubscribed this one.
-        if (entry->active.load()) entry->callback(event);
-      }
-    });
+  // Whether anyone listens: a notification nobody listens to is not even queued.
+  bool empty() const {
+    std::lock_guard lock(mutex_);
+    return callbacks_.empty();
+  }
+
+  // On the callback thread: calls every listener with `event`.
+  void call(const Event& event) {
+    for (const auto& entry : snapshot()) {
+      // An earlier listener in this round may have unsubscribed this one.
+      if (entry->active.load()) entry->callback(event);
+    }
   }
 
  private:
@@ -63,7 +66,7 @@ class ListenerTable : public std::enable_shared_from_this<ListenerTable<Event>> 
       it->second->active.store(false);
       callbacks_.erase(it);
     }
-    // A publish may have taken its snapshot before the removal; wait until it is done.
+    // A call() may have taken its snapshot before the removal; wait until it is done.
     if (auto thread = thread_.lock()) thread->wait_until_idle();
   }
 
@@ -76,7 +79,7 @@ class ListenerTable : public std::enable_shared_from_this<ListenerTable<Event>> 
   }
 
   std::weak_ptr<CallbackThread> thread_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::uint64_t next_key_ = 0;
   std::map<std::uint64_t, std::shared_ptr<Entry>> callbacks_;
 };

@@ -2,11 +2,11 @@
 
 namespace confab::client {
 
-StoreWriter::StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Listeners listeners,
+StoreWriter::StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Notifier& notifier,
                          Rewind rewind)
     : cache_(cache),
       view_(view),
-      listeners_(std::move(listeners)),
+      notifier_(notifier),
       rewind_(std::move(rewind)),
       timer_(io),
       index_timer_(io) {}
@@ -16,7 +16,7 @@ void StoreWriter::listed(const std::string& user_id, const std::vector<protocol:
     view_.set_user_id(user_id);
     static_cast<void>(cache_.set_user_id(user_id));  // kept for unread counts before the next connection
   }
-  if (cache_.update_conversations(items, true)) listeners_.conversations->publish(ConversationChange{});
+  if (cache_.update_conversations(items, true)) notifier_.conversation(ConversationChange{});
 }
 
 void StoreWriter::events(core::ApplyEvents a) {
@@ -58,18 +58,18 @@ void StoreWriter::flush() {
   index_later();
   for (const auto& b : batches) {
     view_.events_stored(b.events);
-    for (const auto& e : b.events) listeners_.messages->publish(protocol::to_message(e));
-    listeners_.conversations->publish(ConversationChange{.conversation_id = b.conversation_id,
-                                                         .events_applied = b.events.size(),
-                                                         .reset = b.mode == store::ApplyMode::reset,
-                                                         .synced_seq = b.events.back().conversation_seq});
+    for (const auto& e : b.events) notifier_.message_stored(b.conversation_id, [&e] { return protocol::to_message(e); });
+    notifier_.conversation(ConversationChange{.conversation_id = b.conversation_id,
+                                              .events_applied = b.events.size(),
+                                              .reset = b.mode == store::ApplyMode::reset,
+                                              .synced_seq = b.events.back().conversation_seq});
   }
 }
 
 void StoreWriter::older(const core::OlderEvents& a) {
   if (cache_.apply(a.conversation_id, a.events, store::ApplyMode::older)) {
     index_later();
-    listeners_.conversations->publish(
+    notifier_.conversation(
         ConversationChange{.conversation_id = a.conversation_id, .events_applied = a.events.size(), .older = true});
   }
 }
@@ -104,8 +104,12 @@ void StoreWriter::index_step() {
 void StoreWriter::read_moved(const core::ReadCursorMoved& a) {
   auto moved = cache_.advance_read(a.conversation_id, a.read_seq);
   if (moved && *moved) {
-    listeners_.conversations->publish(ConversationChange{.conversation_id = a.conversation_id, .read = true});
+    notifier_.conversation(ConversationChange{.conversation_id = a.conversation_id, .read = true});
   }
+}
+
+void StoreWriter::membership(const core::MembershipChanged& a) {
+  if (cache_.set_listed(a.conversation_id, a.joined)) notifier_.conversation(ConversationChange{});
 }
 
 }  // namespace confab::client

@@ -12,8 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "client/listener_table.h"
 #include "client/local_view.h"
+#include "client/notifier.h"
 #include "core/session.h"
 #include "store/cache_store.h"
 
@@ -21,15 +21,11 @@ namespace confab::client {
 
 class StoreWriter {
  public:
-  struct Listeners {
-    std::shared_ptr<ListenerTable<Message>> messages;
-    std::shared_ptr<ListenerTable<ConversationChange>> conversations;
-  };
   // Called with the conversations whose events the store could not take, and the cursor
   // it still holds for each: the session fetches them again from there.
   using Rewind = std::function<void(const std::vector<store::CacheCursor>&)>;
 
-  StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Listeners listeners,
+  StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Notifier& notifier,
               Rewind rewind);
 
   // All on the network thread.
@@ -40,6 +36,9 @@ class StoreWriter {
   void events(core::ApplyEvents a);
   void older(const core::OlderEvents& a);
   void read_moved(const core::ReadCursorMoved& a);
+  // The user joined or left a conversation while connected: the stored list follows at
+  // once (the next connection lists it all again).
+  void membership(const core::MembershipChanged& a);
 
   static constexpr std::chrono::microseconds kBatch{250};
   // Messages stored in pages wait for the search index (CacheStore::index_for_search):
@@ -56,7 +55,7 @@ class StoreWriter {
 
   store::CacheStore& cache_;
   LocalView& view_;
-  Listeners listeners_;
+  Notifier& notifier_;
   Rewind rewind_;
   boost::asio::steady_timer timer_;
   bool timer_armed_ = false;

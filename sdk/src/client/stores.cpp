@@ -43,7 +43,7 @@ Result<Opened> open_stores(const ClientOptions& options) {
   auto recent = opened.outbox->load_recent_sent(kRecentSentRows);
   if (!recent) return recent.error();
   opened.recent_sent = std::move(recent).value();
-  auto conversations = opened.outbox->load_conversations();
+  auto conversations = opened.cache->listed_conversations();
   if (!conversations) return conversations.error();
   opened.conversations = std::move(conversations).value();
   auto cursors = opened.cache->cursors();

@@ -19,7 +19,7 @@ struct Opened {
   std::unique_ptr<store::CacheStore> cache;
   std::vector<core::OutboxRow> unsent;
   std::vector<core::OutboxRow> recent_sent;  // may still wait for their server copy
-  std::vector<std::string> conversations;
+  std::vector<std::string> conversations;  // listed in the cache
   std::vector<store::CacheCursor> cursors;
   std::string user_id;
   StoreRecovery recovery;

@@ -304,6 +304,25 @@ Result<void> CacheStore::update_conversations(std::span<const protocol::Conversa
   }
 }
 
+Result<void> CacheStore::set_listed(const std::string& conversation_id, bool listed) {
+  std::lock_guard lock(write_mutex_);
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement ensure(*db_, "INSERT OR IGNORE INTO conversations (id, listed) VALUES (?1, ?2)");
+    ensure.bind(1, conversation_id);
+    ensure.bind(2, listed ? 1 : 0);
+    ensure.exec();
+    SQLite::Statement mark(*db_, "UPDATE conversations SET listed = ?2 WHERE id = ?1");
+    mark.bind(1, conversation_id);
+    mark.bind(2, listed ? 1 : 0);
+    mark.exec();
+    commit(tx);
+    return {};
+  } catch (const std::exception& e) {
+    return failed("cannot store the conversation list", e);
+  }
+}
+
 void CacheStore::apply_event(const protocol::Event& e) {
   auto& s = *statements_;
   switch (e.kind) {

@@ -86,6 +86,12 @@ class CacheStore {
   // The server's list of the user's conversations: stores their names and heads, moves
   // read cursors forward, and marks the ones not listed any more as left.
   Result<void> update_conversations(std::span<const protocol::ConversationSummary> listed, bool complete);
+  // The ids of the conversations the user is in, by the last list and the membership
+  // events since, in id order.
+  Result<std::vector<std::string>> listed_conversations();
+  // The user joined (a row is made if there is none; its details come with the next list)
+  // or left a conversation.
+  Result<void> set_listed(const std::string& conversation_id, bool listed);
   Result<std::vector<CacheCursor>> cursors();
 
   // Stores events of one conversation (ascending seq) and moves its cursor or window, in

@@ -39,6 +39,7 @@ class CacheStore::Reading {
   Reading& operator=(const Reading&) = delete;
 
   ReadStatements& statements() { return reader_->statements; }
+  SQLite::Database& db() { return reader_->db; }
 
  private:
   void end() {
@@ -87,6 +88,18 @@ void CacheStore::return_reader(std::unique_ptr<Reader> reader) {
     idle_readers_.push_back(std::move(reader));
   }
   reader_returned_.notify_one();
+}
+
+Result<std::vector<std::string>> CacheStore::listed_conversations() {
+  try {
+    auto reading = read();
+    std::vector<std::string> out;
+    SQLite::Statement q(reading.db(), "SELECT id FROM conversations WHERE listed = 1 ORDER BY id");
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  } catch (const std::exception& e) {
+    return failed("cannot read the conversation list", e);
+  }
 }
 
 Result<std::vector<CacheCursor>> CacheStore::cursors() {

@@ -42,7 +42,9 @@ constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
     ALTER TABLE outbox ADD COLUMN target_message_id TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbox ADD COLUMN target_local_id INTEGER NOT NULL DEFAULT 0;
     )sql",
-    // 3: the user's conversations, as the server lists them at each connection.
+    // 3: the user's conversations, as the server lists them at each connection. No longer
+    // used: the local store keeps that list (docs/architecture.md, "Who owns what"); the
+    // table stays, since migrations only go forward.
     R"sql(
     CREATE TABLE conversations (id TEXT PRIMARY KEY) WITHOUT ROWID;
     )sql",
@@ -78,7 +80,8 @@ core::OutboxRow read_row(SQLite::Statement& q) {
   m.text = q.getColumn(3).getString();
   m.state = state_from_string(q.getColumn(4).getString());
   m.attempts = q.getColumn(5).getInt();
-  row.next_attempt_at_ms = q.getColumn(6).getInt64();
+  // Column 6, next_attempt_at_ms, is no longer read: a backoff lives on the monotonic
+  // clock in memory, and a restart sends what is pending at once.
   row.age_from_ms = q.getColumn(7).getInt64();
   m.created_at_ms = q.getColumn(8).getInt64();
   if (!q.getColumn(9).isNull()) {
@@ -220,36 +223,6 @@ void OutboxStore::migrate() {
   store::migrate(*db_, version, kMigrations);
 }
 
-Result<void> OutboxStore::replace_conversations(const std::vector<std::string>& ids) {
-  std::lock_guard lock(mutex_);
-  try {
-    SQLite::Transaction tx(*db_);
-    db_->exec("DELETE FROM conversations");
-    SQLite::Statement insert(*db_, "INSERT OR IGNORE INTO conversations (id) VALUES (?1)");
-    for (const auto& id : ids) {
-      insert.bind(1, id);
-      insert.exec();
-      insert.reset();
-    }
-    tx.commit();
-    return {};
-  } catch (const std::exception& e) {
-    return storage(std::string("cannot store the conversation list: ") + e.what());
-  }
-}
-
-Result<std::vector<std::string>> OutboxStore::load_conversations() {
-  std::lock_guard lock(mutex_);
-  try {
-    std::vector<std::string> ids;
-    SQLite::Statement q(*db_, "SELECT id FROM conversations ORDER BY id");
-    while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
-    return ids;
-  } catch (const std::exception& e) {
-    return storage(std::string("cannot read the conversation list: ") + e.what());
-  }
-}
-
 int OutboxStore::schema_version() {
   std::lock_guard lock(mutex_);
   return db_->execAndGet("PRAGMA user_version").getInt();
@@ -296,7 +269,7 @@ Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
       q->bind(1, m.local_id);
       q->bind(2, std::string(to_string(m.state)));
       q->bind(3, m.attempts);
-      q->bind(4, row.next_attempt_at_ms);
+      q->bind(4, std::int64_t{0});  // next_attempt_at_ms: see read_row()
       q->bind(5, row.age_from_ms);
       if (m.last_error) {
         q->bind(6, std::string(to_string(m.last_error->code)));

@@ -1,6 +1,5 @@
 // The outbox on disk: one SQLite database per client (WAL), holding every message the
-// app sent until the server has it, and the sent ones after that; and the list of the
-// user's conversations, so that send() can refuse one that does not exist.
+// app sent until the server has it, and the sent ones after that.
 //
 // insert() commits before it returns; that commit is what makes send()'s promise. Later
 // state changes are written in batches (write()), because losing one costs nothing: a row
@@ -72,10 +71,6 @@ class OutboxStore {
   Result<std::vector<core::OutboxRow>> load_recent_sent(int limit);
   // The row with this local id, in any state.
   Result<core::OutboxRow> get(std::int64_t local_id);
-
-  // The user's conversations, as the server last listed them (empty until then).
-  Result<void> replace_conversations(const std::vector<std::string>& ids);
-  Result<std::vector<std::string>> load_conversations();
 
   int schema_version();
 

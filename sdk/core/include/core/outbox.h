@@ -20,7 +20,10 @@
 //   of that conversation goes: a failed or discarded message never blocks its conversation.
 //
 // Every row that changes is reported through take_changed(), in the order it changed, so
-// the adapter can persist it and tell the app. Time is Unix milliseconds, passed in.
+// the adapter can persist it and tell the app. Time is passed in as both clocks (clock.h):
+// the maximum age follows the wall clock, from the date stored with the row; ack
+// deadlines and backoffs follow the monotonic clock, and live only in memory (a restart
+// sends what is pending at once).
 #pragma once
 
 #include <cstddef>
@@ -36,14 +39,15 @@
 #include "confab/error.h"
 #include "confab/message.h"
 #include "confab/result.h"
+#include "core/clock.h"
 
 namespace confab::core {
 
-// One outbox row: the app-visible message and the scheduling fields kept with it.
+// One outbox row as it is stored: the app-visible message and the date its maximum age
+// counts from. (When it may go next is the Outbox's own business, on the monotonic clock.)
 struct OutboxRow {
   LocalMessage message;
-  std::int64_t next_attempt_at_ms = 0;  // not before this time (0: at once)
-  std::int64_t age_from_ms = 0;         // the maximum age counts from here
+  std::int64_t age_from_ms = 0;  // wall clock: the maximum age counts from here
 };
 
 struct OutboxPolicy {
@@ -66,26 +70,29 @@ class Outbox {
 
   // Puts due messages on the wire (while connected) and expires old ones. Rows that went
   // out are reported by take_transmit().
-  void flush(std::int64_t now_ms, bool connected);
+  void flush(Now now, bool connected);
   // The connection is gone: in-flight rows go back to pending.
   void connection_lost(const Error& why);
 
   // The server's answers. Both return false when the clientMessageId is not in flight
   // here (a repeated or foreign answer), and change nothing then.
   bool on_ack(const std::string& client_message_id, const std::string& message_id, Seq seq);
-  bool on_refused(const std::string& client_message_id, const Error& error, std::int64_t now_ms);
+  bool on_refused(const std::string& client_message_id, const Error& error, Now now);
 
   // The app's requests. retry() queues a pending or failed row to go at once, with a fresh
   // maximum age; discard() drops a row that is not on the wire.
-  Result<void> retry(std::int64_t local_id, std::int64_t now_ms);
+  Result<void> retry(std::int64_t local_id, Now now);
   Result<void> discard(std::int64_t local_id);
 
   // The unsent row with this local id, if any.
   const OutboxRow* find_row(std::int64_t local_id) const;
 
-  // When flush() next has something to do, after `now_ms`, if ever. (What is due by then
-  // but held back by a full window goes when an ack makes room.)
-  std::optional<std::int64_t> next_wakeup(std::int64_t now_ms, bool connected) const;
+  // When flush() next has something to do, after `now`, if ever, on the monotonic clock.
+  // (What is due by then but held back by a full window goes when an ack makes room. A
+  // maximum age ends at a wall-clock date: its wakeup is planned from the time left now,
+  // and flush() checks the date itself, so a wall clock set forward expires rows at the
+  // next flush, and one set back keeps them.)
+  std::optional<std::int64_t> next_wakeup(Now now, bool connected) const;
 
   std::vector<OutboxRow> take_changed();
   std::vector<OutboxRow> take_transmit();
@@ -100,7 +107,9 @@ class Outbox {
  private:
   struct Entry {
     OutboxRow row;
-    std::int64_t ack_deadline_ms = 0;  // while sending
+    // Monotonic clock.
+    std::int64_t next_attempt_at_ms = 0;  // pending: not before this time (0: at once)
+    std::int64_t ack_deadline_ms = 0;     // sending: resend after this time
     // Refused with a retryable error on this connection and not on the wire since: the
     // server holds its conversation back until it comes again or is withdrawn.
     bool held_by_server = false;
@@ -110,7 +119,7 @@ class Outbox {
   using Queue = std::map<std::int64_t, Entry*>;
 
   void insert(OutboxRow row);
-  void transmit(Entry& entry, std::int64_t now_ms);
+  void transmit(Entry& entry, std::int64_t monotonic_ms);
   void fail(Entry& entry, Error error);
   // The entry leaves the queue without an ack: withdraw it if the server waits for it.
   void withdraw(Entry& entry);
@@ -118,8 +127,8 @@ class Outbox {
   // The rows that wait for the message `target_local_id` (and forgets them as waiting).
   std::vector<Entry*> take_dependents(std::int64_t target_local_id);
   void changed(const Entry& entry);
-  void flush_queue(const std::string& conversation_id, std::int64_t now_ms, bool connected);
-  bool expired(const Entry& entry, std::int64_t now_ms) const;
+  void flush_queue(const std::string& conversation_id, Now now, bool connected);
+  bool expired(const Entry& entry, Now now) const;
   Entry* find(std::int64_t local_id);
 
   OutboxPolicy policy_;

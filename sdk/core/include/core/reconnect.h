@@ -1,5 +1,6 @@
-// When to reconnect, and when a connection is dead: the two clocks of the connection,
-// without I/O. Time is Unix milliseconds, passed in.
+// When to reconnect, and when a connection is dead: the two timers of the connection,
+// without I/O. Time is the monotonic clock's milliseconds (clock.h), passed in: setting
+// the wall clock back or forward moves neither a backoff nor the receive-idle deadline.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,9 @@
 // reports (opened, frame received, closed). Outputs are actions, drained in order by the
 // adapter: frames to write, a connection to close, outbox rows to persist, and
 // notifications for the app. The outbox rules live in core::Outbox; the session connects
-// them to the wire. Time comes from an injected clock, so tests can drive it.
+// them to the wire. Time comes from injected clocks (clock.h), so tests can drive them:
+// every deadline and delay follows the monotonic clock; only the outbox's maximum age
+// follows the wall clock.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include "confab/connection.h"
 #include "confab/error.h"
 #include "confab/message.h"
+#include "core/clock.h"
 #include "core/outbox.h"
 #include "protocol/protocol.h"
 #include "core/reconnect.h"
@@ -37,9 +40,6 @@ struct NotifyConnection {
 };
 struct NotifyOutbox {
   LocalMessage message;
-};
-struct NotifyMessage {
-  Message message;
 };
 // An outbox row changed; a `discarded` row is to be deleted.
 struct PersistOutbox {
@@ -75,7 +75,7 @@ struct MembershipChanged {
 struct OpenTransport {};
 // Ask the app's token provider for a fresh token; answer with token_refreshed().
 struct RefreshToken {};
-using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, NotifyMessage, PersistOutbox,
+using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, PersistOutbox,
                             KnownConversations, MembershipChanged, OpenTransport, RefreshToken, ApplyEvents,
                             NotifySync, ReadCursorMoved, OlderEvents>;
 
@@ -92,9 +92,7 @@ struct SessionOptions {
 
 class Session {
  public:
-  using Clock = std::function<std::int64_t()>;  // Unix milliseconds
-
-  Session(SessionOptions options, Clock clock);
+  Session(SessionOptions options, Clocks clocks);
 
   // The unsent rows found in the database at startup.
   void restore(std::vector<OutboxRow> rows);
@@ -108,7 +106,8 @@ class Session {
   // other conversations) once connected. Only forward moves are sent.
   void mark_read(const std::string& conversation_id, Seq read_seq);
   // Asks for up to `limit` events before `before_seq` (now, or once connected); they come
-  // back as OlderEvents.
+  // back as OlderEvents. One request per conversation at a time: asking again while one is
+  // on its way does nothing, and while one waits for a connection merges into it.
   void request_older(const std::string& conversation_id, Seq before_seq, int limit);
 
   // The app wants to be connected with this token: connect now (asks for OpenTransport),
@@ -136,7 +135,7 @@ class Session {
   // Time passed: reconnect when the backoff ends, ping, drop a dead connection, resend
   // unanswered messages, send backed-off ones, expire old ones.
   void tick();
-  // When tick() next has work, if ever.
+  // When tick() next has work (monotonic clock), if ever.
   std::optional<std::int64_t> next_wakeup() const;
   std::vector<LocalMessage> unsent() const { return outbox_.unsent(); }
   const OutboxRow* find_unsent(std::int64_t local_id) const { return outbox_.find_row(local_id); }
@@ -147,7 +146,7 @@ class Session {
   void transport_closed(const Error& why);
 
   ConnectionState state() const noexcept { return state_; }
-  // When the next automatic attempt starts, while disconnected or suspended.
+  // When the next automatic attempt starts (monotonic clock), while disconnected or suspended.
   std::optional<std::int64_t> retry_at() const noexcept { return retry_at_; }
   // The server's id for this user, once authenticated.
   const std::string& user_id() const noexcept { return user_id_; }
@@ -186,8 +185,11 @@ class Session {
   void on_cursor(const protocol::CursorState& cursor);
   bool on_sync_refused(const protocol::ErrorFrame& frame);
 
+  // The monotonic clock, for every deadline.
+  std::int64_t monotonic() const { return clocks_.monotonic(); }
+
   SessionOptions options_;
-  Clock clock_;
+  Clocks clocks_;
   std::string token_;
   std::string user_id_;
   ConnectionState state_ = ConnectionState::initialized;
@@ -209,7 +211,7 @@ class Session {
   std::map<std::string, Seq> unsent_reads_;  // read cursors waiting for the debounce
   std::optional<std::int64_t> reads_due_;
   std::map<std::string, std::string> older_requests_;  // request id -> conversation
-  std::vector<protocol::HistoryRequest> older_waiting_;  // asked for while not connected
+  std::map<std::string, protocol::HistoryRequest> older_waiting_;  // by conversation: asked while not connected
   std::uint64_t next_request_ = 1;
   std::vector<Action> actions_;
 };

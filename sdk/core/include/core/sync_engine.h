@@ -12,7 +12,7 @@
 // server calls too long resets the conversation to its newest page: the cursor jumps to
 // the head and the events before that page are left to history paging.
 //
-// Time is Unix milliseconds, passed in. The adapter sends the requests, applies each
+// Time is the monotonic clock's milliseconds (clock.h), passed in. The adapter sends the requests, applies each
 // Apply in one transaction with its cursor, and feeds the answers back.
 #pragma once
 

@@ -1,0 +1,169 @@
+#include "client/notifier.h"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace confab::client {
+
+void merge(ConversationChange& into, const ConversationChange& later) {
+  into.events_applied += later.events_applied;
+  into.messages_skipped += later.messages_skipped;
+  into.reset = into.reset || later.reset;
+  into.older = into.older || later.older;
+  into.read = into.read || later.read;
+  into.synced_seq = std::max(into.synced_seq, later.synced_seq);
+}
+
+Notifier::Notifier()
+    : thread_(std::make_shared<CallbackThread>()),
+      connection_listeners_(std::make_shared<ListenerTable<ConnectionChange>>(thread_)),
+      message_listeners_(std::make_shared<ListenerTable<Message>>(thread_)),
+      outbox_listeners_(std::make_shared<ListenerTable<LocalMessage>>(thread_)),
+      conversation_listeners_(std::make_shared<ListenerTable<ConversationChange>>(thread_)),
+      sync_listeners_(std::make_shared<ListenerTable<SyncProgress>>(thread_)) {}
+
+Notifier::~Notifier() { stop(); }
+
+Subscription Notifier::on_connection(std::function<void(const ConnectionChange&)> callback) {
+  return connection_listeners_->add(std::move(callback));
+}
+Subscription Notifier::on_message(std::function<void(const Message&)> callback) {
+  return message_listeners_->add(std::move(callback));
+}
+Subscription Notifier::on_outbox(std::function<void(const LocalMessage&)> callback) {
+  return outbox_listeners_->add(std::move(callback));
+}
+Subscription Notifier::on_conversation(std::function<void(const ConversationChange&)> callback) {
+  return conversation_listeners_->add(std::move(callback));
+}
+Subscription Notifier::on_sync(std::function<void(const SyncProgress&)> callback) {
+  return sync_listeners_->add(std::move(callback));
+}
+
+void Notifier::connection(ConnectionChange change) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || connection_listeners_->empty()) return;
+  append(std::move(change));
+}
+
+void Notifier::outbox(const LocalMessage& message) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || outbox_listeners_->empty()) return;
+  if (auto queued = outbox_queued_.find(message.local_id); queued != outbox_queued_.end()) {
+    *queued->second = message;  // the states it went through meanwhile are not repeated
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(message);
+  outbox_queued_.emplace(message.local_id, std::prev(queue_.end()));
+}
+
+void Notifier::conversation(const ConversationChange& change) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return;
+  merge_conversation(change);
+}
+
+void Notifier::merge_conversation(const ConversationChange& change) {
+  if (conversation_listeners_->empty()) return;
+  if (auto queued = conversation_queued_.find(change.conversation_id); queued != conversation_queued_.end()) {
+    merge(std::get<ConversationChange>(*queued->second), change);
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(change);
+  conversation_queued_.emplace(change.conversation_id, std::prev(queue_.end()));
+}
+
+void Notifier::sync(const SyncProgress& progress) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || sync_listeners_->empty()) return;
+  if (sync_queued_) {
+    **sync_queued_ = progress;
+    queue_.splice(queue_.end(), queue_, *sync_queued_);
+    return;
+  }
+  append(progress);
+  sync_queued_ = std::prev(queue_.end());
+}
+
+void Notifier::append(Note note) {
+  queue_.push_back(std::move(note));
+  schedule();
+}
+
+void Notifier::schedule() {
+  if (delivering_) return;
+  delivering_ = true;
+  thread_->post([this] { deliver_next(); });
+}
+
+void Notifier::deliver_next() {
+  Note note;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty()) {
+      delivering_ = false;
+      return;
+    }
+    note = std::move(queue_.front());
+    std::visit(
+        [this](const auto& n) {
+          using T = std::decay_t<decltype(n)>;
+          if constexpr (std::is_same_v<T, LocalMessage>) {
+            outbox_queued_.erase(n.local_id);
+          } else if constexpr (std::is_same_v<T, ConversationChange>) {
+            conversation_queued_.erase(n.conversation_id);
+          } else if constexpr (std::is_same_v<T, SyncProgress>) {
+            sync_queued_.reset();
+          } else if constexpr (std::is_same_v<T, Message>) {
+            --messages_queued_;
+          }
+        },
+        note);
+    queue_.pop_front();
+    // The next entry gets a task of its own, so that a Subscription reset waits for this
+    // one callback only, never for the whole backlog.
+    if (queue_.empty()) {
+      delivering_ = false;
+    } else {
+      thread_->post([this] { deliver_next(); });
+    }
+  }
+  std::visit(
+      [this](const auto& n) {
+        using T = std::decay_t<decltype(n)>;
+        if constexpr (std::is_same_v<T, ConnectionChange>) {
+          connection_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, LocalMessage>) {
+          outbox_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, Message>) {
+          message_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, ConversationChange>) {
+          conversation_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, SyncProgress>) {
+          sync_listeners_->call(n);
+        }
+      },
+      note);
+}
+
+void Notifier::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    queue_.clear();
+    outbox_queued_.clear();
+    conversation_queued_.clear();
+    sync_queued_.reset();
+    messages_queued_ = 0;
+  }
+  thread_->stop();
+}
+
+std::size_t Notifier::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+}  // namespace confab::client
