@@ -248,5 +248,37 @@ TEST_F(ServerQueries, TheHandlerAnswersReceiptsToMembersAndPagesThem) {
   EXPECT_EQ(refused["id"], "r9");
 }
 
+TEST_F(ServerQueries, AReceiptsPageIsCutToFitInAFrame) {
+  ServerConfig config = directory_config();
+  config.max_frame_bytes = 2048;
+  // Seeded afresh (a conversation already in the store keeps its members).
+  config.conversations.push_back({"c_wide", ConversationKind::channel, "wide", {"alice"}, "w_ops"});
+  for (int i = 0; i < 60; ++i) {
+    std::string id = "member-" + std::string(60, 'x') + std::to_string(100 + i);
+    config.users.push_back({id, "M", {}});
+    config.workspaces[1].members.push_back({id, Role::member});
+    config.conversations.back().members.push_back(id);
+  }
+  open(config);
+  FrameHandler handler(config);
+  Peer alice = authenticated(handler, "alice");
+  std::set<std::string> seen;
+  std::string after;
+  for (int pages = 1;; ++pages) {
+    json request{{"type", "receipts.request"}, {"id", "r"}, {"conversationId", "c_wide"}};
+    if (!after.empty()) request["after"] = after;
+    Outcome out = handler.on_text(alice, request.dump(), 1).query(store_.get(), 1);
+    ASSERT_EQ(out.replies.size(), 1u);
+    EXPECT_LE(out.replies.front().size(), config.max_frame_bytes);
+    auto page = json::parse(out.replies.front());
+    ASSERT_EQ(page["type"], "receipts") << page.dump();
+    for (const auto& k : page["items"]) EXPECT_TRUE(seen.insert(k["userId"].get<std::string>()).second);
+    if (!page.contains("next")) break;
+    after = page["next"];
+    ASSERT_LT(pages, 40);
+  }
+  EXPECT_EQ(seen.size(), 61u) << "alice and the 60";
+}
+
 }  // namespace
 }  // namespace confab::server
