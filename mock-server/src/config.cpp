@@ -135,6 +135,7 @@ ServerConfig from_json(const Json& root) {
   if (!push_file.empty()) config.push_file = push_file;
   get_optional_ms(root, "presenceTtlMs", config.presence_ttl);
   get_optional_ms(root, "typingTtlMs", config.typing_ttl);
+  get_optional(root, "presenceFanoutLimit", config.presence_fanout_limit);
   for (const auto& conversation : get<Json>(root, "conversations", "config")) {
     std::string where = "conversations[" + std::to_string(config.conversations.size()) + "]";
     ConversationConfig c;
@@ -170,8 +171,8 @@ Result<void> validate(const ServerConfig& config) {
   for (const auto& user : config.users) {
     if (!protocol::is_identifier(user.id)) return invalid("user id '" + user.id + "' is not a valid identifier");
     if (!user_ids.insert(user.id).second) return invalid("user '" + user.id + "' is listed twice");
-    if (!protocol::is_printable(user.name, protocol::kMaxNameBytes)) {
-      return invalid("user '" + user.id + "' has a name over 80 bytes or with control characters");
+    if (user.name.empty() || !protocol::is_printable(user.name, protocol::kMaxDisplayNameBytes)) {
+      return invalid("user '" + user.id + "' needs a name of 1-80 bytes without control characters");
     }
     for (const auto& token : user.tokens) {
       if (token.empty() || token.size() > protocol::kMaxTokenBytes) {
@@ -191,12 +192,13 @@ Result<void> validate(const ServerConfig& config) {
   }
   if (config.presence_ttl.count() < 1000) return invalid("presenceTtlMs must be at least 1000");
   if (config.typing_ttl.count() < 100) return invalid("typingTtlMs must be at least 100");
+  if (config.presence_fanout_limit > 1'000'000) return invalid("presenceFanoutLimit must be 0-1000000");
   std::map<std::string, std::set<std::string>> workspace_members;
   for (const auto& w : workspaces_of(config)) {
     if (!protocol::is_identifier(w.id)) return invalid("workspace id '" + w.id + "' is not a valid identifier");
     if (workspace_members.contains(w.id)) return invalid("workspace '" + w.id + "' is listed twice");
-    if (!protocol::is_printable(w.name, protocol::kMaxNameBytes)) {
-      return invalid("workspace '" + w.id + "' has a name over 80 bytes or with control characters");
+    if (w.name.empty() || !protocol::is_printable(w.name, protocol::kMaxDisplayNameBytes)) {
+      return invalid("workspace '" + w.id + "' needs a name of 1-80 bytes without control characters");
     }
     auto& members = workspace_members[w.id];
     for (const auto& m : w.members) {

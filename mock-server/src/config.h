@@ -73,6 +73,9 @@ struct ServerConfig {
   double rate_burst = 2000;
   std::chrono::milliseconds presence_ttl{30'000};  // a device not heard from this long is offline
   std::chrono::milliseconds typing_ttl{6'000};     // typing ends by itself after this
+  // Presence fans out to the members of a user's DMs, group DMs and channels of at most
+  // this many members; members of larger channels ask with presence.query.
+  std::size_t presence_fanout_limit = 100;
 
   std::uint16_t http_port = 8701;  // bootstrap, history, attachments; 0 picks a free port
   // The HTTP side's deadlines (slowloris): a request's head must arrive whole within

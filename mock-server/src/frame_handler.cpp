@@ -1,6 +1,7 @@
 #include "frame_handler.h"
 
 #include <algorithm>
+#include <set>
 #include <type_traits>
 
 namespace confab::server {
@@ -98,9 +99,10 @@ std::optional<std::int64_t> RateLimiter::take(std::int64_t now_ms) {
 }
 
 FrameHandler::FrameHandler(const ServerConfig& config, std::shared_ptr<const TokenAuthority> tokens,
-                           TypingBoard* typing)
+                           TypingBoard* typing, const PresenceBoard* presence)
     : tokens_(tokens ? std::move(tokens) : std::make_shared<const TokenAuthority>(config)),
       typing_(typing),
+      presence_(presence),
       max_frame_bytes_(config.max_frame_bytes),
       max_difference_(config.max_difference),
       rate_per_second_(config.rate_per_second),
@@ -259,6 +261,12 @@ Reaction FrameHandler::on_request(Peer& peer, const protocol::ClientFrame& frame
           return r;
         } else if constexpr (std::is_same_v<T, protocol::TypingUpdate>) {
           return on_typing(peer, f);
+        } else if constexpr (std::is_same_v<T, protocol::DirectoryList>) {
+          return on_directory(peer, f);
+        } else if constexpr (std::is_same_v<T, protocol::PresenceQuery>) {
+          return on_presence_query(peer, f);
+        } else if constexpr (std::is_same_v<T, protocol::ReceiptsRequest>) {
+          return on_receipts(peer, f);
         } else {
           // auth is handled before; a second one is answered in on_text.
           return reply(error_frame(ErrorCode::bad_frame, "already authenticated", f.id));
@@ -356,6 +364,75 @@ std::string FrameHandler::answer(const std::string& request_id, const AppendResu
   protocol::MessageAck ack = result->ack;
   ack.id = request_id;
   return protocol::encode(protocol::ServerFrame{std::move(ack)});
+}
+
+namespace {
+
+// Finishes a page of `frame` (its `items`, `more` when the store has more after them):
+// drops items from the end until the encoded frame, `next` included, fits in `max_bytes`
+// (keeping at least one), and sets `next` to the last item's key when more follow.
+template <class Frame, class Item, class Key>
+void finish_page(Frame& frame, std::vector<Item>& items, bool more, std::size_t max_bytes, Key key) {
+  for (;;) {
+    frame.next = more && !items.empty() ? key(items.back()) : std::string();
+    std::size_t size = protocol::encode(protocol::ServerFrame{frame}).size();
+    if (size <= max_bytes || items.size() <= 1) return;
+    // Items are of similar size: keep the share that fits, then measure again.
+    std::size_t keep = std::max<std::size_t>(1, items.size() * max_bytes / size);
+    items.resize(std::min(keep, items.size() - 1));
+    more = true;
+  }
+}
+
+}  // namespace
+
+Reaction FrameHandler::on_directory(const Peer& peer, const protocol::DirectoryList& request) const {
+  Reaction r;
+  r.query = with_store(request.id, [user = peer.user_id, request, bytes = max_frame_bytes_](MessageStore& store,
+                                                                                            std::int64_t) {
+    protocol::Directory page;
+    page.id = request.id;
+    if (request.after.empty()) page.workspaces = store.user_workspaces(user);
+    page.users = store.directory_users(user, request.after, request.limit + 1);
+    bool more = page.users.size() > static_cast<std::size_t>(request.limit);
+    if (more) page.users.resize(static_cast<std::size_t>(request.limit));
+    finish_page(page, page.users, more, bytes, [](const protocol::UserEntry& u) { return u.user_id; });
+    return Outcome{{frame_of(std::move(page))}, {}};
+  });
+  return r;
+}
+
+Reaction FrameHandler::on_presence_query(const Peer& peer, const protocol::PresenceQuery& query) const {
+  Reaction r;
+  r.query = with_store(query.id, [user = peer.user_id, query, board = presence_](MessageStore& store, std::int64_t) {
+    protocol::PresenceState state;
+    state.id = query.id;
+    std::set<std::string> seen;
+    for (const auto& id : query.user_ids) {
+      if (!seen.insert(id).second) continue;
+      // Someone the user shares no conversation with (or no one at all) is reported
+      // offline, like anyone offline: the answer tells nothing about who exists or where.
+      bool visible = board != nullptr && (id == user || store.shares_conversation(user, id));
+      state.items.push_back({id, visible ? board->status_of(id) : "offline"});
+    }
+    return Outcome{{frame_of(std::move(state))}, {}};
+  });
+  return r;
+}
+
+Reaction FrameHandler::on_receipts(const Peer& peer, const protocol::ReceiptsRequest& request) const {
+  Reaction r;
+  r.query = with_store(request.id, [user = peer.user_id, request, bytes = max_frame_bytes_](MessageStore& store,
+                                                                                            std::int64_t) {
+    auto items = store.receipts(user, request, request.limit + 1);
+    if (!items) return Outcome{{error_reply(items.error(), request.id)}, {}};
+    protocol::Receipts page{request.id, request.conversation_id, std::move(items).value(), {}};
+    bool more = page.items.size() > static_cast<std::size_t>(request.limit);
+    if (more) page.items.resize(static_cast<std::size_t>(request.limit));
+    finish_page(page, page.items, more, bytes, [](const protocol::ReceiptPosition& k) { return k.user_id; });
+    return Outcome{{frame_of(std::move(page))}, {}};
+  });
+  return r;
 }
 
 }  // namespace confab::server

@@ -67,9 +67,10 @@ struct Peer {
 class FrameHandler {
  public:
   // `tokens` checks auth tokens (one made from `config` when null); `typing` (optional)
-  // records who is typing, so that it can end by itself.
+  // records who is typing, so that it can end by itself; `presence` (optional) answers
+  // presence.query (without it, everyone is reported offline).
   explicit FrameHandler(const ServerConfig& config, std::shared_ptr<const TokenAuthority> tokens = nullptr,
-                        TypingBoard* typing = nullptr);
+                        TypingBoard* typing = nullptr, const PresenceBoard* presence = nullptr);
 
   // A text frame. Authenticates `peer` when it is a valid auth frame.
   Reaction on_text(Peer& peer, std::string_view text, std::int64_t now_ms) const;
@@ -89,9 +90,14 @@ class FrameHandler {
   Reaction on_page(const Peer& peer, std::string id, std::string after, int limit,
                    std::vector<protocol::Cursor> cursors, bool sync) const;
   Reaction on_typing(const Peer& peer, const protocol::TypingUpdate& typing) const;
+  // directory.list, presence.query and receipts.request.
+  Reaction on_directory(const Peer& peer, const protocol::DirectoryList& request) const;
+  Reaction on_presence_query(const Peer& peer, const protocol::PresenceQuery& query) const;
+  Reaction on_receipts(const Peer& peer, const protocol::ReceiptsRequest& request) const;
 
   std::shared_ptr<const TokenAuthority> tokens_;
   TypingBoard* typing_;
+  const PresenceBoard* presence_;
   std::size_t max_frame_bytes_;
   std::int64_t max_difference_;
   double rate_per_second_;

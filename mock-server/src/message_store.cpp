@@ -265,16 +265,15 @@ Result<void> MessageStore::apply_directory(const ServerConfig& config) {
     SQLite::Statement workspace(*db_,
                                 "INSERT INTO workspaces (id, name) VALUES (?1, ?2) "
                                 "ON CONFLICT (id) DO UPDATE SET name = excluded.name");
-    SQLite::Statement clear_roles(*db_, "DELETE FROM workspace_members WHERE workspace_id = ?1");
+    // Workspace membership is the configuration's alone: a user or a workspace removed
+    // from it is in no workspace any more (so no directory lists the user).
+    db_->exec("DELETE FROM workspace_members");
     SQLite::Statement role(*db_, "INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (?1, ?2, ?3)");
     for (const auto& w : workspaces_of(config)) {
       workspace.bind(1, w.id);
       workspace.bind(2, w.name);
       workspace.exec();
       workspace.reset();
-      clear_roles.bind(1, w.id);
-      clear_roles.exec();
-      clear_roles.reset();
       for (const auto& m : w.members) {
         role.bind(1, w.id);
         role.bind(2, m.user_id);

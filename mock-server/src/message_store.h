@@ -115,8 +115,6 @@ class MessageStore {
 
   bool is_member(const std::string& conversation_id, const std::string& user_id);
   std::vector<std::string> members(const std::string& conversation_id);
-  // Everyone who shares a conversation with the user, the user included.
-  std::vector<std::string> contacts(const std::string& user_id);
   // The user's conversations after `after` in id order, at most `limit`.
   std::vector<protocol::ConversationSummary> conversations_of(const std::string& user_id, const std::string& after,
                                                               int limit);
@@ -130,6 +128,23 @@ class MessageStore {
   // Moves a device's cursors forward; returns the user's cursors.
   Result<protocol::CursorState> update_cursor(const std::string& user_id, const std::string& device_id,
                                               const protocol::CursorUpdate& request);
+
+  // ---- the directory, presence and receipts (message_store_directory.cpp) ----
+
+  // The user's workspaces and role in each, by id (at most kMaxWorkspacesListed).
+  std::vector<protocol::WorkspaceEntry> user_workspaces(const std::string& user_id);
+  // The users who share a workspace with the user (the user included) after `after`, in id
+  // order, at most `limit`.
+  std::vector<protocol::UserEntry> directory_users(const std::string& user_id, const std::string& after, int limit);
+  // The user's presence contacts, the user included: the members of the user's DMs and
+  // group DMs, and of the channels with at most `fanout_limit` members.
+  std::vector<std::string> contacts(const std::string& user_id, std::size_t fanout_limit);
+  // Whether the two users are members of a conversation in common.
+  bool shares_conversation(const std::string& user_id, const std::string& other_id);
+  // The members' cursors (the highest over each member's devices) after `request.after`,
+  // in id order, at most `limit`; members only (not_member).
+  Result<std::vector<protocol::ReceiptPosition>> receipts(const std::string& user_id,
+                                                          const protocol::ReceiptsRequest& request, int limit);
 
   // ---- attachments ----
 

@@ -44,16 +44,6 @@ Result<void> check_name_free(SQLite::Database& db, const std::string& kind, cons
 
 std::string dm_key(const std::string& a, const std::string& b) { return a < b ? a + "|" + b : b + "|" + a; }
 
-std::vector<std::string> MessageStore::contacts(const std::string& user_id) {
-  std::vector<std::string> out;
-  SQLite::Statement q(*db_,
-                      "SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.conversation_id = m.conversation_id "
-                      "WHERE m.user_id = ?1 ORDER BY o.user_id");
-  q.bind(1, user_id);
-  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
-  return out;
-}
-
 namespace {
 
 constexpr const char* kSummaryColumns =

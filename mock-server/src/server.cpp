@@ -52,7 +52,7 @@ class Server::Impl {
         presence_(config_.presence_ttl.count()),
         typing_(config_.typing_ttl.count()),
         tokens_(std::make_shared<const TokenAuthority>(config_)),
-        handler_(config_, tokens_, &typing_),
+        handler_(config_, tokens_, &typing_, &presence_),
         committer_(*store_, config_.max_batch, unix_ms),
         fanout_(hub_, faults_, [this](std::vector<PushNotification> pushes) { queue_push(std::move(pushes)); }),
         context_{config_,  handler_, committer_, hub_, unix_ms, [this] { on_session_ended(); }, presence_,
@@ -153,14 +153,14 @@ class Server::Impl {
     });
   }
 
-  // Presence changes go to everyone who shares a conversation with the user.
+  // Presence changes go to the user's contacts (see MessageStore::contacts).
   void publish_presence(const PresenceBoard::Change& change) {
     Hub& hub = hub_;
-    committer_.run([&hub, change](MessageStore* store, std::int64_t) {
+    committer_.run([&hub, change, fanout = config_.presence_fanout_limit](MessageStore* store, std::int64_t) {
       if (store == nullptr) return;
       auto frame = std::make_shared<const std::string>(
           protocol::encode(protocol::ServerFrame{protocol::Presence{change.user_id, change.status}}));
-      hub.deliver_presence(store->contacts(change.user_id), frame);
+      hub.deliver_presence(store->contacts(change.user_id, fanout), frame);
     });
   }
 

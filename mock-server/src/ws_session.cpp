@@ -302,11 +302,12 @@ class WsSession final : public FrameSink, public Requester, public std::enable_s
     const FrameSink* sink = this;
     // Subscribing on the committer thread orders it with the changes published there:
     // those before are in the snapshot, those after are delivered.
-    run_query([user = peer_.user_id, &board, &hub, sink](MessageStore* store, std::int64_t) {
+    run_query([user = peer_.user_id, &board, &hub, sink, fanout = context_.config.presence_fanout_limit](
+                  MessageStore* store, std::int64_t) {
       Outcome out;
       if (store == nullptr) return out;
       hub.subscribe_presence(sink);
-      for (const auto& contact : store->contacts(user)) {
+      for (const auto& contact : store->contacts(user, fanout)) {
         if (contact == user) continue;
         std::string status = board.status_of(contact);
         if (status != "offline") out.replies.push_back(protocol::encode(protocol::ServerFrame{protocol::Presence{contact, status}}));

@@ -36,6 +36,14 @@ TEST(ServerConfig, ParsesUsersConversationsAndSettings) {
   EXPECT_EQ(config->conversations[0].name, "") << "DMs have no name";
   EXPECT_EQ(config->conversations[1].name, "general") << "a channel's name defaults to its id";
   EXPECT_EQ(config->conversations[1].kind, ConversationKind::channel) << "the kind defaults to channel";
+  EXPECT_EQ(config->presence_fanout_limit, 100u) << "the default";
+}
+
+TEST(ServerConfig, ParsesThePresenceFanoutLimit) {
+  auto config = parse_config(R"({"presenceFanoutLimit": 2, "users": [{"id": "a", "name": "Änne 🚀", "tokens": []}],
+                                 "conversations": []})");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->presence_fanout_limit, 2u);
 }
 
 TEST(ServerConfig, RefusesInconsistentDirectories) {
@@ -61,6 +69,12 @@ TEST(ServerConfig, RefusesInconsistentDirectories) {
       {"no minimum body rate", R"({"httpBodyMinBytesPerSecond": 0, "users": [], "conversations": []})"},
       {"active not a flag", R"({"users": [{"id": "a", "tokens": [], "active": "no"}], "conversations": []})"},
       {"session ttl over 366 days", R"({"sessionTtlSeconds": 40000000, "users": [], "conversations": []})"},
+      {"user name with a control character", R"({"users": [{"id": "a", "name": "A\u0007", "tokens": []}], "conversations": []})"},
+      {"empty user name", R"({"users": [{"id": "a", "name": "", "tokens": []}], "conversations": []})"},
+      {"user name too long", R"({"users": [{"id": "a", "name": "0123456789012345678901234567890123456789012345678901234567890123456789012345678901", "tokens": []}], "conversations": []})"},
+      {"workspace name with a control character", R"({"users": [{"id": "a", "tokens": []}],
+          "workspaces": [{"id": "w", "name": "W\n", "members": [{"userId": "a"}]}], "conversations": []})"},
+      {"negative fanout limit", R"({"presenceFanoutLimit": -1, "users": [], "conversations": []})"},
   };
   for (const auto& c : cases) {
     auto config = parse_config(c.json);

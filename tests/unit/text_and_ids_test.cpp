@@ -104,6 +104,26 @@ TEST(WsUrl, RefusesWhatItCannotUse) {
   }
 }
 
+TEST(HttpUrl, ParsesHttpAndHttpsWithTheirDefaultPorts) {
+  auto plain = net::parse_http_url("http://127.0.0.1:8701");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->secure);
+  EXPECT_EQ(plain->port, "8701");
+  EXPECT_EQ(plain->target, "/");
+  auto secure = net::parse_http_url("https://chat.example.com/api");
+  ASSERT_TRUE(secure.ok());
+  EXPECT_TRUE(secure->secure);
+  EXPECT_EQ(secure->port, "443");
+  EXPECT_EQ(secure->target, "/api");
+  EXPECT_EQ(net::host_header(*secure), "chat.example.com:443");
+  EXPECT_EQ(net::host_header(*net::parse_http_url("http://[::1]:80/")), "[::1]:80");
+  for (const char* bad : {"ws://example.com/", "wss://example.com/", "https://", "http://user@host/", "ftp://h/"}) {
+    auto parsed = net::parse_http_url(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::invalid_argument);
+  }
+}
+
 }  // namespace
 }  // namespace confab
 

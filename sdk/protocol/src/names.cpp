@@ -5,6 +5,7 @@
 #include "confab/connection.h"
 #include "confab/error.h"
 #include "confab/message.h"
+#include "confab/presence.h"
 
 namespace confab {
 namespace {
@@ -114,6 +115,15 @@ std::string_view to_string(ConnectionState state) noexcept {
     case ConnectionState::failed: return "failed";
   }
   return "unknown";
+}
+
+std::string_view to_string(PresenceStatus status) noexcept {
+  switch (status) {
+    case PresenceStatus::offline: return "offline";
+    case PresenceStatus::idle: return "idle";
+    case PresenceStatus::online: return "online";
+  }
+  return "offline";
 }
 
 }  // namespace confab

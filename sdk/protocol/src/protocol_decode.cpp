@@ -361,13 +361,82 @@ ClientFrame read_conversations_list(const JsonReader& r, std::string id) {
                                                                kMaxConversationsPage))};
 }
 
+ClientFrame read_directory_list(const JsonReader& r, std::string id) {
+  return DirectoryList{std::move(id), r.optional_identifier("after", kMaxIdentifierBytes),
+                       static_cast<int>(r.optional_integer("limit", 1, kMaxDirectoryPage, kMaxDirectoryPage))};
+}
+
+ClientFrame read_presence_query(const JsonReader& r, std::string id) {
+  PresenceQuery q{std::move(id), r.identifiers("userIds", kMaxPresenceQuery, kMaxIdentifierBytes)};
+  if (q.user_ids.empty()) r.fail("userIds", "field 'userIds' must not be empty");
+  return q;
+}
+
+ClientFrame read_receipts_request(const JsonReader& r, std::string id) {
+  return ReceiptsRequest{std::move(id), r.identifier("conversationId", kMaxIdentifierBytes),
+                         r.optional_identifier("after", kMaxIdentifierBytes),
+                         static_cast<int>(r.optional_integer("limit", 1, kMaxReceiptsPage, kMaxReceiptsPage))};
+}
+
+// ---- more server frames ----
+
+// A person's or a workspace's name: 1..kMaxDisplayNameBytes, no control characters.
+std::string read_display_name(const JsonReader& r, std::string_view name) {
+  std::string text = r.string(name, kMaxDisplayNameBytes);
+  if (!is_printable(text, kMaxDisplayNameBytes)) {
+    r.fail(name, "field '" + std::string(name) + "' must not contain control characters");
+  }
+  return text;
+}
+
+ServerFrame read_directory(const JsonReader& r, std::string id) {
+  Directory d;
+  d.id = std::move(id);
+  if (r.has("workspaces")) {
+    for (const auto& item : r.objects("workspaces", kMaxWorkspacesListed)) {
+      WorkspaceEntry w{item.identifier("workspaceId", kMaxIdentifierBytes), read_display_name(item, "name"),
+                       item.string("role", 16)};
+      if (w.role != "owner" && w.role != "admin" && w.role != "member") {
+        item.fail("role", "field 'role' must be owner, admin or member");
+      }
+      d.workspaces.push_back(std::move(w));
+    }
+  }
+  for (const auto& item : r.objects("users", kMaxDirectoryPage)) {
+    d.users.push_back({item.identifier("userId", kMaxIdentifierBytes), read_display_name(item, "displayName")});
+  }
+  d.next = r.optional_identifier("next", kMaxIdentifierBytes);
+  return d;
+}
+
+ServerFrame read_presence_state(const JsonReader& r, std::string id) {
+  PresenceState p;
+  p.id = std::move(id);
+  for (const auto& item : r.objects("items", kMaxPresenceQuery)) {
+    p.items.push_back({item.identifier("userId", kMaxIdentifierBytes), read_status(item, true)});
+  }
+  return p;
+}
+
+ServerFrame read_receipts(const JsonReader& r, std::string id) {
+  Receipts k;
+  k.id = std::move(id);
+  k.conversation_id = r.identifier("conversationId", kMaxIdentifierBytes);
+  for (const auto& item : r.objects("items", kMaxReceiptsPage)) {
+    k.items.push_back({item.identifier("userId", kMaxIdentifierBytes), item.integer("readSeq", 0, kMaxInt),
+                       item.integer("deliveredSeq", 0, kMaxInt)});
+  }
+  k.next = r.optional_identifier("next", kMaxIdentifierBytes);
+  return k;
+}
+
 template <class Frame>
 struct FrameReader {
   std::string_view type;
   Frame (*read)(const JsonReader&, std::string id);
 };
 
-constexpr std::array<FrameReader<ClientFrame>, 20> kClientReaders{{
+constexpr std::array<FrameReader<ClientFrame>, 23> kClientReaders{{
     {"conversations.list", read_conversations_list},
     {"conversation.create", read_conversation_create},
     {"conversation.join", read_conversation_join},
@@ -388,9 +457,12 @@ constexpr std::array<FrameReader<ClientFrame>, 20> kClientReaders{{
     {"reaction.add", read_reaction_add},
     {"reaction.remove", read_reaction_remove},
     {"message.withdraw", read_message_withdraw},
+    {"directory.list", read_directory_list},
+    {"presence.query", read_presence_query},
+    {"receipts.request", read_receipts_request},
 }};
 
-constexpr std::array<FrameReader<ServerFrame>, 12> kServerReaders{{
+constexpr std::array<FrameReader<ServerFrame>, 15> kServerReaders{{
     {"conversations", read_page<Conversations>},
     {"conversation", read_conversation_info},
     {"sync.state", read_page<SyncState>},
@@ -403,6 +475,9 @@ constexpr std::array<FrameReader<ServerFrame>, 12> kServerReaders{{
     {"event", read_event},
     {"error", read_error},
     {"pong", read_pong},
+    {"directory", read_directory},
+    {"presence.state", read_presence_state},
+    {"receipts", read_receipts},
 }};
 
 template <class Frame, std::size_t N>

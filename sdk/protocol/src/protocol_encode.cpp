@@ -295,6 +295,61 @@ Json to_json(const Typing& f) {
   return j;
 }
 
+Json to_json(const DirectoryList& f) {
+  Json j = envelope("directory.list", f.id);
+  if (!f.after.empty()) j["after"] = f.after;
+  j["limit"] = f.limit;
+  return j;
+}
+
+Json to_json(const PresenceQuery& f) {
+  Json j = envelope("presence.query", f.id);
+  j["userIds"] = f.user_ids;
+  return j;
+}
+
+Json to_json(const ReceiptsRequest& f) {
+  Json j = envelope("receipts.request", f.id);
+  j["conversationId"] = f.conversation_id;
+  if (!f.after.empty()) j["after"] = f.after;
+  j["limit"] = f.limit;
+  return j;
+}
+
+Json to_json(const Directory& f) {
+  Json j = envelope("directory", f.id);
+  Json workspaces = Json::array();
+  for (const auto& w : f.workspaces) {
+    workspaces.push_back(Json{{"workspaceId", w.workspace_id}, {"name", w.name}, {"role", w.role}});
+  }
+  j["workspaces"] = std::move(workspaces);
+  Json users = Json::array();
+  for (const auto& u : f.users) users.push_back(Json{{"userId", u.user_id}, {"displayName", u.display_name}});
+  j["users"] = std::move(users);
+  if (!f.next.empty()) j["next"] = f.next;
+  return j;
+}
+
+Json to_json(const PresenceState& f) {
+  Json j = envelope("presence.state", f.id);
+  Json items = Json::array();
+  for (const auto& p : f.items) items.push_back(Json{{"userId", p.user_id}, {"status", p.status}});
+  j["items"] = std::move(items);
+  return j;
+}
+
+Json to_json(const Receipts& f) {
+  Json j = envelope("receipts", f.id);
+  j["conversationId"] = f.conversation_id;
+  Json items = Json::array();
+  for (const auto& k : f.items) {
+    items.push_back(Json{{"userId", k.user_id}, {"readSeq", k.read_seq}, {"deliveredSeq", k.delivered_seq}});
+  }
+  j["items"] = std::move(items);
+  if (!f.next.empty()) j["next"] = f.next;
+  return j;
+}
+
 }  // namespace
 
 std::string encode(const ClientFrame& frame) {
@@ -309,17 +364,21 @@ std::string_view type_name(const ClientFrame& frame) noexcept {
   if (const auto* change = std::get_if<MessageChange>(&frame)) return change_type(change->kind);
   if (const auto* request = std::get_if<ConversationRequest>(&frame)) return conversation_type(request->op);
   if (const auto* typing = std::get_if<TypingUpdate>(&frame)) return typing->typing ? "typing.start" : "typing.stop";
-  static constexpr std::string_view kNames[] = {"auth",         "message.send",    "ping",
-                                                "",             "conversations.list", "",
-                                                "sync.request", "history.request", "cursor.update",
-                                                "presence.heartbeat", "",          "message.withdraw"};
+  static constexpr std::string_view kNames[] = {"auth",           "message.send",    "ping",
+                                                "",               "conversations.list", "",
+                                                "sync.request",   "history.request", "cursor.update",
+                                                "presence.heartbeat", "",            "message.withdraw",
+                                                "directory.list", "presence.query",  "receipts.request"};
+  static_assert(std::size(kNames) == std::variant_size_v<ClientFrame>);
   return kNames[frame.index()];
 }
 
 std::string_view type_name(const ServerFrame& frame) noexcept {
-  static constexpr std::string_view kNames[] = {"auth.ok",  "message.ack", "event",      "error",
-                                                "pong",     "conversations", "conversation", "sync.state",
-                                                "history",  "cursor",      "presence",   "typing"};
+  static constexpr std::string_view kNames[] = {"auth.ok",   "message.ack",   "event",        "error",
+                                                "pong",      "conversations", "conversation", "sync.state",
+                                                "history",   "cursor",        "presence",     "typing",
+                                                "directory", "presence.state", "receipts"};
+  static_assert(std::size(kNames) == std::variant_size_v<ServerFrame>);
   return kNames[frame.index()];
 }
 

@@ -9,8 +9,6 @@
 namespace confab::client {
 namespace {
 
-namespace asio = boost::asio;
-
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
 
 }  // namespace
@@ -38,24 +36,6 @@ Result<void> check_options(const ClientOptions& options) {
     return invalid("database_path is empty; the outbox needs a database (\":memory:\" for tests)");
   }
   return {};
-}
-
-Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const std::string& ca_pem) {
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  boost::system::error_code ec;
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                           asio::ssl::context::no_tlsv1_1,
-                       ec);
-  context->set_verify_mode(asio::ssl::verify_peer, ec);
-  if (ca_pem.empty()) {
-    context->set_default_verify_paths(ec);
-    if (ec) return Error::make(ErrorCode::transport, "cannot load the system's CA store: " + ec.message());
-  } else {
-    context->add_certificate_authority(asio::buffer(ca_pem), ec);
-    if (ec) return invalid("tls_ca_pem is not a PEM certificate: " + ec.message());
-  }
-  return context;
 }
 
 core::SessionOptions session_options(const ClientOptions& o) {

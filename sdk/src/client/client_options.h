@@ -10,6 +10,7 @@
 
 #include "confab/client.h"
 #include "core/session.h"
+#include "net/tls.h"
 
 namespace confab::client {
 
@@ -22,8 +23,7 @@ core::SessionOptions session_options(const ClientOptions& options);
 Result<void> check_token(const std::string& token);
 Result<void> check_text(std::string_view text);
 
-// TLS for wss://: TLS 1.2 or later, the peer always verified, against the system's CAs
-// or only the pinned ones (PEM).
-Result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const std::string& ca_pem);
+// TLS for wss:// (and https://): net/tls.h.
+using net::make_tls_context;
 
 }  // namespace confab::client

@@ -10,18 +10,19 @@ Error bad_url(std::string_view url, std::string_view why) {
                      "invalid URL '" + std::string(url) + "': " + std::string(why));
 }
 
-}  // namespace
-
-Result<WsUrl> parse_ws_url(std::string_view url) {
-  WsUrl out;
+// `plain` and `secure` are the two schemes accepted, e.g. "ws" and "wss".
+Result<Url> parse_url(std::string_view url, std::string_view plain, std::string_view secure) {
+  Url out;
   std::string_view rest;
-  if (url.starts_with("ws://")) {
-    rest = url.substr(5);
-  } else if (url.starts_with("wss://")) {
+  std::string plain_prefix = std::string(plain) + "://";
+  std::string secure_prefix = std::string(secure) + "://";
+  if (url.starts_with(plain_prefix)) {
+    rest = url.substr(plain_prefix.size());
+  } else if (url.starts_with(secure_prefix)) {
     out.secure = true;
-    rest = url.substr(6);
+    rest = url.substr(secure_prefix.size());
   } else {
-    return bad_url(url, "the scheme must be ws:// or wss://");
+    return bad_url(url, "the scheme must be " + plain_prefix + " or " + secure_prefix);
   }
   if (rest.find_first_of("#") != std::string_view::npos) return bad_url(url, "fragments are not allowed");
   if (rest.find_first_of(" \t\r\n") != std::string_view::npos) return bad_url(url, "whitespace");
@@ -64,6 +65,17 @@ Result<WsUrl> parse_ws_url(std::string_view url) {
     out.port = std::string(port);
   }
   return out;
+}
+
+}  // namespace
+
+Result<WsUrl> parse_ws_url(std::string_view url) { return parse_url(url, "ws", "wss"); }
+
+Result<HttpUrl> parse_http_url(std::string_view url) { return parse_url(url, "http", "https"); }
+
+std::string host_header(const Url& url) {
+  std::string host = url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
+  return host + ":" + url.port;
 }
 
 }  // namespace confab::net

@@ -1,5 +1,7 @@
 #include "net/ws_transport.h"
 
+#include "net/tls.h"
+
 #include <deque>
 #include <optional>
 
@@ -48,7 +50,6 @@ class WsTransport::Impl {
 namespace {
 
 using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // One connection over `NextLayer`: plain TCP (ws://) or TLS over TCP (wss://).
 template <class NextLayer>
@@ -130,14 +131,7 @@ class Connection final : public WsTransport::Impl, public std::enable_shared_fro
       // SNI, and the peer's certificate checked against the host name (verification
       // itself is on in the context: the system's CAs, or the pinned one).
       auto& tls = ws_.next_layer();
-      // SSL_set_tlsext_host_name, without its C cast. SNI carries names, not addresses.
-      boost::system::error_code not_an_address;
-      asio::ip::make_address(url_.host, not_an_address);
-      if (not_an_address && SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                                     const_cast<char*>(url_.host.c_str())) != 1) {
-        co_return Error::make(ErrorCode::transport, "cannot set the TLS server name " + url_.host);
-      }
-      tls.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+      if (auto prepared = prepare_tls_stream(tls, url_.host); !prepared) co_return prepared.error();
       tcp_layer.expires_after(step_timeout_);
       co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
       if (ec) co_return step_failed("the TLS handshake with " + url_.host, ec);
@@ -152,9 +146,7 @@ class Connection final : public WsTransport::Impl, public std::enable_shared_fro
     deflate.server_max_window_bits = 10;
     deflate.msg_size_threshold = 256;
     ws_.set_option(deflate);
-    std::string host_header = url_.host.find(':') == std::string::npos ? url_.host : "[" + url_.host + "]";
-    host_header += ":" + url_.port;
-    co_await ws_.async_handshake(host_header, url_.target, asio::redirect_error(use_awaitable, ec));
+    co_await ws_.async_handshake(host_header(url_), url_.target, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return step_failed("upgrading to WebSocket", ec);
 
     // From here the WebSocket stream owns the timeouts. Only the closing handshake has

@@ -40,6 +40,11 @@ inline constexpr std::size_t kMaxUsersPerRequest = 100;  // user ids in one crea
 inline constexpr int kMaxHistoryPage = 500;         // events per `history` frame
 inline constexpr int kDefaultHistoryPage = 100;
 inline constexpr std::size_t kMaxAttachments = 10;  // files one message references
+inline constexpr int kMaxDirectoryPage = 500;       // users per `directory` frame
+inline constexpr std::size_t kMaxWorkspacesListed = 100;  // workspaces in a `directory` frame
+inline constexpr std::size_t kMaxDisplayNameBytes = 80;   // a user's or a workspace's name
+inline constexpr std::size_t kMaxPresenceQuery = 100;     // user ids in one presence.query
+inline constexpr int kMaxReceiptsPage = 500;        // members per `receipts` frame
 inline constexpr int kMaxJsonDepth = 8;
 inline constexpr std::int64_t kMaxRetryAfterMs = 24LL * 60 * 60 * 1000;  // a day
 
@@ -208,9 +213,36 @@ struct TypingUpdate {
   friend bool operator==(const TypingUpdate&, const TypingUpdate&) = default;
 };
 
+// Lists the directory: the user's workspaces (on the first page) and the users who share a
+// workspace with the user, a page at a time by user id.
+struct DirectoryList {
+  std::string id;
+  std::string after;  // the last user id of the previous page; empty for the first page
+  int limit = kMaxDirectoryPage;
+  friend bool operator==(const DirectoryList&, const DirectoryList&) = default;
+};
+
+// Asks for the presence of up to kMaxPresenceQuery users (those whose presence is not
+// pushed to this device: members of large channels).
+struct PresenceQuery {
+  std::string id;
+  std::vector<std::string> user_ids;  // 1..kMaxPresenceQuery
+  friend bool operator==(const PresenceQuery&, const PresenceQuery&) = default;
+};
+
+// Asks for every member's read and delivered cursors in a conversation, a page at a time
+// by user id.
+struct ReceiptsRequest {
+  std::string id;
+  std::string conversation_id;
+  std::string after;  // the last user id of the previous page; empty for the first page
+  int limit = kMaxReceiptsPage;
+  friend bool operator==(const ReceiptsRequest&, const ReceiptsRequest&) = default;
+};
+
 using ClientFrame = std::variant<Auth, MessageSend, Ping, MessageChange, ConversationsList, ConversationRequest,
                                  SyncRequest, HistoryRequest, CursorUpdate, PresenceHeartbeat, TypingUpdate,
-                                 MessageWithdraw>;
+                                 MessageWithdraw, DirectoryList, PresenceQuery, ReceiptsRequest>;
 
 // ---- server -> client -------------------------------------------------------------
 
@@ -344,8 +376,57 @@ struct Typing {
   friend bool operator==(const Typing&, const Typing&) = default;
 };
 
+// A workspace the user belongs to, and the user's role there (owner, admin or member).
+struct WorkspaceEntry {
+  std::string workspace_id;
+  std::string name;
+  std::string role;
+  friend bool operator==(const WorkspaceEntry&, const WorkspaceEntry&) = default;
+};
+
+struct UserEntry {
+  std::string user_id;
+  std::string display_name;
+  friend bool operator==(const UserEntry&, const UserEntry&) = default;
+};
+
+// Answers directory.list. `workspaces` is filled on the first page only; `users` come in id
+// order, and `next` is the `after` of the next page (empty on the last one).
+struct Directory {
+  std::string id;
+  std::vector<WorkspaceEntry> workspaces;
+  std::vector<UserEntry> users;
+  std::string next;
+  friend bool operator==(const Directory&, const Directory&) = default;
+};
+
+// Answers presence.query: one item per distinct user asked about, in the order asked.
+struct PresenceState {
+  std::string id;
+  std::vector<Presence> items;
+  friend bool operator==(const PresenceState&, const PresenceState&) = default;
+};
+
+// One member's cursors: the highest over the member's devices (0: none yet).
+struct ReceiptPosition {
+  std::string user_id;
+  Seq read_seq = 0;
+  Seq delivered_seq = 0;
+  friend bool operator==(const ReceiptPosition&, const ReceiptPosition&) = default;
+};
+
+// Answers receipts.request: the members in id order, `next` as in Directory.
+struct Receipts {
+  std::string id;
+  std::string conversation_id;
+  std::vector<ReceiptPosition> items;
+  std::string next;
+  friend bool operator==(const Receipts&, const Receipts&) = default;
+};
+
 using ServerFrame = std::variant<AuthOk, MessageAck, Event, ErrorFrame, Pong, Conversations, ConversationInfo,
-                                 SyncState, History, CursorState, Presence, Typing>;
+                                 SyncState, History, CursorState, Presence, Typing, Directory, PresenceState,
+                                 Receipts>;
 
 // ---- codec ---------------------------------------------------------------------------
 
