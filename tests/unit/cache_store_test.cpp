@@ -318,7 +318,7 @@ TEST_P(CacheStoreTest, AConversationNoLongerListedIsLeftOut) {
   EXPECT_EQ(listed[0].conversation_id, "a");
 }
 
-TEST_F(CacheStoreTest, TheListedIdsFollowTheListAndTheMembershipsSinceIt) {
+TEST_P(CacheStoreTest, TheListedIdsFollowTheListAndTheMembershipsSinceIt) {
   protocol::ConversationSummary a, b;
   a.conversation_id = "a";
   a.name = "Alpha";
