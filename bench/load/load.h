@@ -45,6 +45,10 @@ std::string numbered_text(std::size_t i, std::size_t payload);
 // The index back from such a text; false when it is not one.
 bool parse_numbered(const char* data, std::size_t size, std::size_t& index);
 
+// A loopback port that was free a moment ago (bound, then released), for a server that
+// takes its port from its configuration.
+std::uint16_t free_loopback_port();
+
 // Where each stack's processes keep their files.
 struct Workspace {
   std::filesystem::path dir;
@@ -79,6 +83,9 @@ class LocalServer {
 LatencyResult confab_latency(const Workspace& ws, const StreamPlan& plan, bool durable = true);
 // Two libmosquitto clients through a mosquitto broker, QoS 1 both ways.
 LatencyResult mqtt_latency(const Workspace& ws, const StreamPlan& plan);
+// The durable peer: a producer XADDs into a Redis stream, a consumer blocks in XREAD;
+// redis-server with appendonly yes, appendfsync always (synced before every reply).
+LatencyResult redis_latency(const Workspace& ws, const StreamPlan& plan);
 // The floor: a plain TCP relay on loopback (sender -> relay -> receiver), no framing
 // beyond a length, no storage.
 LatencyResult tcp_latency(const StreamPlan& plan);
@@ -122,7 +129,14 @@ struct ThroughputResult {
 // send() returns; acked messages per second, until the last ack. The conversation has
 // one other member, offline (so every message also queues a push wake-up), unless
 // `alone`.
-ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox, bool alone = false);
+// With `clients` > 1: that many users, each alone in a channel of its own, send at once
+// (`messages` in all), each from a thread of its own.
+ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox, bool alone = false,
+                                   std::size_t clients = 1);
+
+// `clients` hiredis clients, each pipelining XADDs (32 awaiting their replies) into a
+// stream of its own, `messages` in all; acked XADDs per second. appendfsync always.
+ThroughputResult redis_throughput(const Workspace& ws, std::size_t messages, std::size_t clients = 1);
 
 struct CatchupResult {
   double seconds = 0;     // from connect() until every cursor is at its head

@@ -1,9 +1,11 @@
 // confab-load: the reference server driven by SDK clients over loopback, side by side
-// with the physical floor (a plain TCP relay) and a peer stack (mosquitto, QoS 1), at the
-// same rate with the same payloads, in one run. Every run is bounded and stops by itself.
+// with the physical floor (a plain TCP relay) and two peer stacks (mosquitto at QoS 1,
+// and Redis Streams syncing every write), at the same rate with the same payloads, in one
+// run. Every run is bounded and stops by itself. Lines starting with "csv," carry the
+// medians for scripts/bench's plots.
 //
 //   confab-load latency [--rate R] [--seconds S] [--payload B] [--repeats N]
-//   confab-load throughput [--messages N] [--repeats N] [--alone]
+//   confab-load throughput [--messages N] [--repeats N] [--alone] [--clients N]
 //   confab-load catchup [--messages N] [--conversations C] [--repeats N]
 //   confab-load idle [--connections 1000,10000]
 //   confab-load fanout [--members 500] [--messages 20]
@@ -34,30 +36,37 @@ Summary summarize(const LatencyResult& r) {
 int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
   std::printf("latency from send() to the other client's callback: %d msg/s for %d s, %zu-byte texts, %d repeats\n",
               plan.rate, plan.seconds, plan.payload, repeats);
-  std::vector<Summary> floor, peer, ours, ours_in_memory;
-  std::vector<double> ours_over_peer_p99, ours_over_floor_p99, ours_over_peer_p50, ours_over_floor_p50;
+  // Each stack beside the peer it is judged against: confab durable (the server syncs
+  // each commit, the clients keep everything on disk) beside Redis Streams with
+  // appendfsync always; confab with nothing on disk beside mosquitto at QoS 1.
+  std::vector<Summary> floor, mqtt, redis, ours, ours_in_memory;
+  std::vector<double> durable_p99, durable_p50, memory_p99, memory_p50, floor_p99;
   for (int r = 0; r < repeats; ++r) {
-    // Interleaved, so that a noisy spell on the machine hits all three alike.
+    // Interleaved, so that a noisy spell on the machine hits every stack alike.
     auto t = summarize(tcp_latency(plan));
     auto m = mqtt_latency(ws, plan);
+    auto x = redis_latency(ws, plan);
     auto c = confab_latency(ws, plan);
     auto c_mem = confab_latency(ws, plan, false);
-    for (const auto* result : {&m, &c, &c_mem}) {
+    for (const auto* result : {&m, &x, &c, &c_mem}) {
       if (!result->note.empty()) std::printf("  %s: %s\n", result->stack.c_str(), result->note.c_str());
     }
-    auto ms = summarize(m), cs = summarize(c), cm = summarize(c_mem);
-    std::printf("  run %d: p99 floor %.3f ms, mosquitto %.3f ms, confab %.3f ms, in memory %.3f ms "
-                "(received %zu/%zu/%zu/%zu of %zu)\n",
-                r + 1, t.p99, ms.p99, cs.p99, cm.p99, t.received, ms.received, cs.received, cm.received, plan.count());
+    auto ms = summarize(m), xs = summarize(x), cs = summarize(c), cm = summarize(c_mem);
+    std::printf("  run %d: p50/p99 floor %.3f/%.3f, mosquitto %.3f/%.3f, redis %.3f/%.3f, confab durable %.3f/%.3f, "
+                "in memory %.3f/%.3f ms (received %zu/%zu/%zu/%zu/%zu of %zu)\n",
+                r + 1, t.p50, t.p99, ms.p50, ms.p99, xs.p50, xs.p99, cs.p50, cs.p99, cm.p50, cm.p99, t.received,
+                ms.received, xs.received, cs.received, cm.received, plan.count());
     std::fflush(stdout);
     floor.push_back(t);
-    peer.push_back(ms);
+    mqtt.push_back(ms);
+    redis.push_back(xs);
     ours.push_back(cs);
     ours_in_memory.push_back(cm);
-    ours_over_peer_p99.push_back(cs.p99 / ms.p99);
-    ours_over_floor_p99.push_back(cs.p99 / t.p99);
-    ours_over_peer_p50.push_back(cs.p50 / ms.p50);
-    ours_over_floor_p50.push_back(cs.p50 / t.p50);
+    durable_p99.push_back(cs.p99 / xs.p99);
+    durable_p50.push_back(cs.p50 / xs.p50);
+    memory_p99.push_back(cm.p99 / ms.p99);
+    memory_p50.push_back(cm.p50 / ms.p50);
+    floor_p99.push_back(cs.p99 / t.p99);
   }
   auto column = [](const std::vector<Summary>& runs, double Summary::*field) {
     std::vector<double> v;
@@ -65,7 +74,8 @@ int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
     return median(v);
   };
   std::printf("\n| stack | p50 | p99 | p99.9 | delivered |\n|---|---|---|---|---|\n");
-  for (auto [name, runs] : {std::pair{"TCP relay (floor)", &floor}, {"mosquitto 2.0, QoS 1 (peer)", &peer},
+  for (auto [name, runs] : {std::pair{"TCP relay (floor)", &floor}, {"mosquitto 2.0, QoS 1 (peer)", &mqtt},
+                            {"Redis Streams 7.0, appendfsync always (durable peer)", &redis},
                             {"confab, durable (server fsync per commit, clients on disk)", &ours},
                             {"confab, in memory (server without fsync, clients in memory)", &ours_in_memory}}) {
     std::size_t delivered = 0;
@@ -74,9 +84,14 @@ int latency(const Workspace& ws, const StreamPlan& plan, int repeats) {
                 column(*runs, &Summary::p99), column(*runs, &Summary::p999), delivered,
                 plan.count() * static_cast<std::size_t>(repeats));
   }
-  std::printf("\nratios (median of per-run ratios): confab/mosquitto p50 %.2f, p99 %.2f; confab/floor p50 %.1f, p99 %.1f\n",
-              median(ours_over_peer_p50), median(ours_over_peer_p99), median(ours_over_floor_p50),
-              median(ours_over_floor_p99));
+  std::printf("\nratios (median of per-run ratios): confab durable / Redis p50 %.2f, p99 %.2f; "
+              "confab in memory / mosquitto p50 %.2f, p99 %.2f; confab durable / floor p99 %.1f\n",
+              median(durable_p50), median(durable_p99), median(memory_p50), median(memory_p99), median(floor_p99));
+  std::printf("csv,latency,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", plan.rate,
+              column(floor, &Summary::p50), column(floor, &Summary::p99), column(mqtt, &Summary::p50),
+              column(mqtt, &Summary::p99), column(redis, &Summary::p50), column(redis, &Summary::p99),
+              column(ours, &Summary::p50), column(ours, &Summary::p99), column(ours_in_memory, &Summary::p50),
+              column(ours_in_memory, &Summary::p99));
   bool complete = true;
   for (const auto& s : ours) complete = complete && s.received == plan.count();
   return complete ? 0 : 1;
@@ -109,26 +124,33 @@ int fan_out(const Workspace& ws, std::size_t members, std::size_t messages) {
   return r.delivered == members * messages ? 0 : 1;
 }
 
-int throughput(const Workspace& ws, std::size_t messages, int repeats, bool alone) {
-  std::printf("throughput: one client sends %zu messages to one conversation (%s) as fast as send() returns; acked "
-              "messages per second until the last ack (server durability full), %d repeats\n",
-              messages, alone ? "no other member" : "one other member, offline", repeats);
-  std::vector<double> normal, full;
+int throughput(const Workspace& ws, std::size_t messages, int repeats, bool alone, std::size_t clients) {
+  std::printf("throughput: %zu client(s) send %zu messages in all, each to a conversation (%s) as fast as send() "
+              "returns; acked messages per second until the last ack (server durability full), beside Redis Streams "
+              "(appendfsync always, the same number of hiredis clients pipelining XADDs), %d repeats\n",
+              clients, messages, clients > 1 || alone ? "no other member" : "one other member, offline", repeats);
+  std::vector<double> normal, full, redis;
   for (int r = 0; r < repeats; ++r) {
-    // Side by side: the two outbox settings alternate.
+    // Side by side: the two outbox settings and the peer alternate.
     for (auto [outbox, into] : {std::pair{confab::Durability::normal, &normal}, {confab::Durability::full, &full}}) {
-      auto result = confab_throughput(ws, messages, outbox, alone);
+      auto result = confab_throughput(ws, messages, outbox, alone, clients);
       if (!result.note.empty()) {
         std::printf("  %s\n", result.note.c_str());
         return 1;
       }
       into->push_back(result.per_second);
     }
-    std::printf("  run %d: outbox NORMAL %.0f, FULL %.0f acked msg/s\n", r + 1, normal.back(), full.back());
+    auto peer = redis_throughput(ws, messages, clients);
+    if (!peer.note.empty()) std::printf("  redis: %s\n", peer.note.c_str());
+    redis.push_back(peer.per_second);
+    std::printf("  run %d: outbox NORMAL %.0f, FULL %.0f acked msg/s; Redis %.0f\n", r + 1, normal.back(), full.back(),
+                redis.back());
     std::fflush(stdout);
   }
-  std::printf("\n| outbox synchronous | acked msg/s (median) |\n|---|---|\n| NORMAL | %.0f |\n| FULL | %.0f |\n",
-              median(normal), median(full));
+  std::printf("\n| sender | acked msg/s (median) |\n|---|---|\n| confab, outbox NORMAL | %.0f |\n"
+              "| confab, outbox FULL | %.0f |\n| Redis Streams, appendfsync always | %.0f |\n",
+              median(normal), median(full), median(redis));
+  std::printf("csv,throughput,%zu,%.1f,%.1f,%.1f\n", clients, median(normal), median(full), median(redis));
   return 0;
 }
 
@@ -182,6 +204,9 @@ int main(int argc, char** argv) {
   throughput_cmd->add_option("--repeats", repeats)->check(CLI::Range(1, 50));
   bool alone = false;
   throughput_cmd->add_flag("--alone", alone, "the sender is the conversation's only member (no push wake-ups)");
+  std::size_t throughput_clients = 1;
+  throughput_cmd->add_option("--clients", throughput_clients, "sending clients, each a user alone in a channel")
+      ->check(CLI::Range(1, 1000));
   std::size_t catchup_messages = 50000, catchup_conversations = 10;
   auto* catchup_cmd = app.add_subcommand("catchup", "messages stored per second by a device catching up");
   catchup_cmd->add_option("--messages", catchup_messages)->check(CLI::Range(1, 1'000'000));
@@ -195,7 +220,7 @@ int main(int argc, char** argv) {
   if (latency_cmd->parsed()) status = latency(ws, plan, repeats);
   if (idle_cmd->parsed()) status = idle(ws, idle_counts, !no_compression);
   if (fanout_cmd->parsed()) status = fan_out(ws, members, fan_messages);
-  if (throughput_cmd->parsed()) status = throughput(ws, throughput_messages, repeats, alone);
+  if (throughput_cmd->parsed()) status = throughput(ws, throughput_messages, repeats, alone, throughput_clients);
   if (catchup_cmd->parsed()) status = catchup(ws, catchup_messages, catchup_conversations, repeats);
   std::filesystem::remove_all(ws.dir);
   return status;

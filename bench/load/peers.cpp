@@ -90,6 +90,13 @@ bool read_all(int fd, char* data, std::size_t size) {
 
 }  // namespace
 
+std::uint16_t free_loopback_port() {
+  std::uint16_t port = 0;
+  int probe = listen_loopback(port);
+  if (probe >= 0) ::close(probe);
+  return port;
+}
+
 LatencyResult tcp_latency(const StreamPlan& plan) {
   LatencyResult result{"TCP relay (floor)", 0, 0, {}, {}};
   std::uint16_t port = 0;
@@ -163,10 +170,7 @@ struct MqttClient {
 
 LatencyResult mqtt_latency(const Workspace& ws, const StreamPlan& plan) {
   LatencyResult result{"mosquitto QoS 1 (peer)", 0, 0, {}, {}};
-  // A free port for the broker: bind one, release it, hand it over.
-  std::uint16_t port = 0;
-  int probe = listen_loopback(port);
-  ::close(probe);
+  std::uint16_t port = free_loopback_port();
   auto dir = ws.dir / "mosquitto";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "mosquitto.conf") << "listener " << port << " 127.0.0.1\n"

@@ -1,6 +1,8 @@
 // Sustained throughput from one client, and catch-up after a reconnect: SDK clients
 // through confab-server (durability full), their outbox and store on disk.
 #include <atomic>
+#include <thread>
+#include <vector>
 
 #include "../synced_total.h"
 #include "confab/client.h"
@@ -28,25 +30,27 @@ std::string two_users_config(std::size_t conversations, bool alone = false) {
 // A connected sender that counts its acknowledged messages.
 class Sender {
  public:
-  Sender(const std::filesystem::path& dir, const std::string& url, Durability outbox)
-      : client_(open_client(dir, "alice-phone", true, outbox)) {
+  Sender(const std::filesystem::path& dir, const std::string& url, Durability outbox, const std::string& user = "alice")
+      : client_(open_client(dir, user + "-phone", true, outbox)) {
     if (!client_) return;
     acked_subscription_ = client_->on_outbox([this](const LocalMessage& m) {
       if (m.state != OutboxState::sent) return;
       ++acked_;
       waiter_.notify();
     });
-    connected_ = client_->connect(url, "token-alice").ok() && wait_connected(*client_, std::chrono::seconds(10));
+    connected_ = client_->connect(url, "token-" + user).ok() && wait_connected(*client_, std::chrono::seconds(10));
   }
   bool connected() const { return connected_; }
 
   // Sends `count` texts over `conversations`, as fast as send() returns, waiting for
   // the acks every `chunk` (the outbox holds what a user types, not a backlog of 100k).
   // True once every one is acked.
-  bool send(std::size_t count, std::size_t conversations, std::size_t chunk) {
+  bool send(std::size_t count, std::size_t conversations, std::size_t chunk, std::size_t first_conversation = 0) {
     std::size_t base = acked_;
     for (std::size_t i = 0; i < count; ++i) {
-      if (!client_->send(conversation_id(i % conversations), numbered_text(i, 100)).ok()) return false;
+      if (!client_->send(conversation_id(first_conversation + i % conversations), numbered_text(i, 100)).ok()) {
+        return false;
+      }
       std::size_t queued = i + 1;
       if (queued % chunk == 0 || queued == count) {
         if (!waiter_.wait([&] { return acked_ - base >= queued; }, std::chrono::seconds(120))) return false;
@@ -63,25 +67,56 @@ class Sender {
   bool connected_ = false;
 };
 
+// `senders` users s0, s1, …, each alone in a channel of its own.
+std::string senders_config(std::size_t senders) {
+  std::string config = R"({"rateLimit": {"perSecond": 0}, "users": [)";
+  for (std::size_t k = 0; k < senders; ++k) {
+    if (k > 0) config += ", ";
+    config += R"({"id": "s)" + std::to_string(k) + R"(", "name": "S)" + std::to_string(k) + R"(", "tokens": ["token-s)" +
+              std::to_string(k) + R"("]})";
+  }
+  config += R"(], "conversations": [)";
+  for (std::size_t k = 0; k < senders; ++k) {
+    if (k > 0) config += ", ";
+    config += R"({"id": ")" + conversation_id(k) + R"(", "kind": "channel", "name": ")" + conversation_id(k) +
+              R"(", "members": ["s)" + std::to_string(k) + R"("]})";
+  }
+  return config + "]}";
+}
+
 }  // namespace
 
-ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox, bool alone) {
+ThroughputResult confab_throughput(const Workspace& ws, std::size_t messages, Durability outbox, bool alone,
+                                   std::size_t clients) {
   ThroughputResult result;
   auto dir = ws.dir / "throughput";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  LocalServer server(ws, dir, two_users_config(1, alone));
+  LocalServer server(ws, dir, clients == 1 ? two_users_config(1, alone) : senders_config(clients));
   if (!server.started()) {
     result.note = "the server did not start";
     return result;
   }
-  Sender alice(dir, server.url(), outbox);
-  if (!alice.connected()) {
-    result.note = "the client did not connect";
-    return result;
+  std::vector<std::unique_ptr<Sender>> senders;
+  for (std::size_t k = 0; k < clients; ++k) {
+    auto user = clients == 1 ? std::string("alice") : "s" + std::to_string(k);
+    senders.push_back(std::make_unique<Sender>(dir, server.url(), outbox, user));
+    if (!senders.back()->connected()) {
+      result.note = "client " + user + " did not connect";
+      return result;
+    }
   }
+  std::atomic<bool> all_acked{true};
   auto start = Clock::now();
-  if (!alice.send(messages, 1, messages)) {
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < clients; ++k) {
+    std::size_t mine = messages / clients + (k < messages % clients ? 1 : 0);
+    threads.emplace_back([&, k, mine] {
+      if (!senders[k]->send(mine, 1, mine, clients == 1 ? 0 : k)) all_acked = false;
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (!all_acked) {
     result.note = "not every message was acked within 120 s";
     return result;
   }
