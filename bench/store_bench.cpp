@@ -458,6 +458,9 @@ int main(int argc, char** argv) {
                   static_cast<double>(fs::file_size(stores[i])) / (1 << 20), median(open_ms[i]), median(page_ms[i]),
                   median(list_ms[i]), median(rss[i]));
     }
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      std::printf("csv,open,%lld,%.3f,%.3f\n", static_cast<long long>(sizes[i]), median(open_ms[i]), median(page_ms[i]));
+    }
   }
   fs::remove_all(dir);
   return 0;

@@ -105,6 +105,7 @@ int idle(const Workspace& ws, const std::vector<std::size_t>& counts, bool compr
     if (!r.note.empty()) std::printf("  %zu connections: %s\n", n, r.note.c_str());
     std::printf("| %zu | %zu | %.1f MiB | %.1f MiB | %.1f KiB |\n", n, r.authenticated, r.rss_before_kib / 1024.0,
                 r.rss_after_kib / 1024.0, r.per_connection_kib());
+    std::printf("csv,idle,%zu,%.1f,%.2f\n", n, r.rss_after_kib / 1024.0, r.per_connection_kib());
     std::fflush(stdout);
     if (r.authenticated != n) status = 1;
   }
@@ -171,6 +172,7 @@ int catchup(const Workspace& ws, std::size_t messages, std::size_t conversations
     std::fflush(stdout);
   }
   std::printf("\ncatch-up: median %.2f s, %.0f msg/s stored\n", median(seconds), median(rates));
+  std::printf("csv,catchup,%zu,%.3f,%.1f\n", messages, median(seconds), median(rates));
   return 0;
 }
 

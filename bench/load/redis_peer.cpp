@@ -45,7 +45,9 @@ struct Connection {
 // this goes.
 class LocalRedis {
  public:
+  // Starts from an empty directory: a stream left by an earlier run would be read again.
   explicit LocalRedis(const std::filesystem::path& dir) {
+    std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     port_ = free_loopback_port();
     std::ofstream(dir / "redis.conf") << "bind 127.0.0.1\n"
