@@ -16,7 +16,7 @@ struct CodeInfo {
   bool retryable;
 };
 
-constexpr std::array<CodeInfo, 21> kCodes{{
+constexpr std::array<CodeInfo, 22> kCodes{{
     {ErrorCode::bad_frame, "bad_frame", false},
     {ErrorCode::unknown_type, "unknown_type", false},
     {ErrorCode::invalid_field, "invalid_field", false},
@@ -37,6 +37,7 @@ constexpr std::array<CodeInfo, 21> kCodes{{
     {ErrorCode::closed, "closed", false},
     {ErrorCode::storage, "storage", false},
     {ErrorCode::too_old, "too_old", false},
+    {ErrorCode::offline, "offline", true},
     {ErrorCode::unknown, "unknown", false},
 }};
 
