@@ -22,6 +22,7 @@ struct Drained {
   std::vector<json> frames;
   std::vector<ConversationAnswered> answers;
   std::vector<DirectoryListed> directory;
+  std::vector<KnownConversations> lists;
   std::vector<std::string> types() const {
     std::vector<std::string> out;
     for (const auto& f : frames) out.push_back(f["type"].get<std::string>());
@@ -83,6 +84,7 @@ class SessionRequests : public testing::Test {
       if (auto* f = std::get_if<SendFrame>(&action)) d.frames.push_back(json::parse(f->text));
       if (auto* a = std::get_if<ConversationAnswered>(&action)) d.answers.push_back(std::move(*a));
       if (auto* l = std::get_if<DirectoryListed>(&action)) d.directory.push_back(std::move(*l));
+      if (auto* k = std::get_if<KnownConversations>(&action)) d.lists.push_back(std::move(*k));
     }
     return d;
   }
@@ -326,6 +328,37 @@ TEST_F(SessionRequests, TheDirectoryListingIsBoundedAndTimesOut) {
   session_.frame_received(frame(protocol::Directory{list[0]["id"].get<std::string>(), {}, {{"late", "Late", {}}}, ""}));
   EXPECT_TRUE(drain().directory.empty()) << "given up at its deadline";
   EXPECT_EQ(session_.state(), ConnectionState::connected) << "the connection is not the directory's to drop";
+}
+
+TEST_F(SessionRequests, TheConversationsAreListedAgainWhenAskedOneListingAtATime) {
+  session_.list_conversations();
+  EXPECT_TRUE(drain().frames.empty()) << "not connected: the next connection lists them all";
+  connect();
+  session_.list_conversations();
+  session_.list_conversations();  // while the first is on its way: one more after it
+  auto first = drain().of("conversations.list");
+  ASSERT_EQ(first.size(), 1u);
+  auto id = first[0]["id"].get<std::string>();
+  EXPECT_NE(id, "conversations") << "not the connection's own listing";
+
+  protocol::ConversationSummary a, b;
+  a.conversation_id = "c_a";
+  a.kind = "dm";
+  b.conversation_id = "c_b";
+  b.kind = "channel";
+  session_.frame_received(frame(protocol::Conversations{id, {a}, "c_a"}));
+  auto page = drain();
+  EXPECT_TRUE(page.lists.empty());
+  auto next = page.of("conversations.list");
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0]["after"], "c_a");
+  session_.frame_received(frame(protocol::Conversations{id, {b}, ""}));
+  auto done = drain();
+  ASSERT_EQ(done.lists.size(), 1u);
+  EXPECT_EQ(done.lists[0].ids, (std::vector<std::string>{"c_a", "c_b"}));
+  EXPECT_EQ(done.lists[0].items[0].kind, "dm");
+  EXPECT_EQ(done.of("conversations.list").size(), 1u) << "the one asked for meanwhile";
+  EXPECT_EQ(session_.state(), ConnectionState::connected);
 }
 
 }  // namespace

@@ -371,6 +371,10 @@ void Session::request_conversations(std::string after) {
 }
 
 void Session::on_conversations(const protocol::Conversations& page) {
+  if (page.id != kListRequestId) {
+    on_relist_page(page);  // list_conversations() while connected
+    return;
+  }
   if (state_ != ConnectionState::connecting || user_id_.empty() || page.id != kListRequestId) return;
   listed_.insert(listed_.end(), page.items.begin(), page.items.end());
   if (!page.next.empty() && !page.items.empty()) {

@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::string_view kConversationPrefix = "conv:";
 constexpr std::string_view kDirectoryPrefix = "dir:";
+constexpr std::string_view kRelistId = "conversations:again";
 
 std::string wire_id(std::uint64_t key) { return std::string(kConversationPrefix) + std::to_string(key); }
 
@@ -64,6 +65,11 @@ void Session::on_conversation_answer(const protocol::ConversationInfo& answer) {
 }
 
 bool Session::on_request_refused(const protocol::ErrorFrame& frame) {
+  if (frame.id == kRelistId) {
+    relisting_ = false;  // the stored list stays, until the next connection
+    relisted_.clear();
+    return true;
+  }
   if (frame.id.starts_with(kDirectoryPrefix)) {
     // A server that cannot list the directory: the stored one stays, until the next connection.
     if (directory_request_ == frame.id) directory_request_.reset();
@@ -84,6 +90,8 @@ void Session::requests_offline(const std::string& why) {
 
 void Session::requests_connection_lost(const Error& why) {
   directory_request_.reset();
+  relisting_ = relist_again_ = false;  // the next connection lists them all
+  relisted_.clear();
   for (auto it = requests_.begin(); it != requests_.end();) {
     auto& r = it->second;
     if (!r.on_wire || r.idempotent) {
@@ -147,6 +155,37 @@ void Session::on_directory_page(const protocol::Directory& page) {
   std::string next = page.next;
   actions_.push_back(DirectoryListed{page, first, !more});
   if (more && !capped) request_directory_page(next);
+}
+
+void Session::list_conversations() {
+  if (!connected()) return;
+  if (relisting_) {
+    relist_again_ = true;
+    return;
+  }
+  relisting_ = true;
+  relisted_.clear();
+  request_relist_page({});
+}
+
+void Session::request_relist_page(const std::string& after) {
+  send_frame(protocol::encode(
+      protocol::ConversationsList{std::string(kRelistId), after, protocol::kMaxConversationsPage}));
+}
+
+void Session::on_relist_page(const protocol::Conversations& page) {
+  if (page.id != kRelistId || !relisting_ || !connected()) return;
+  relisted_.insert(relisted_.end(), page.items.begin(), page.items.end());
+  if (!page.next.empty() && !page.items.empty()) {
+    request_relist_page(page.next);
+    return;
+  }
+  KnownConversations known;
+  known.items = std::exchange(relisted_, {});
+  for (const auto& item : known.items) known.ids.push_back(item.conversation_id);
+  actions_.push_back(std::move(known));
+  relisting_ = false;
+  if (std::exchange(relist_again_, false)) list_conversations();
 }
 
 }  // namespace confab::core

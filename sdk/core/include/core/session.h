@@ -147,6 +147,11 @@ class Session {
   //   again could apply it twice (a second channel);
   // - the server's refusal keeps its code (not_member, forbidden, invalid_field, ...).
   void request_conversation(std::uint64_t key, protocol::ConversationRequest request, bool idempotent);
+  // Lists the user's conversations again while connected (KnownConversations, as after
+  // connecting): the user joined one whose details the store does not have (a DM another
+  // user opened, an invitation). One listing at a time; asked again meanwhile, one more
+  // follows. Not connected: nothing (the next connection lists them all).
+  void list_conversations();
   // Whether the session is trying to be connected (the app asked, and it has not given up).
   bool trying() const noexcept { return wanted_ && !backgrounded_; }
 
@@ -251,6 +256,8 @@ class Session {
   std::optional<std::int64_t> requests_next_deadline() const;
   void request_directory_page(const std::string& after);
   void on_directory_page(const protocol::Directory& page);
+  void request_relist_page(const std::string& after);
+  void on_relist_page(const protocol::Conversations& page);
 
   // The monotonic clock, for every deadline.
   std::int64_t monotonic() const { return clocks_.monotonic(); }
@@ -284,6 +291,9 @@ class Session {
   std::optional<std::string> directory_request_;  // the id of the directory page asked for
   std::int64_t directory_deadline_ = 0;
   int directory_pages_ = 0;  // pages listed on this connection
+  bool relisting_ = false;      // list_conversations() in flight
+  bool relist_again_ = false;   // and asked again meanwhile
+  std::vector<protocol::ConversationSummary> relisted_;  // its pages so far
   std::vector<Action> actions_;
 };
 
