@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "confab/client.h"
+#include "fault_proxy.h"
 #include "http_client.h"
 #include "printers.h"
 #include "sdk_device.h"
@@ -228,6 +229,46 @@ TEST_F(BootstrapE2e, ConnectsWithTheCredentialAndBootstrapsAgainBeforeTheTokenEx
     EXPECT_NE(change.error->code, ErrorCode::token_expired) << "never offered an expired token";
     EXPECT_NE(change.error->code, ErrorCode::unauthorized);
   }
+}
+
+// A restarted server signs with a new secret (none is configured), so it refuses the token
+// the client holds: the client bootstraps again, once, and connects. The proxies keep the
+// bootstrap URL and the WebSocket URL the same across the restart.
+TEST(BootstrapRefusal, ATokenTheServerRefusesIsReplacedByBootstrappingAgain) {
+  test::TempDir dir;
+  test::FaultProxy ws_proxy(1);    // upstreams set once the server runs
+  test::FaultProxy http_proxy(1);
+  const auto config = test::server_config_with(R"("publicWebSocketUrl": ")" + ws_proxy.url() + R"(")");
+  std::optional<test::ServerProcess> server;
+  server.emplace(dir.path(), config);
+  ws_proxy.set_upstream(server->port());
+  http_proxy.set_upstream(server->http_port());
+
+  test::Recorder<int> asked;
+  Device alice("alice-laptop");
+  auto credential = [&asked] {
+    asked.add(1);
+    return Result<std::string>(std::string("token-alice"));
+  };
+  ASSERT_TRUE(alice.client->connect_with_credential("http://127.0.0.1:" + std::to_string(http_proxy.port()), credential)
+                  .ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::connected));
+  ASSERT_EQ(asked.items().size(), 1u) << "an hour's token: no renewal yet";
+
+  EXPECT_EQ(server->terminate(), 0);
+  server.reset();
+  server.emplace(dir.path(), config);
+  ws_proxy.set_upstream(server->port());
+  http_proxy.set_upstream(server->http_port());
+
+  ASSERT_TRUE(alice.connection.wait_until([](const std::vector<ConnectionChange>& seen) {
+    return std::count_if(seen.begin(), seen.end(),
+                         [](const auto& c) { return c.state == ConnectionState::connected; }) >= 2;
+  })) << "not connected again; last state " << to_string(alice.client->connection_state());
+  EXPECT_EQ(asked.items().size(), 2u) << "bootstrapped again once the token was refused";
+  for (const auto& change : alice.connection.items()) EXPECT_NE(change.state, ConnectionState::failed);
+  ASSERT_TRUE(alice.client->send("c_general", "after the restart").ok());
+  EXPECT_TRUE(alice.wait_for_outbox(1));
 }
 
 TEST_F(BootstrapE2e, ARefusedCredentialFailsTheClientWithItsError) {
