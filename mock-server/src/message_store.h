@@ -134,7 +134,7 @@ class MessageStore {
   // The user's workspaces and role in each, by id (at most kMaxWorkspacesListed).
   std::vector<protocol::WorkspaceEntry> user_workspaces(const std::string& user_id);
   // The users who share a workspace with the user (the user included) after `after`, in id
-  // order, at most `limit`.
+  // order, at most `limit`, each with their role in every workspace they share with the user.
   std::vector<protocol::UserEntry> directory_users(const std::string& user_id, const std::string& after, int limit);
   // The user's presence contacts, the user included: the members of the user's DMs and
   // group DMs, and of the channels with at most `fanout_limit` members.

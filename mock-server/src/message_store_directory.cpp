@@ -31,7 +31,20 @@ std::vector<protocol::UserEntry> MessageStore::directory_users(const std::string
   q.bind(1, user_id);
   q.bind(2, after);
   q.bind(3, limit);
-  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString()});
+  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), {}});
+  // Each user's role in the workspaces shared with the caller, so that the caller can list
+  // a workspace's people and show their roles.
+  SQLite::Statement shared(*db_,
+                           "SELECT o.workspace_id, o.role FROM workspace_members o "
+                           "JOIN workspace_members me ON me.workspace_id = o.workspace_id AND me.user_id = ?1 "
+                           "WHERE o.user_id = ?2 ORDER BY o.workspace_id LIMIT ?3");
+  for (auto& u : out) {
+    shared.bind(1, user_id);
+    shared.bind(2, u.user_id);
+    shared.bind(3, static_cast<std::int64_t>(protocol::kMaxWorkspacesListed));
+    while (shared.executeStep()) u.workspaces.push_back({shared.getColumn(0).getString(), shared.getColumn(1).getString()});
+    shared.reset();
+  }
   return out;
 }
 

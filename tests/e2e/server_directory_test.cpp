@@ -59,11 +59,16 @@ TEST_F(ServerDirectory, ListsTheUsersWorkspacesAndTheUsersWhoShareOnePageByPage)
   EXPECT_EQ(first["type"], "directory") << first.dump();
   EXPECT_EQ(first["id"], "d1");
   EXPECT_EQ(first["workspaces"], json::array({{{"workspaceId", "w_acme"}, {"name", "Acme"}, {"role", "owner"}}}));
-  EXPECT_EQ(first["users"], json::array({{{"userId", "alice"}, {"displayName", "Alice A."}},
-                                         {{"userId", "bob"}, {"displayName", "Bob"}}}));
+  auto in_acme = [](const std::string& role) {
+    return json::array({{{"workspaceId", "w_acme"}, {"role", role}}});
+  };
+  EXPECT_EQ(first["users"],
+            json::array({{{"userId", "alice"}, {"displayName", "Alice A."}, {"workspaces", in_acme("owner")}},
+                         {{"userId", "bob"}, {"displayName", "Bob"}, {"workspaces", in_acme("member")}}}));
   EXPECT_EQ(first["next"], "bob");
   auto second = request(*alice, {{"type", "directory.list"}, {"id", "d2"}, {"after", "bob"}, {"limit", 2}});
-  EXPECT_EQ(second["users"], json::array({{{"userId", "carol"}, {"displayName", "Carol"}}}))
+  EXPECT_EQ(second["users"],
+            json::array({{{"userId", "carol"}, {"displayName", "Carol"}, {"workspaces", in_acme("member")}}}))
       << "dave shares no workspace with alice";
   EXPECT_TRUE(second["workspaces"].empty());
   EXPECT_FALSE(second.contains("next"));

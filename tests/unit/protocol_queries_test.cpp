@@ -46,7 +46,8 @@ TEST(ProtocolQueries, RequestsSurviveRoundTrip) {
 TEST(ProtocolQueries, AnswersSurviveRoundTrip) {
   Directory directory{"dir",
                       {{"w_acme", "Acme Inc.", "owner"}, {"w_ops", "Öps 🚀", "member"}},
-                      {{"alice", "Alice Liddell"}, {"bob", "Bob \"the builder\""}},
+                      {{"alice", "Alice Liddell", {{"w_acme", "owner"}, {"w_ops", "member"}}},
+                       {"bob", "Bob \"the builder\"", {{"w_acme", "admin"}}}},
                       "bob"};
   Directory last_page{"dir", {}, {{"zoe", "Zoë"}}, ""};
   Directory empty{"dir", {}, {}, ""};
@@ -70,11 +71,15 @@ TEST(ProtocolQueries, DecodesTheDocumentedExamples) {
   EXPECT_EQ(std::get<DirectoryList>(list.value()), (DirectoryList{"dir", "", 500}));
   auto directory = decode_server_frame(R"({"type": "directory", "id": "dir",
       "workspaces": [{"workspaceId": "w_acme", "name": "Acme", "role": "owner"}],
-      "users": [{"userId": "alice", "displayName": "Alice"}, {"userId": "bob", "displayName": "Bob"}],
+      "users": [{"userId": "alice", "displayName": "Alice", "workspaces": [{"workspaceId": "w_acme", "role": "owner"}]},
+                {"userId": "bob", "displayName": "Bob", "workspaces": [{"workspaceId": "w_acme", "role": "member"}]}],
       "next": "bob"})");
   ASSERT_TRUE(directory.ok()) << directory.error().message;
   EXPECT_EQ(std::get<Directory>(directory.value()),
-            (Directory{"dir", {{"w_acme", "Acme", "owner"}}, {{"alice", "Alice"}, {"bob", "Bob"}}, "bob"}));
+            (Directory{"dir",
+                       {{"w_acme", "Acme", "owner"}},
+                       {{"alice", "Alice", {{"w_acme", "owner"}}}, {"bob", "Bob", {{"w_acme", "member"}}}},
+                       "bob"}));
   auto next = decode_client_frame(R"({"type": "directory.list", "id": "dir", "after": "bob", "limit": 500})");
   ASSERT_TRUE(next.ok()) << next.error().message;
   EXPECT_EQ(std::get<DirectoryList>(next.value()).after, "bob");
@@ -158,6 +163,10 @@ TEST(ProtocolQueries, RefusesAnswersOutsideTheirLimits) {
            {R"({"type":"directory","users":[{"userId":"a"}]})", "users[0].displayName"},
            {R"({"type":"directory","workspaces":[{"workspaceId":"w","name":"W","role":"king"}],"users":[]})",
             "workspaces[0].role"},
+           {R"({"type":"directory","users":[{"userId":"a","displayName":"A","workspaces":[{"workspaceId":"w","role":"king"}]}]})",
+            "users[0].workspaces[0].role"},
+           {R"({"type":"directory","users":[{"userId":"a","displayName":"A","workspaces":[{"role":"member"}]}]})",
+            "users[0].workspaces[0].workspaceId"},
            {R"({"type":"directory"})", "users"},
            {R"({"type":"presence.state","items":[{"userId":"a","status":"away"}]})", "items[0].status"},
            {R"({"type":"receipts","conversationId":"c","items":[{"userId":"a","readSeq":-1,"deliveredSeq":0}]})",

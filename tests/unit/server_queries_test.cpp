@@ -108,6 +108,19 @@ TEST_F(ServerQueries, TheDirectoryListsTheUsersWorkspacesAndEveryoneWhoSharesOne
   EXPECT_EQ(store_->directory_users("alice", "", 1).front().display_name, "Alice");
 }
 
+TEST_F(ServerQueries, TheDirectoryGivesEachUsersRoleInTheWorkspacesSharedWithTheCaller) {
+  auto users = store_->directory_users("alice", "", 100);
+  ASSERT_EQ(users.size(), 4u);
+  using Shared = std::vector<protocol::UserWorkspace>;
+  EXPECT_EQ(users[0].workspaces, (Shared{{"w_acme", "owner"}, {"w_ops", "member"}}));
+  EXPECT_EQ(users[2].workspaces, (Shared{{"w_acme", "member"}, {"w_ops", "admin"}})) << "carol";
+  EXPECT_EQ(users[3].workspaces, (Shared{{"w_ops", "member"}})) << "dave";
+  // bob shares w_acme only with carol: her role in w_ops is not his to know.
+  auto seen_by_bob = store_->directory_users("bob", "bob", 1);
+  ASSERT_EQ(seen_by_bob.size(), 1u);
+  EXPECT_EQ(seen_by_bob[0].workspaces, (Shared{{"w_acme", "member"}}));
+}
+
 TEST_F(ServerQueries, AUserRemovedFromTheConfigurationIsNoLongerListed) {
   auto config = directory_config();
   config.users.erase(config.users.begin() + 3);  // dave
@@ -163,7 +176,10 @@ TEST_F(ServerQueries, TheHandlerPagesTheDirectoryWithWorkspacesOnTheFirstPage) {
   ASSERT_EQ(first["workspaces"].size(), 2u);
   EXPECT_EQ(first["workspaces"][0], (json{{"workspaceId", "w_acme"}, {"name", "Acme"}, {"role", "owner"}}));
   ASSERT_EQ(first["users"].size(), 3u);
-  EXPECT_EQ(first["users"][2], (json{{"userId", "carol"}, {"displayName", "Carol"}}));
+  EXPECT_EQ(first["users"][2], (json{{"userId", "carol"},
+                                     {"displayName", "Carol"},
+                                     {"workspaces", {{{"workspaceId", "w_acme"}, {"role", "member"}},
+                                                     {{"workspaceId", "w_ops"}, {"role", "admin"}}}}}));
   EXPECT_EQ(first["next"], "carol");
   auto second = run(handler.on_text(alice, R"({"type":"directory.list","id":"d2","after":"carol","limit":3})", 1));
   EXPECT_TRUE(second["workspaces"].empty()) << "workspaces come on the first page only";

@@ -61,7 +61,7 @@ std::string error(const std::string& id, ErrorCode code) {
 // Splits a batch of actions by kind, for assertions.
 struct Drained {
   std::vector<json> frames;       // everything but the sync's requests
-  std::vector<json> sync_frames;  // sync.request, history.request
+  std::vector<json> sync_frames;  // sync.request, history.request; directory.list (in the background too)
   std::vector<LocalMessage> outbox;
   std::vector<ConnectionChange> connection;
   std::vector<Message> messages;
@@ -74,7 +74,8 @@ Drained drain(Session& s) {
     if (auto* f = std::get_if<SendFrame>(&action)) {
       auto frame = json::parse(f->text);
       auto type = frame["type"].get<std::string>();
-      (type == "sync.request" || type == "history.request" ? d.sync_frames : d.frames).push_back(std::move(frame));
+      bool background = type == "sync.request" || type == "history.request" || type == "directory.list";
+      (background ? d.sync_frames : d.frames).push_back(std::move(frame));
     }
     if (auto* a = std::get_if<ApplyEvents>(&action)) {
       for (const auto& e : a->events) d.messages.push_back(protocol::to_message(e));

@@ -111,9 +111,10 @@ void Session::token_refreshed(Result<std::string> token) {
   if (!token || token->empty()) {
     wanted_ = false;
     retry_at_.reset();
-    set_state(ConnectionState::failed,
-              token ? Error::make(ErrorCode::unauthorized, "the token provider returned an empty token")
-                    : token.error());
+    Error why = token ? Error::make(ErrorCode::unauthorized, "the token provider returned an empty token")
+                      : token.error();
+    requests_offline("the client failed: " + describe(why));
+    set_state(ConnectionState::failed, std::move(why));
     return;
   }
   token_ = std::move(token).value();
@@ -121,6 +122,22 @@ void Session::token_refreshed(Result<std::string> token) {
 }
 
 void Session::no_token(Error why) { fail_for_good(std::move(why), true); }
+
+void Session::renew_token(std::string token) { token_ = std::move(token); }
+
+void Session::token_delayed(Error why) {
+  if (!wanted_ || state_ == ConnectionState::connected) return;
+  // As a connection that could not be made: the backoff, then a new attempt.
+  if (has_transport_) {
+    lose_connection(std::move(why), true);
+    return;
+  }
+  auto now = monotonic();
+  auto retry = schedule_.lost(now, false);
+  set_waiting(retry.suspended ? ConnectionState::suspended : ConnectionState::disconnected, std::move(why),
+              now + retry.delay_ms);
+  if (retry.delay_ms == 0) start_attempt();
+}
 
 void Session::drop_transport(const Error& why, bool close) {
   if (close && has_transport_) actions_.push_back(CloseConnection{why});
@@ -131,12 +148,14 @@ void Session::drop_transport(const Error& why, bool close) {
   drain_outbox();
   sync_.disconnected();
   older_requests_.clear();  // the app asks again when it scrolls again
+  requests_connection_lost(why);
 }
 
 void Session::fail_for_good(Error why, bool close) {
   wanted_ = false;
   retry_at_.reset();
   drop_transport(why, close);
+  requests_offline("the client failed: " + describe(why));
   set_state(ConnectionState::failed, std::move(why));
 }
 
@@ -156,6 +175,7 @@ void Session::disconnect_requested() {
   wanted_ = false;
   retry_at_.reset();
   auth_deadline_.reset();
+  requests_offline("disconnect() was called");
   if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return;
   if (!has_transport_) {
     set_state(ConnectionState::closed);
@@ -203,6 +223,7 @@ void Session::network_changed(bool available) {
 void Session::app_backgrounded(bool disconnect) {
   if (!disconnect || !wanted_) return;
   backgrounded_ = true;
+  requests_offline("the app is in the background, and the client disconnects there");
   if (state_ == ConnectionState::connecting || state_ == ConnectionState::connected) {
     lose_connection(Error::make(ErrorCode::closed, "the app is in the background"), true);
   } else {
@@ -261,6 +282,7 @@ void Session::tick() {
   sync_.tick(now);
   if (connected() && reads_due_ && now >= *reads_due_) send_reads();
   drain_sync();
+  expire_requests(now);
 }
 
 std::optional<std::int64_t> Session::next_wakeup() const {
@@ -275,6 +297,7 @@ std::optional<std::int64_t> Session::next_wakeup() const {
     consider(sync_.next_wakeup());
     consider(reads_due_);
   }
+  consider(requests_next_deadline());
   return next;
 }
 
@@ -316,6 +339,10 @@ void Session::frame_received(std::string_view text) {
           on_cursor(frame);
         } else if constexpr (std::is_same_v<T, protocol::Conversations>) {
           on_conversations(frame);
+        } else if constexpr (std::is_same_v<T, protocol::ConversationInfo>) {
+          on_conversation_answer(frame);
+        } else if constexpr (std::is_same_v<T, protocol::Directory>) {
+          on_directory_page(frame);
         } else if constexpr (std::is_same_v<T, protocol::ErrorFrame>) {
           on_error(frame);
         }
@@ -344,6 +371,10 @@ void Session::request_conversations(std::string after) {
 }
 
 void Session::on_conversations(const protocol::Conversations& page) {
+  if (page.id != kListRequestId) {
+    on_relist_page(page);  // list_conversations() while connected
+    return;
+  }
   if (state_ != ConnectionState::connecting || user_id_.empty() || page.id != kListRequestId) return;
   listed_.insert(listed_.end(), page.items.begin(), page.items.end());
   if (!page.next.empty() && !page.items.empty()) {
@@ -370,6 +401,10 @@ void Session::finish_connecting() {
   drain_sync();
   send_older_waiting();
   if (!unsent_reads_.empty()) send_reads();
+  // The app's requests made meanwhile; then the directory, in the background.
+  send_waiting_requests();
+  directory_pages_ = 0;
+  request_directory_page({});
 }
 
 void Session::on_error(const protocol::ErrorFrame& frame) {
@@ -398,6 +433,7 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     return;
   }
   if (on_sync_refused(frame)) return;
+  if (on_request_refused(frame)) return;
   // The request id of a send is its clientMessageId; other errors concern no message.
   if (outbox_.on_refused(frame.id, frame.error, clocks_.now())) flush_outbox();
 }

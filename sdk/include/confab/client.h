@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +35,9 @@
 #include "confab/conversation.h"
 #include "confab/error.h"
 #include "confab/export.h"
+#include "confab/identity.h"
 #include "confab/message.h"
+#include "confab/request.h"
 #include "confab/result.h"
 #include "confab/subscription.h"
 
@@ -105,8 +108,17 @@ struct ClientOptions {
   std::string tls_ca_pem;
 
   // Each step of opening a connection (resolve, TCP connect, WebSocket upgrade,
-  // authentication) must finish within this time.
+  // authentication; and each step of a bootstrap's HTTP request) must finish within this time.
   std::chrono::milliseconds connect_step_timeout{10'000};
+
+  // The platform this device names when it bootstraps (connect_with_credential()): 1-32
+  // characters from [A-Za-z0-9._:-], e.g. "ios". Empty: the system the SDK was built for
+  // ("linux", "android", "ios", "macos" or "windows"; else "unknown").
+  std::string platform;
+
+  // A request that goes to the server and comes back (create_channel(), join(), ...)
+  // fails with `timeout` when no answer came this long after the call.
+  std::chrono::milliseconds request_timeout{15'000};
 };
 
 // Names a message to change: by the server's id, or by the local id of a message this
@@ -160,6 +172,29 @@ class CONFAB_API Client {
   // progress.
   using TokenProvider = std::function<Result<std::string>()>;
   Result<void> connect(std::string_view url, TokenProvider provider);
+
+  // ---- Bootstrap ----------------------------------------------------------------------
+  //
+  // Connects through the server's bootstrap, with the app's long-lived credential: POSTs
+  // {deviceId, platform} to `bootstrap_url`/v1/sessions/bootstrap (https://host[:port][/prefix],
+  // or http:// when allow_insecure_transport) with the credential as the bearer, and
+  // connects to the WebSocket URL of the answer with its short-lived session token. The app
+  // never handles session tokens: the client bootstraps again shortly before the token
+  // expires (a quarter of its lifetime before, at most 5 min; the connection in use stays),
+  // before a connection when the token in hand is due, and once when the server refuses
+  // the token (token_expired, unauthorized); refused again, the client goes to `failed`.
+  // HTTPS verifies the server exactly as wss:// does (tls_ca_pem, host name, SNI).
+  //
+  // `credential` is asked for the credential at each bootstrap. It runs on the client's
+  // token thread, never on the callback thread, and may block; ~Client waits for a call in
+  // progress. A bootstrap refused for good (unauthorized, forbidden, a malformed answer, a
+  // WebSocket URL that is ws:// without allow_insecure_transport), or a credential error
+  // that is not retryable, makes the client `failed` with that error; one that may pass
+  // (the server cannot be reached, timeout, 5xx) is tried again with the connection's
+  // backoff. Returns at once, like connect(); fails with invalid_argument for a malformed
+  // or disallowed URL, or an empty `credential`.
+  using CredentialProvider = std::function<Result<std::string>()>;
+  Result<void> connect_with_credential(std::string_view bootstrap_url, CredentialProvider credential);
 
   // Closes the connection and stops reconnecting. Outgoing messages that were not
   // acknowledged go back to `pending` and are sent after the next connect().
@@ -248,7 +283,9 @@ class CONFAB_API Client {
   // echo, a mark_read()'s count). With an in-memory store (":memory:") they may wait for a
   // write in progress.
 
-  // The user's conversations as stored (listed at each connection), with unread counts.
+  // The user's conversations as stored (listed at each connection), with unread counts,
+  // the user's role and each one's last message, newest activity first (then by id). An
+  // app can show it before connecting: it is the list as last stored.
   // Fails with `storage` when the store cannot be read.
   Result<std::vector<ConversationInfo>> conversations() const;
   // One stored conversation; invalid_argument for one the store does not hold.
@@ -293,6 +330,84 @@ class CONFAB_API Client {
 
   // What open() found damaged and repaired (nothing, usually).
   StoreRecovery recovery() const;
+
+  // ---- Identity ---------------------------------------------------------------------
+  //
+  // Who the user is and whom the user can see, from the local store: no call waits on the
+  // network. The directory (the user's workspaces, and the users who share one with the
+  // user, with their names and roles) is listed from the server in the background after
+  // each connection, and kept in the store across restarts.
+
+  // The server's id for this user: empty until the first authentication ever, then
+  // remembered across restarts (and replaced if another user connects on this device).
+  std::string user_id() const;
+  // The user's workspaces and the user's role in each, in the server's order (empty
+  // until the directory was first listed). Fails with `storage` when the store cannot be read.
+  Result<std::vector<Workspace>> workspaces() const;
+  // The users of the directory, by id (this user included); with a workspace id, those in
+  // that workspace. A user who has left the directory is left out once a listing has
+  // completed without them. Fails with `storage` when the store cannot be read.
+  Result<std::vector<User>> users(std::string_view workspace_id = {}) const;
+  // A user the directory has ever listed (names stay known for older messages after the
+  // user leaves it); nullopt for one it never did, or when the store cannot be read.
+  std::optional<User> user(std::string_view user_id) const;
+  // The directory or the workspaces were stored (a page of a listing). When the callbacks
+  // fall behind, at most one such call waits.
+  Subscription on_directory(std::function<void()> callback);
+
+  // ---- Conversations ------------------------------------------------------------------
+  //
+  // Requests that go to the server and come back. Each returns a Pending (confab/request.h)
+  // that completes exactly once:
+  // - with invalid_argument at once, and nothing sent, for arguments the server would
+  //   refuse (checked on the caller's thread), or a conversation that is not this user's
+  //   (once the server has listed them, as for send());
+  // - with `offline` at once when the client is not trying to connect: connect() never
+  //   called, disconnect() called, `failed`, or closed for the background
+  //   (ConnectionOptions::disconnect_in_background); and for every request still
+  //   unanswered when the client stops trying;
+  // - otherwise the request is sent once connected (at once, if it is), and fails with
+  //   `timeout` when no answer came within ClientOptions::request_timeout of the call;
+  // - a request on the wire when the connection drops is sent again on the next connection
+  //   if asking twice does what asking once does (open_dm(), join(), invite(), rename(),
+  //   set_topic()); the others (create_channel(), create_group_dm(), leave()) fail with
+  //   `transport`, since the server may have applied them;
+  // - the server's refusal with its own code: `not_member` (not a member, or no such
+  //   conversation; also joining a private channel), `forbidden` (e.g. leaving a DM, naming
+  //   a DM, inviting to one, creating in a workspace the user is not in), `invalid_field`
+  //   (e.g. a public channel's name already taken), `not_found` (a user who is not in the
+  //   workspace);
+  // - with the conversation as it now is. Its answer is in the local store before the
+  //   Pending completes: conversations() lists it (or, after leave(), no longer does) and
+  //   send() accepts it (or refuses it) from then on, when then() runs. Its log's events
+  //   (member.joined, conversation.updated, ...) follow through on_conversation() as usual.
+  // `closed` when the client is destroyed first. Thread-safe; never waits on the network.
+
+  // A channel in `workspace_id` (empty: the user's first workspace); public unless
+  // `is_private`. `name` 1-80 bytes, `topic` 0-250, UTF-8 without control characters.
+  Pending<ConversationInfo> create_channel(std::string_view workspace_id, std::string_view name,
+                                           std::string_view topic = {}, bool is_private = false);
+  // The DM with `user_id`: the existing one if there is one (one per pair), else a new one.
+  Pending<ConversationInfo> open_dm(std::string_view user_id);
+  // A group DM of this user and `user_ids` (2-15 others; this user's own id and repeats
+  // are left out of the count).
+  Pending<ConversationInfo> create_group_dm(std::vector<std::string> user_ids);
+  // Joins a public channel of one of the user's workspaces (joining again changes nothing).
+  Pending<ConversationInfo> join(std::string_view conversation_id);
+  // Leaves a channel or a group DM (a DM cannot be left: `forbidden`). The answer is the
+  // conversation as it now is, without the user; it is no longer in conversations().
+  Pending<ConversationInfo> leave(std::string_view conversation_id);
+  // Adds 1-100 users of the workspace to a channel (those already in stay).
+  Pending<ConversationInfo> invite(std::string_view conversation_id, std::vector<std::string> user_ids);
+  // Renames a channel (1-80 bytes), or sets a conversation's topic (0-250 bytes; empty
+  // clears it).
+  Pending<ConversationInfo> rename(std::string_view conversation_id, std::string_view name);
+  Pending<ConversationInfo> set_topic(std::string_view conversation_id, std::string_view topic);
+
+  // The present members of a stored conversation, by id, with their names and roles from
+  // the directory. Members are learned from the conversation's log and from the answers to
+  // the requests above. Fails with `storage` when the store cannot be read.
+  Result<std::vector<Member>> members(std::string_view conversation_id) const;
 
  private:
   class Impl;

@@ -8,9 +8,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "confab/export.h"
+#include "confab/identity.h"
 #include "confab/message.h"
+#include "confab/presence.h"
 
 namespace confab {
 
@@ -29,6 +33,9 @@ struct TimelineMessage {
   std::string message_id;         // empty for an echo the server has not acknowledged
   std::string client_message_id;  // the stable key
   std::string sender_id;
+  // The sender's display name from the directory in the local store (no network round
+  // trip); empty while the directory does not know the sender.
+  std::string sender_name;
   std::string text;               // the newest text; empty once deleted
   std::int64_t created_at_ms = 0;
   bool edited = false;
@@ -49,10 +56,23 @@ struct MessagePage {
   bool more_on_server = false;
 };
 
+enum class ConversationKind {
+  channel,          // a public channel: anyone in its workspace may join
+  private_channel,  // a channel its members invite others to
+  dm,               // two people; one per pair
+  group_dm,         // 3-16 people
+};
+
+// "channel", "private_channel", "dm" or "group_dm" (the wire names).
+CONFAB_API std::string_view to_string(ConversationKind kind) noexcept;
+
 struct ConversationInfo {
   std::string conversation_id;
-  std::string kind;  // channel, private_channel, dm, group_dm
+  ConversationKind kind = ConversationKind::channel;
   std::string workspace_id;
+  // The user's role in the conversation's workspace, from the directory (member while the
+  // directory has not been listed).
+  Role role = Role::member;
   std::string name;
   std::string topic;
   Seq head_seq = 0;    // the newest seq the server is known to have
@@ -63,6 +83,22 @@ struct ConversationInfo {
   std::int64_t unread_count = 0;
   int member_count = 0;
   std::vector<std::string> members;  // as learned from the log's member events
+  // The newest stored message of the main timeline that is not deleted, for a preview
+  // (with its sender_name); none while the store holds no such message.
+  std::optional<TimelineMessage> last_message;
+  // When the newest stored event of the conversation happened (its created_at_ms); 0 while
+  // none is stored. conversations() is sorted by it, newest first.
+  std::int64_t last_activity_ms = 0;
+};
+
+// A member of a conversation, as the local store knows it.
+struct Member {
+  std::string user_id;
+  std::string display_name;  // from the directory; empty while it does not know the user
+  Role role = Role::member;  // in the conversation's workspace, from the directory
+  // Filled by the client's presence tracking (memory only, see confab/presence.h); offline
+  // for a user whose presence is not known.
+  PresenceStatus presence = PresenceStatus::offline;
 };
 
 // What changed in a conversation's stored state since the last change reported for it.

@@ -37,6 +37,8 @@ enum class ErrorCode {
   closed,               // the connection or the client was closed on request
   storage,              // the device's database could not be opened, read or written
   too_old,              // an outgoing message was not delivered within the outbox's maximum age
+  offline,              // a request needs the server, and the client is not connected nor trying
+                        // to connect (never connected, disconnect() called, or `failed`)
 
   unknown,              // a code this SDK version does not know (from a newer server)
 };

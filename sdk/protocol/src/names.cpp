@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "confab/connection.h"
+#include "confab/conversation.h"
 #include "confab/error.h"
+#include "confab/identity.h"
 #include "confab/message.h"
 #include "confab/presence.h"
 
@@ -16,7 +18,7 @@ struct CodeInfo {
   bool retryable;
 };
 
-constexpr std::array<CodeInfo, 21> kCodes{{
+constexpr std::array<CodeInfo, 22> kCodes{{
     {ErrorCode::bad_frame, "bad_frame", false},
     {ErrorCode::unknown_type, "unknown_type", false},
     {ErrorCode::invalid_field, "invalid_field", false},
@@ -37,6 +39,7 @@ constexpr std::array<CodeInfo, 21> kCodes{{
     {ErrorCode::closed, "closed", false},
     {ErrorCode::storage, "storage", false},
     {ErrorCode::too_old, "too_old", false},
+    {ErrorCode::offline, "offline", true},
     {ErrorCode::unknown, "unknown", false},
 }};
 
@@ -124,6 +127,27 @@ std::string_view to_string(PresenceStatus status) noexcept {
     case PresenceStatus::online: return "online";
   }
   return "offline";
+}
+
+// ---- Identity and conversations ----
+
+std::string_view to_string(Role role) noexcept {
+  switch (role) {
+    case Role::member: return "member";
+    case Role::admin: return "admin";
+    case Role::owner: return "owner";
+  }
+  return "member";
+}
+
+std::string_view to_string(ConversationKind kind) noexcept {
+  switch (kind) {
+    case ConversationKind::channel: return "channel";
+    case ConversationKind::private_channel: return "private_channel";
+    case ConversationKind::dm: return "dm";
+    case ConversationKind::group_dm: return "group_dm";
+  }
+  return "channel";
 }
 
 }  // namespace confab

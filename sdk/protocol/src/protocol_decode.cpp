@@ -392,18 +392,28 @@ std::string read_display_name(const JsonReader& r, std::string_view name) {
 ServerFrame read_directory(const JsonReader& r, std::string id) {
   Directory d;
   d.id = std::move(id);
+  auto read_role = [](const JsonReader& item) {
+    std::string role = item.string("role", 16);
+    if (role != "owner" && role != "admin" && role != "member") {
+      item.fail("role", "field 'role' must be owner, admin or member");
+    }
+    return role;
+  };
   if (r.has("workspaces")) {
     for (const auto& item : r.objects("workspaces", kMaxWorkspacesListed)) {
       WorkspaceEntry w{item.identifier("workspaceId", kMaxIdentifierBytes), read_display_name(item, "name"),
-                       item.string("role", 16)};
-      if (w.role != "owner" && w.role != "admin" && w.role != "member") {
-        item.fail("role", "field 'role' must be owner, admin or member");
-      }
+                       read_role(item)};
       d.workspaces.push_back(std::move(w));
     }
   }
   for (const auto& item : r.objects("users", kMaxDirectoryPage)) {
-    d.users.push_back({item.identifier("userId", kMaxIdentifierBytes), read_display_name(item, "displayName")});
+    UserEntry u{item.identifier("userId", kMaxIdentifierBytes), read_display_name(item, "displayName"), {}};
+    if (item.has("workspaces")) {
+      for (const auto& shared : item.objects("workspaces", kMaxWorkspacesListed)) {
+        u.workspaces.push_back({shared.identifier("workspaceId", kMaxIdentifierBytes), read_role(shared)});
+      }
+    }
+    d.users.push_back(std::move(u));
   }
   d.next = r.optional_identifier("next", kMaxIdentifierBytes);
   return d;

@@ -324,7 +324,15 @@ Json to_json(const Directory& f) {
   }
   j["workspaces"] = std::move(workspaces);
   Json users = Json::array();
-  for (const auto& u : f.users) users.push_back(Json{{"userId", u.user_id}, {"displayName", u.display_name}});
+  for (const auto& u : f.users) {
+    Json user{{"userId", u.user_id}, {"displayName", u.display_name}};
+    if (!u.workspaces.empty()) {
+      Json shared = Json::array();
+      for (const auto& w : u.workspaces) shared.push_back(Json{{"workspaceId", w.workspace_id}, {"role", w.role}});
+      user["workspaces"] = std::move(shared);
+    }
+    users.push_back(std::move(user));
+  }
   j["users"] = std::move(users);
   if (!f.next.empty()) j["next"] = f.next;
   return j;

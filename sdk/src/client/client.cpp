@@ -16,8 +16,10 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "client/bootstrapper.h"
 #include "client/callback_thread.h"
 #include "client/client_options.h"
+#include "client/conversation_requests.h"
 #include "client/local_view.h"
 #include "client/network_calls.h"
 #include "client/notifier.h"
@@ -28,6 +30,7 @@
 #include "protocol/protocol.h"
 #include "core/session.h"
 #include "protocol/utf8.h"
+#include "net/http_client.h"
 #include "net/url.h"
 #include "net/ws_transport.h"
 #include "store/cache_store.h"
@@ -78,6 +81,8 @@ class Client::Impl {
         wake_timer_(io_),
         outbox_writer_(io_, [this](std::span<const core::OutboxRow> rows) { return store_->write(rows); }),
         session_(client::session_options(options_), core::Clocks{wall_ms, monotonic_ms}),
+        bootstrapper_(io_, token_thread_, net::HttpOptions{options_.connect_step_timeout, 64 * 1024, tls_},
+                      options_.device_id, client::platform_of(options_)),
         writer_(io_, *cache_, view_, notifier_,
                 [this](const std::vector<store::CacheCursor>& rewind) {
                   for (const auto& c : rewind) session_.store_failed(c.conversation_id, c.cursor);
@@ -86,6 +91,9 @@ class Client::Impl {
         network_thread_([this] { io_.run(); }) {
     view_.set_user_id(opened.user_id);
     view_.restore(opened.unsent, opened.recent_sent, opened.cursors);
+    bootstrapper_.on_renewed([this](const net::BootstrapSession& renewed) {
+      static_cast<void>(use_session(renewed));  // an unusable one leaves the session in hand
+    });
     asio::post(io_, [this, unsent = std::move(opened.unsent), cursors = std::move(opened.cursors)]() mutable {
       for (const auto& c : cursors) session_.restore_cursor(c.conversation_id, c.cursor);
       session_.restore(std::move(unsent));
@@ -133,6 +141,7 @@ class Client::Impl {
     asio::post(io_, [this, url = std::move(parsed).value(), token = std::move(token)]() mutable {
       url_ = std::move(url);
       provider_ = nullptr;
+      bootstrapper_.stop();
       session_.connect_requested(std::move(token));  // asks for a transport: OpenTransport
       apply(session_.take_actions());
     });
@@ -146,6 +155,7 @@ class Client::Impl {
     asio::post(io_, [this, url = std::move(parsed).value(), provider = std::move(provider)]() mutable {
       url_ = std::move(url);
       provider_ = std::make_shared<TokenProvider>(std::move(provider));
+      bootstrapper_.stop();
       ask_for_token([this](Result<std::string> token) {
         if (!token) {
           session_.no_token(token.error());
@@ -155,6 +165,46 @@ class Client::Impl {
       });
     });
     return {};
+  }
+
+  Result<void> connect_with_credential(std::string_view bootstrap_url, CredentialProvider credential) {
+    auto base = net::parse_http_url(bootstrap_url);
+    if (!base) return base.error();
+    if (!base->secure && !options_.allow_insecure_transport) {
+      return invalid("http:// is unencrypted; use https://, or set ClientOptions::allow_insecure_transport");
+    }
+    if (base->target.find('?') != std::string::npos) return invalid("the bootstrap URL must not have a query");
+    if (!credential) return invalid("the credential provider is empty");
+    asio::post(io_, [this, base = std::move(base).value(), credential = std::move(credential)]() mutable {
+      provider_ = nullptr;
+      bootstrapper_.start(std::move(base), std::move(credential));
+      // The token comes with each attempt's transport (open_after_bootstrap()).
+      session_.connect_requested({}, true);
+      apply(session_.take_actions());
+    });
+    return {};
+  }
+
+  // A conversation request: checked here, on the caller's thread, then handed to the
+  // session (which answers `offline` at once when it is not trying to connect).
+  Pending<ConversationInfo> request(Result<client::CheckedRequest> checked) {
+    auto [key, pending] = requests_.add();
+    if (!checked) {
+      requests_.complete(key, checked.error());
+      return std::move(pending);
+    }
+    post_to_session([key, checked = std::move(checked).value()](core::Session& s) mutable {
+      s.request_conversation(key, std::move(checked.frame), checked.idempotent);
+    });
+    return std::move(pending);
+  }
+
+  // A request about one of the user's conversations (as send() checks it).
+  Pending<ConversationInfo> request_about(std::string_view conversation_id, Result<client::CheckedRequest> checked) {
+    if (checked) {
+      if (auto mine = check_conversation(conversation_id); !mine) checked = mine.error();
+    }
+    return request(std::move(checked));
   }
 
   // Runs the app's token provider on its own thread (it may block, and must not hold up the
@@ -175,6 +225,7 @@ class Client::Impl {
 
   void disconnect() {
     asio::post(io_, [this] {
+      bootstrapper_.stop();
       session_.disconnect_requested();
       apply(session_.take_actions());
     });
@@ -385,6 +436,93 @@ class Client::Impl {
     });
   }
 
+  void open_transport() {
+    transport_ = std::make_unique<net::WsTransport>(io_.get_executor(), *url_, options_.connect_step_timeout,
+                                                    transport_callbacks(), tls_);
+    transport_->start();
+  }
+
+  // ---- Bootstrap (connect_with_credential()) ----
+
+  // A bootstrap failure that may pass (the server cannot be reached, overloaded) is retried
+  // with the connection's backoff; any other ends the retries.
+  static bool may_pass(const Error& e) {
+    return e.retryable || e.code == ErrorCode::transport || e.code == ErrorCode::timeout;
+  }
+
+  // Takes a session's WebSocket URL and token for the next connections.
+  Result<void> use_session(const net::BootstrapSession& s) {
+    auto url = check_url(s.websocket_url);
+    if (!url) return invalid("the bootstrap's websocketUrl: " + url.error().message);
+    url_ = std::move(url).value();
+    session_.renew_token(s.session_token);
+    return {};
+  }
+
+  // Opens the attempt's transport with the session token in hand, or first bootstraps.
+  void open_after_bootstrap() {
+    if (const auto* in_hand = bootstrapper_.usable(wall_ms())) {
+      if (auto used = use_session(*in_hand); used) {
+        open_transport();
+        return;
+      }
+    }
+    bootstrapper_.obtain([this, attempt = attempt_](Result<net::BootstrapSession> got) {
+      if (attempt != attempt_ || session_.state() != ConnectionState::connecting) return;  // given up meanwhile
+      Result<void> used = got ? use_session(*got) : Result<void>(got.error());
+      if (used) {
+        open_transport();
+      } else if (may_pass(used.error())) {
+        session_.token_delayed(used.error());
+      } else {
+        session_.no_token(used.error());
+      }
+      apply(session_.take_actions());
+    });
+  }
+
+  // The server refused the session token: bootstrap again (once; the session decides).
+  void refresh_by_bootstrap() {
+    bootstrapper_.forget();
+    bootstrapper_.obtain([this](Result<net::BootstrapSession> got) {
+      Result<void> used = got ? use_session(*got) : Result<void>(got.error());
+      if (used) {
+        session_.token_refreshed(got->session_token);
+      } else if (may_pass(used.error())) {
+        session_.token_delayed(used.error());
+      } else {
+        session_.token_refreshed(used.error());
+      }
+      apply(session_.take_actions());
+    });
+  }
+
+  // ---- Conversations ----
+
+  // The server's answer to a conversation request: stored, the index of the user's
+  // conversations updated, then the request's Pending completed with what the store now says.
+  void answered(core::ConversationAnswered a) {
+    if (!a.result) {
+      requests_.complete(a.key, a.result.error());
+      return;
+    }
+    const auto& id = a.result->conversation.conversation_id;
+    bool listed = a.op != protocol::ConversationOp::leave;
+    {
+      std::lock_guard lock(conversations_mutex_);
+      if (listed) {
+        conversations_.insert(id);
+      } else {
+        conversations_.erase(id);
+      }
+    }
+    if (auto stored = writer_.answered(*a.result, listed); !stored) {
+      requests_.complete(a.key, stored.error());
+      return;
+    }
+    requests_.complete(a.key, view_.conversation(id));
+  }
+
   // Carries out the core's actions, in order, on the network thread.
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
@@ -396,22 +534,27 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::CloseConnection>) {
               if (transport_) transport_->close();
             } else if constexpr (std::is_same_v<T, core::RefreshToken>) {
-              if (provider_) {
+              if (bootstrapper_.active()) {
+                refresh_by_bootstrap();
+              } else if (provider_) {
                 ask_for_token([this](Result<std::string> token) { session_.token_refreshed(std::move(token)); });
               } else {
                 session_.token_refreshed(Error::make(ErrorCode::unauthorized, "no token provider"));
               }
             } else if constexpr (std::is_same_v<T, core::OpenTransport>) {
               transport_.reset();  // a previous connection, if any; its callbacks are dropped
-              transport_ = std::make_unique<net::WsTransport>(io_.get_executor(), *url_,
-                                                              options_.connect_step_timeout, transport_callbacks(),
-                                                              tls_);
-              transport_->start();
+              ++attempt_;
+              if (bootstrapper_.active()) {
+                open_after_bootstrap();
+              } else {
+                open_transport();
+              }
             } else if constexpr (std::is_same_v<T, core::NotifyConnection>) {
               {
                 std::lock_guard lock(connection_mutex_);
                 connection_ = a.change;
               }
+              if (a.change.state == ConnectionState::failed) bootstrapper_.stop();
               notifier_.connection(std::move(a.change));
             } else if constexpr (std::is_same_v<T, core::NotifyOutbox>) {
               view_.outbox_changed(a.message);
@@ -442,6 +585,18 @@ class Client::Impl {
                 }
               }
               writer_.membership(a);
+              // Joined one the store knows nothing of (a DM another user opened, an
+              // invitation): its kind, name and workspace come with the list.
+              if (auto known = cache_->has_details(a.conversation_id); a.joined && known && !*known) {
+                asio::post(io_, [this] {
+                  session_.list_conversations();
+                  apply(session_.take_actions());
+                });
+              }
+            } else if constexpr (std::is_same_v<T, core::ConversationAnswered>) {
+              answered(std::move(a));
+            } else if constexpr (std::is_same_v<T, core::DirectoryListed>) {
+              writer_.directory(a);
             }
           },
           action);
@@ -461,6 +616,7 @@ class Client::Impl {
   client::LocalView view_;                     // thread-safe
   const StoreRecovery recovery_;
   client::Notifier notifier_;                            // the callback thread; thread-safe
+  client::RequestTable requests_{notifier_.callback_executor()};  // conversation requests; thread-safe
   std::shared_ptr<client::CallbackThread> token_thread_;  // the token provider runs here
   bool closed_ = false;                                   // close() ran (from ~Client)
   asio::io_context io_;
@@ -477,6 +633,8 @@ class Client::Impl {
   std::unique_ptr<net::WsTransport> transport_;
   std::optional<net::WsUrl> url_;
   std::shared_ptr<TokenProvider> provider_;  // set by connect(url, provider)
+  client::Bootstrapper bootstrapper_;        // active after connect_with_credential()
+  std::uint64_t attempt_ = 0;                // counts OpenTransport: a bootstrap answers one attempt
   client::StoreWriter writer_;
 
   std::thread network_thread_;  // last: starts once everything above exists
@@ -572,5 +730,57 @@ Subscription Client::on_sync(std::function<void(const SyncProgress&)> callback) 
   return impl_->notifier().on_sync(std::move(callback));
 }
 StoreRecovery Client::recovery() const { return impl_->recovery(); }
+
+// ---- Bootstrap ----
+
+Result<void> Client::connect_with_credential(std::string_view bootstrap_url, CredentialProvider credential) {
+  return impl_->connect_with_credential(bootstrap_url, std::move(credential));
+}
+
+// ---- Identity ----
+
+std::string Client::user_id() const { return impl_->view().user_id(); }
+Result<std::vector<Workspace>> Client::workspaces() const { return impl_->cache().workspaces(); }
+Result<std::vector<User>> Client::users(std::string_view workspace_id) const {
+  return impl_->cache().users(std::string(workspace_id));
+}
+std::optional<User> Client::user(std::string_view user_id) const {
+  auto found = impl_->cache().user(std::string(user_id));
+  return found ? std::move(found).value() : std::nullopt;
+}
+Subscription Client::on_directory(std::function<void()> callback) {
+  return impl_->notifier().on_directory(std::move(callback));
+}
+
+// ---- Conversations ----
+
+Pending<ConversationInfo> Client::create_channel(std::string_view workspace_id, std::string_view name,
+                                                 std::string_view topic, bool is_private) {
+  return impl_->request(client::channel_request(workspace_id, name, topic, is_private));
+}
+Pending<ConversationInfo> Client::open_dm(std::string_view user_id) {
+  return impl_->request(client::dm_request(user_id, impl_->view().user_id()));
+}
+Pending<ConversationInfo> Client::create_group_dm(std::vector<std::string> user_ids) {
+  return impl_->request(client::group_dm_request(user_ids, impl_->view().user_id()));
+}
+Pending<ConversationInfo> Client::join(std::string_view conversation_id) {
+  return impl_->request(client::join_request(conversation_id));
+}
+Pending<ConversationInfo> Client::leave(std::string_view conversation_id) {
+  return impl_->request_about(conversation_id, client::leave_request(conversation_id));
+}
+Pending<ConversationInfo> Client::invite(std::string_view conversation_id, std::vector<std::string> user_ids) {
+  return impl_->request_about(conversation_id, client::invite_request(conversation_id, user_ids));
+}
+Pending<ConversationInfo> Client::rename(std::string_view conversation_id, std::string_view name) {
+  return impl_->request_about(conversation_id, client::rename_request(conversation_id, name));
+}
+Pending<ConversationInfo> Client::set_topic(std::string_view conversation_id, std::string_view topic) {
+  return impl_->request_about(conversation_id, client::topic_request(conversation_id, topic));
+}
+Result<std::vector<Member>> Client::members(std::string_view conversation_id) const {
+  return impl_->cache().members(std::string(conversation_id));
+}
 
 }  // namespace confab

@@ -3,6 +3,10 @@
 #include <chrono>
 #include <random>
 
+#if defined(__APPLE__)
+#include <TargetConditionals.h>
+#endif
+
 #include "protocol/protocol.h"
 #include "protocol/utf8.h"
 
@@ -10,6 +14,8 @@ namespace confab::client {
 namespace {
 
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
+
+constexpr std::size_t kMaxPlatformBytes = 32;  // the server's limit
 
 }  // namespace
 
@@ -35,7 +41,28 @@ Result<void> check_options(const ClientOptions& options) {
   if (options.database_path.empty()) {
     return invalid("database_path is empty; the outbox needs a database (\":memory:\" for tests)");
   }
+  if (!options.platform.empty() && !protocol::is_identifier(options.platform, kMaxPlatformBytes)) {
+    return invalid("the platform must be 1-32 characters from A-Z a-z 0-9 . _ : -");
+  }
+  if (options.request_timeout <= std::chrono::milliseconds::zero()) return invalid("request_timeout must be positive");
   return {};
+}
+
+std::string platform_of(const ClientOptions& options) {
+  if (!options.platform.empty()) return options.platform;
+#if defined(__ANDROID__)
+  return "android";
+#elif defined(__APPLE__) && TARGET_OS_IPHONE
+  return "ios";
+#elif defined(__APPLE__)
+  return "macos";
+#elif defined(_WIN32)
+  return "windows";
+#elif defined(__linux__)
+  return "linux";
+#else
+  return "unknown";
+#endif
 }
 
 core::SessionOptions session_options(const ClientOptions& o) {
@@ -57,6 +84,7 @@ core::SessionOptions session_options(const ClientOptions& o) {
   s.outbox.retry_base_ms = o.outbox.retry_base.count();
   s.outbox.retry_cap_ms = o.outbox.retry_cap.count();
   s.seed = std::random_device{}();
+  s.request_timeout_ms = o.request_timeout.count();
   return s;
 }
 

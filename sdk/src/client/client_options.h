@@ -18,6 +18,8 @@ namespace confab::client {
 Result<void> check_options(const ClientOptions& options);
 
 core::SessionOptions session_options(const ClientOptions& options);
+// The platform a bootstrap names: the option, or the system the SDK was built for.
+std::string platform_of(const ClientOptions& options);
 
 // What the client accepts as a token and as a message text (invalid_argument, saying why).
 Result<void> check_token(const std::string& token);

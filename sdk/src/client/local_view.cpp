@@ -94,6 +94,12 @@ Result<MessagePage> LocalView::messages(const std::string& conversation_id, Seq 
   }
   auto page = cache_.page(conversation_id, before_seq, limit);
   if (!page || (acked.empty() && waiting.empty())) return page;
+  // The echoes are this user's: their sender's name from the directory, as stored copies have.
+  if (auto me = cache_.user(user_id()); me && *me) {
+    for (auto* echoes : {&acked, &waiting}) {
+      for (auto& e : *echoes) e.sender_name = (*me)->display_name;
+    }
+  }
   auto& list = page->messages;
   // A stored copy wins over its echo (the echo may not have been dropped yet).
   auto stored = [&list](const TimelineMessage& e) {

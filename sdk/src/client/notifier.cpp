@@ -20,7 +20,8 @@ Notifier::Notifier()
       message_listeners_(std::make_shared<ListenerTable<Message>>(thread_)),
       outbox_listeners_(std::make_shared<ListenerTable<LocalMessage>>(thread_)),
       conversation_listeners_(std::make_shared<ListenerTable<ConversationChange>>(thread_)),
-      sync_listeners_(std::make_shared<ListenerTable<SyncProgress>>(thread_)) {}
+      sync_listeners_(std::make_shared<ListenerTable<SyncProgress>>(thread_)),
+      directory_listeners_(std::make_shared<ListenerTable<Signal>>(thread_)) {}
 
 Notifier::~Notifier() { stop(); }
 
@@ -146,6 +147,31 @@ void Notifier::deliver_next() {
         }
       },
       note);
+}
+
+// ---- Identity and requests ----
+
+Subscription Notifier::on_directory(std::function<void()> callback) {
+  return directory_listeners_->add([callback = std::move(callback)](const Signal&) { callback(); });
+}
+
+void Notifier::directory_changed() {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || directory_queued_ || directory_listeners_->empty()) return;
+  directory_queued_ = true;
+  thread_->post([this] {
+    {
+      std::lock_guard unqueue(mutex_);
+      directory_queued_ = false;
+    }
+    directory_listeners_->call(Signal{});
+  });
+}
+
+std::function<void(std::function<void()>)> Notifier::callback_executor() const {
+  return [thread = std::weak_ptr<CallbackThread>(thread_)](std::function<void()> task) {
+    if (auto alive = thread.lock()) alive->post(std::move(task));
+  };
 }
 
 void Notifier::stop() {

@@ -77,6 +77,14 @@ class Notifier {
   void conversation(const ConversationChange& change);
   void sync(const SyncProgress& progress);
 
+  // ---- Identity and requests ----
+  Subscription on_directory(std::function<void()> callback);
+  // The directory or the workspaces were stored: at most one such notification waits.
+  void directory_changed();
+  // Runs tasks on the callback thread (a Pending's continuations). It may outlive the
+  // notifier: once the thread has stopped, or is gone, tasks are dropped.
+  std::function<void(std::function<void()>)> callback_executor() const;
+
   // Drops what is queued, refuses what comes later, waits for the callback in progress and
   // joins the callback thread. Not from the callback thread.
   void stop();
@@ -113,6 +121,11 @@ class Notifier {
   std::size_t messages_queued_ = 0;
   bool delivering_ = false;  // a delivery task is posted
   bool stopped_ = false;
+
+  // Identity: on_directory's listeners, and whether a notification for them waits.
+  struct Signal {};
+  std::shared_ptr<ListenerTable<Signal>> directory_listeners_;
+  bool directory_queued_ = false;
 };
 
 }  // namespace confab::client

@@ -112,4 +112,16 @@ void StoreWriter::membership(const core::MembershipChanged& a) {
   if (cache_.set_listed(a.conversation_id, a.joined)) notifier_.conversation(ConversationChange{});
 }
 
+// ---- Identity and conversations ----
+
+void StoreWriter::directory(const core::DirectoryListed& a) {
+  if (cache_.store_directory(a.page, a.first, a.last)) notifier_.directory_changed();
+}
+
+Result<void> StoreWriter::answered(const protocol::ConversationInfo& answer, bool listed) {
+  auto stored = cache_.store_answer(answer, listed);
+  if (stored) notifier_.conversation(ConversationChange{});
+  return stored;
+}
+
 }  // namespace confab::client

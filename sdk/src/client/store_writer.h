@@ -40,6 +40,13 @@ class StoreWriter {
   // once (the next connection lists it all again).
   void membership(const core::MembershipChanged& a);
 
+  // ---- Identity and conversations ----
+  // A page of the directory: stored, then on_directory().
+  void directory(const core::DirectoryListed& a);
+  // The server's answer to a conversation request: stored at once (the request's Pending
+  // completes after it), then the list's on_conversation().
+  Result<void> answered(const protocol::ConversationInfo& answer, bool listed);
+
   static constexpr std::chrono::microseconds kBatch{250};
   // Messages stored in pages wait for the search index (CacheStore::index_for_search):
   // they go in kIndexStep at a time, the first step kIndexDelay after the store wrote,

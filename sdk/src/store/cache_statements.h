@@ -24,10 +24,26 @@ inline constexpr const char* kMessageColumns =
 inline constexpr const char* kConversationColumns =
     "c.id, c.kind, c.workspace_id, c.name, c.topic, c.head_seq, c.cursor, c.read_seq, c.member_count, "
     "(SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.seq > c.read_seq "
-    "AND m.sender_id <> ?1 AND m.deleted_seq = 0 AND m.thread_root_id = '' LIMIT ?3))";
+    "AND m.sender_id <> ?1 AND m.deleted_seq = 0 AND m.thread_root_id = '' LIMIT ?3)), "
+    "c.last_activity_ms, ifnull((SELECT w.role FROM workspaces w WHERE w.workspace_id = c.workspace_id), '')";
 
 
 inline Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
+
+// The wire's names, as stored. A name this SDK does not know (from a newer server) reads as
+// the least: a channel, a member.
+inline ConversationKind kind_from(const std::string& name) {
+  if (name == "private_channel") return ConversationKind::private_channel;
+  if (name == "dm") return ConversationKind::dm;
+  if (name == "group_dm") return ConversationKind::group_dm;
+  return ConversationKind::channel;
+}
+
+inline Role role_from(const std::string& name) {
+  if (name == "owner") return Role::owner;
+  if (name == "admin") return Role::admin;
+  return Role::member;
+}
 
 inline std::string join_lines(const std::vector<std::string>& ids) {
   std::string out;
@@ -99,11 +115,13 @@ struct CacheStore::WriteStatements {
                "present = excluded.present WHERE excluded.seq > members.seq"),
         renamed(db, "UPDATE conversations SET name = ?2, topic = ?3, meta_seq = ?4 WHERE id = ?1 AND meta_seq < ?4"),
         advance_read(db, "UPDATE conversations SET read_seq = ?2 WHERE id = ?1 AND read_seq < ?2"),
+        touch(db, "UPDATE conversations SET last_activity_ms = max(last_activity_ms, ?2) WHERE id = ?1"),
         fts_add(db, "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?1 AND rowid <= ?2"),
         fts_mark(db, "UPDATE meta SET value = ?1 WHERE key = 'fts_rowid'") {}
 
   SQLite::Statement ensure_conversation, upsert_listed, move_cursor, move_low;
   SQLite::Statement created, edited, deleted, reaction, member, renamed, advance_read;
+  SQLite::Statement touch;  // a conversation's last activity
   SQLite::Statement fts_add, fts_mark;
 };
 
@@ -113,7 +131,7 @@ struct CacheStore::ReadStatements {
       : snapshot(db, "SELECT 1 FROM meta LIMIT 1"),
         cursors(db, "SELECT id, cursor FROM conversations ORDER BY id"),
         conversations(db, std::string("SELECT ") + cache_sql::kConversationColumns +
-                              " FROM conversations c WHERE c.listed = 1 ORDER BY c.name, c.id"),
+                              " FROM conversations c WHERE c.listed = 1 ORDER BY c.last_activity_ms DESC, c.id"),
         conversation(db, std::string("SELECT ") + cache_sql::kConversationColumns + " FROM conversations c WHERE c.id = ?2"),
         members(db, "SELECT user_id FROM members WHERE conversation_id = ?1 AND present = 1 ORDER BY user_id"),
         page(db, std::string("SELECT ") + cache_sql::kMessageColumns +
@@ -131,12 +149,18 @@ struct CacheStore::ReadStatements {
                   "FROM messages"),
         reactions(db, "SELECT emoji, user_id FROM reactions WHERE message_id = ?1 AND present = 1 ORDER BY emoji, user_id"),
         low(db, "SELECT low_seq FROM conversations WHERE id = ?1"),
-        user_id(db, "SELECT value FROM meta WHERE key = 'user_id'") {}
+        user_id(db, "SELECT value FROM meta WHERE key = 'user_id'"),
+        user_name(db, "SELECT display_name FROM users WHERE user_id = ?1"),
+        last_message(db, std::string("SELECT ") + cache_sql::kMessageColumns +
+                             " FROM messages m WHERE m.conversation_id = ?1 AND m.seq IS NOT NULL "
+                             "AND m.thread_root_id = '' AND m.deleted_seq = 0 ORDER BY m.seq DESC LIMIT 1") {}
 
   // Read first in each read transaction: it takes the snapshot the rest of the call sees.
   SQLite::Statement snapshot;
   SQLite::Statement cursors, conversations, conversation, members, page, thread, search, unindexed, reactions, low,
       user_id;
+  // The directory's names; a conversation's newest message, for its preview.
+  SQLite::Statement user_name, last_message;
 };
 
 // A reading connection: its own (read-only, on the store's file), or for a store in

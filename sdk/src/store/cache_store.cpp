@@ -1,5 +1,6 @@
 #include "store/cache_store.h"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <fstream>
@@ -107,6 +108,36 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
       INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
       INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
     END;
+    )sql",
+    // 3: the directory (cache_store_directory.cpp): the user's workspaces, the users who
+    // share one with the user and their roles there, listed at each connection; and each
+    // conversation's last activity, for the list's order.
+    R"sql(
+    CREATE TABLE workspaces (
+      workspace_id TEXT PRIMARY KEY,
+      name         TEXT NOT NULL,
+      role         TEXT NOT NULL,   -- the user's role there
+      position     INTEGER NOT NULL -- the server's order
+    ) WITHOUT ROWID;
+    -- Names stay known once listed (old messages keep their sender's name); `listing` is the
+    -- directory listing that last named the user, and users() shows the users of the last
+    -- complete listing and of the one in progress.
+    CREATE TABLE users (
+      user_id      TEXT PRIMARY KEY,
+      display_name TEXT NOT NULL,
+      listing      INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- Each listed user's role in the workspaces shared with the user, as last listed.
+    CREATE TABLE workspace_members (
+      workspace_id TEXT NOT NULL,
+      user_id      TEXT NOT NULL,
+      role         TEXT NOT NULL,
+      PRIMARY KEY (user_id, workspace_id)
+    ) WITHOUT ROWID;
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('directory_listing', '0'), ('directory_complete', '0');
+    ALTER TABLE conversations ADD COLUMN last_activity_ms INTEGER NOT NULL DEFAULT 0;
+    UPDATE conversations SET last_activity_ms = ifnull((SELECT max(m.created_at_ms) FROM messages m
+      WHERE m.conversation_id = conversations.id AND m.seq IS NOT NULL), 0);
     )sql",
 };
 
@@ -400,6 +431,14 @@ void CacheStore::apply_batch(const std::string& conversation_id, std::span<const
     q->exec();
   }
   for (const auto& e : events) apply_event(e);
+  {
+    std::int64_t newest = 0;
+    for (const auto& e : events) newest = std::max(newest, e.created_at_ms);
+    Use q(statements_->touch);
+    q->bind(1, conversation_id);
+    q->bind(2, newest);
+    q->exec();
+  }
   if (mode == ApplyMode::older) {
     Use q(statements_->move_low);
     q->bind(1, conversation_id);

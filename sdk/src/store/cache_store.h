@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "confab/conversation.h"
+#include "confab/identity.h"
 #include "confab/result.h"
 #include "protocol/protocol.h"
 #include "store/outbox_store.h"
@@ -61,7 +62,7 @@ struct CacheCursor {
 
 class CacheStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int kMaxPage = 500;
   // Unread counts stop at this (an app shows "9999+"): counting costs a step per message.
   static constexpr int kUnreadCountCap = 10'000;
@@ -140,6 +141,29 @@ class CacheStore {
   Result<std::string> user_id();
   // The lowest seq of the stored window (1 when the store reaches the start).
   Result<Seq> low_seq(const std::string& conversation_id);
+
+  // ---- The directory and conversations as answered (cache_store_directory.cpp) ----
+
+  // A page of the directory listing (see core::DirectoryListed): `first` starts a listing
+  // and replaces the user's workspaces; each page names users, with their roles in the
+  // workspaces shared with the user; `last` ends a complete listing, after which users()
+  // leaves out whoever it did not name. Names stay known (user()) for older messages.
+  Result<void> store_directory(const protocol::Directory& page, bool first, bool last);
+  // The user's workspaces, in the server's order.
+  Result<std::vector<Workspace>> workspaces();
+  // The users of the directory, by id; with a workspace id, those in that workspace.
+  Result<std::vector<User>> users(const std::string& workspace_id);
+  // A user the directory ever listed.
+  Result<std::optional<User>> user(const std::string& user_id);
+  // A conversation's present members, by id, with names and roles from the directory.
+  Result<std::vector<Member>> members(const std::string& conversation_id);
+  // The conversation as the server's answer to a request gives it: its details, and its
+  // members as of its head (all of them, when the answer lists all). `listed`: whether it
+  // is in the user's list now (not after leaving).
+  Result<void> store_answer(const protocol::ConversationInfo& answer, bool listed);
+  // Whether the store has a conversation's details (its kind, from a list or an answer),
+  // not only a row made by its events.
+  Result<bool> has_details(const std::string& conversation_id);
 
   // Reading connections open at most at once; a read beyond that waits for another read.
   static constexpr std::size_t kMaxReaders = 4;

@@ -2,59 +2,15 @@
 // runs on a reading connection of its own, in one read transaction (Reading).
 #include <algorithm>
 #include <limits>
+#include <map>
 
+#include "store/cache_reading.h"
 #include "store/cache_statements.h"
 #include "store/use_statement.h"
 
 namespace confab::store {
 
 using namespace cache_sql;
-
-// One read call's reader, in a read transaction whose snapshot is taken at once: the call
-// sees everything committed before it began, and nothing committed while it runs. A
-// reader of the pool goes back to it at the end; a store in memory holds the write mutex
-// meanwhile.
-class CacheStore::Reading {
- public:
-  explicit Reading(CacheStore& store) : store_(store) {
-    if (store.shared_reader_) {
-      shared_ = std::unique_lock(store.write_mutex_);
-      reader_ = store.shared_reader_.get();
-    } else {
-      leased_ = store.lease_reader();
-      reader_ = leased_.get();
-    }
-    try {
-      reader_->db.exec("BEGIN");
-      Use snapshot(reader_->statements.snapshot);
-      snapshot->executeStep();
-    } catch (...) {
-      end();
-      throw;
-    }
-    run_test_hook(false, store.path_);
-  }
-  ~Reading() { end(); }
-  Reading(const Reading&) = delete;
-  Reading& operator=(const Reading&) = delete;
-
-  ReadStatements& statements() { return reader_->statements; }
-  SQLite::Database& db() { return reader_->db; }
-
- private:
-  void end() {
-    if (reader_ == nullptr) return;
-    // Nothing was written: ending it either way only lets go of the snapshot.
-    if (reader_->db.tryExec("COMMIT") != 0) reader_->db.tryExec("ROLLBACK");
-    reader_ = nullptr;
-    if (leased_) store_.return_reader(std::move(leased_));
-  }
-
-  CacheStore& store_;
-  std::unique_lock<std::mutex> shared_;
-  std::unique_ptr<Reader> leased_;
-  Reader* reader_ = nullptr;
-};
 
 CacheStore::Reading CacheStore::read() { return Reading(*this); }
 
@@ -117,7 +73,7 @@ Result<std::vector<CacheCursor>> CacheStore::cursors() {
 ConversationInfo CacheStore::read_conversation(ReadStatements& s, SQLite::Statement& q) {
   ConversationInfo c;
   c.conversation_id = q.getColumn(0).getString();
-  c.kind = q.getColumn(1).getString();
+  c.kind = kind_from(q.getColumn(1).getString());
   c.workspace_id = q.getColumn(2).getString();
   c.name = q.getColumn(3).getString();
   c.topic = q.getColumn(4).getString();
@@ -129,6 +85,12 @@ ConversationInfo CacheStore::read_conversation(ReadStatements& s, SQLite::Statem
   Use m(s.members);
   m->bind(1, c.conversation_id);
   while (m->executeStep()) c.members.push_back(m->getColumn(0).getString());
+  c.last_activity_ms = q.getColumn(10).getInt64();
+  c.role = role_from(q.getColumn(11).getString());
+  Use last(s.last_message);
+  last->bind(1, c.conversation_id);
+  auto newest = read_messages(s, *last);
+  if (!newest.empty()) c.last_message = std::move(newest.front());
   return c;
 }
 
@@ -181,6 +143,17 @@ std::vector<TimelineMessage> CacheStore::read_messages(ReadStatements& s, SQLite
     m.thread_root_id = q.getColumn(11).getString();
     m.reply_count = q.getColumn(12).getInt();
     out.push_back(std::move(m));
+  }
+  // Senders' names from the directory, each looked up once per call.
+  std::map<std::string, std::string> names;
+  for (auto& m : out) {
+    auto [name, added] = names.try_emplace(m.sender_id);
+    if (added) {
+      Use n(s.user_name);
+      n->bind(1, m.sender_id);
+      if (n->executeStep()) name->second = n->getColumn(0).getString();
+    }
+    m.sender_name = name->second;
   }
   for (auto& m : out) {
     Use r(s.reactions);

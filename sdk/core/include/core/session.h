@@ -71,13 +71,30 @@ struct MembershipChanged {
   std::string conversation_id;
   bool joined = true;
 };
+// ---- Requests to the server (session_requests.cpp) ----
+// A conversation request of the app (request_conversation()) is answered, exactly once:
+// with the conversation as it now is, the server's typed refusal, or the SDK's `offline`,
+// `timeout` or `transport`.
+struct ConversationAnswered {
+  std::uint64_t key = 0;
+  protocol::ConversationOp op = protocol::ConversationOp::create;
+  Result<protocol::ConversationInfo> result;
+};
+// A page of the directory, listed after connecting: store it. `first` starts a listing
+// (its workspaces replace the stored ones); `last` ends a complete one (users it did not
+// list have left the directory).
+struct DirectoryListed {
+  protocol::Directory page;
+  bool first = false;
+  bool last = false;
+};
 // Open a new transport (dropping any previous one without its callbacks).
 struct OpenTransport {};
 // Ask the app's token provider for a fresh token; answer with token_refreshed().
 struct RefreshToken {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, PersistOutbox,
                             KnownConversations, MembershipChanged, OpenTransport, RefreshToken, ApplyEvents,
-                            NotifySync, ReadCursorMoved, OlderEvents>;
+                            NotifySync, ReadCursorMoved, OlderEvents, ConversationAnswered, DirectoryListed>;
 
 struct SessionOptions {
   std::string device_id;
@@ -88,6 +105,11 @@ struct SessionOptions {
   SyncPolicy sync;
   // Read cursors are sent this long after the first unsent move, all together.
   std::int64_t read_debounce_ms = 1000;
+  // A request (request_conversation(), a directory page) not answered this long after it
+  // was made fails with `timeout`.
+  std::int64_t request_timeout_ms = 15'000;
+  // The directory is listed at most this many pages deep at each connection.
+  int directory_max_pages = 200;
 };
 
 class Session {
@@ -110,6 +132,29 @@ class Session {
   // on its way does nothing, and while one waits for a connection merges into it.
   void request_older(const std::string& conversation_id, Seq before_seq, int limit);
 
+  // ---- Requests to the server (session_requests.cpp) ----
+  //
+  // Creates or changes a conversation (the frame's id is the session's own). Answered
+  // exactly once with ConversationAnswered{key}:
+  // - `offline` at once while the session is not trying to connect (connect_requested()
+  //   never called, disconnect_requested(), failed, or closed for the background); and
+  //   `offline` for every unanswered request when it stops trying;
+  // - otherwise it is sent when connected (at once, if it is), and fails with `timeout`
+  //   request_timeout_ms after this call if no answer came;
+  // - a request on the wire when the connection drops is sent again on the next connection
+  //   when `idempotent` (asking twice has the effect of asking once: join, invite, update,
+  //   the DM of a pair), else fails with `transport`: it may have been applied, and asking
+  //   again could apply it twice (a second channel);
+  // - the server's refusal keeps its code (not_member, forbidden, invalid_field, ...).
+  void request_conversation(std::uint64_t key, protocol::ConversationRequest request, bool idempotent);
+  // Lists the user's conversations again while connected (KnownConversations, as after
+  // connecting): the user joined one whose details the store does not have (a DM another
+  // user opened, an invitation). One listing at a time; asked again meanwhile, one more
+  // follows. Not connected: nothing (the next connection lists them all).
+  void list_conversations();
+  // Whether the session is trying to be connected (the app asked, and it has not given up).
+  bool trying() const noexcept { return wanted_ && !backgrounded_; }
+
   // The app wants to be connected with this token: connect now (asks for OpenTransport),
   // and keep reconnecting after drops until disconnect_requested() or a permanent refusal.
   // Messages that were on the wire of a previous connection go back to pending.
@@ -119,6 +164,14 @@ class Session {
   void token_refreshed(Result<std::string> token);
   // The token provider could not supply the first token: failed, with its error.
   void no_token(Error why);
+  // A new token for the next connections (refreshed before the old one expires); the
+  // connection in use, if any, stays. With connect_requested("") the first one comes here,
+  // before the transport opens.
+  void renew_token(std::string token);
+  // No token for now, for a reason that may pass (the bootstrap server could not be
+  // reached): disconnected, and a new attempt after the backoff (which asks for a
+  // transport, and so for a token, again).
+  void token_delayed(Error why);
   // The app wants the connection closed, and no more retries.
   void disconnect_requested();
   // Hints from the platform. Network up, or the app back in the foreground: a
@@ -184,6 +237,27 @@ class Session {
   void on_history(const protocol::History& history);
   void on_cursor(const protocol::CursorState& cursor);
   bool on_sync_refused(const protocol::ErrorFrame& frame);
+  // Requests to the server (session_requests.cpp).
+  struct Request {
+    protocol::ConversationRequest frame;
+    bool idempotent = false;
+    bool on_wire = false;
+    std::int64_t deadline = 0;  // monotonic
+  };
+  void answer_request(std::uint64_t key, Result<protocol::ConversationInfo> result);
+  void send_waiting_requests();
+  void on_conversation_answer(const protocol::ConversationInfo& answer);
+  bool on_request_refused(const protocol::ErrorFrame& frame);
+  // The session stops trying to connect: every unanswered request fails with `offline`.
+  void requests_offline(const std::string& why);
+  // The connection is gone: see request_conversation().
+  void requests_connection_lost(const Error& why);
+  void expire_requests(std::int64_t now);
+  std::optional<std::int64_t> requests_next_deadline() const;
+  void request_directory_page(const std::string& after);
+  void on_directory_page(const protocol::Directory& page);
+  void request_relist_page(const std::string& after);
+  void on_relist_page(const protocol::Conversations& page);
 
   // The monotonic clock, for every deadline.
   std::int64_t monotonic() const { return clocks_.monotonic(); }
@@ -213,6 +287,13 @@ class Session {
   std::map<std::string, std::string> older_requests_;  // request id -> conversation
   std::map<std::string, protocol::HistoryRequest> older_waiting_;  // by conversation: asked while not connected
   std::uint64_t next_request_ = 1;
+  std::map<std::uint64_t, Request> requests_;  // by key: the app's requests not yet answered
+  std::optional<std::string> directory_request_;  // the id of the directory page asked for
+  std::int64_t directory_deadline_ = 0;
+  int directory_pages_ = 0;  // pages listed on this connection
+  bool relisting_ = false;      // list_conversations() in flight
+  bool relist_again_ = false;   // and asked again meanwhile
+  std::vector<protocol::ConversationSummary> relisted_;  // its pages so far
   std::vector<Action> actions_;
 };
 

@@ -384,9 +384,17 @@ struct WorkspaceEntry {
   friend bool operator==(const WorkspaceEntry&, const WorkspaceEntry&) = default;
 };
 
+// A user's role in one workspace the user shares with the caller.
+struct UserWorkspace {
+  std::string workspace_id;
+  std::string role;  // owner, admin or member
+  friend bool operator==(const UserWorkspace&, const UserWorkspace&) = default;
+};
+
 struct UserEntry {
   std::string user_id;
   std::string display_name;
+  std::vector<UserWorkspace> workspaces;  // the workspaces shared with the caller, by id (at most kMaxWorkspacesListed)
   friend bool operator==(const UserEntry&, const UserEntry&) = default;
 };
 
