@@ -137,6 +137,26 @@ TEST(OutboxStore, ChangesKeepTheirTargetAndKind) {
   EXPECT_EQ(back.message.target_message_id, "m-77");
 }
 
+TEST(OutboxStore, RepliesKeepTheMessagesTheyNameAndLearnTheirServerIds) {
+  auto store = open_store(":memory:");
+  auto root = store->insert(row("r")).value();
+  core::OutboxRow reply = row("q", "a reply");
+  reply.message.reply_to = "m-quoted";
+  reply.message.thread_root_local_id = root.message.local_id;
+  auto stored = store->insert(reply).value();
+  auto back = store->get(stored.message.local_id).value();
+  EXPECT_EQ(back.message.reply_to, "m-quoted");
+  EXPECT_EQ(back.message.reply_to_local_id, 0);
+  EXPECT_EQ(back.message.thread_root_id, "");
+  EXPECT_EQ(back.message.thread_root_local_id, root.message.local_id);
+  stored.message.thread_root_id = "m-root";  // the root was acknowledged
+  std::vector<core::OutboxRow> changes{stored};
+  ASSERT_TRUE(store->write(changes).ok());
+  back = store->get(stored.message.local_id).value();
+  EXPECT_EQ(back.message.thread_root_id, "m-root");
+  EXPECT_EQ(back.message.thread_root_local_id, root.message.local_id);
+}
+
 TEST(OutboxStore, ASecondClientCannotOpenTheSameDatabase) {
   test::TempDir dir;
   auto first = open_store(dir / "outbox.db");

@@ -50,6 +50,22 @@ class OutboxTest : public testing::Test {
     return m.client_message_id;
   }
 
+  // Queues a message that quotes `reply_to` and replies in the thread of `thread_root`
+  // (local ids of messages still in the outbox; 0 for none).
+  std::string add_reply(std::int64_t reply_to, std::int64_t thread_root, const std::string& conversation = "c_general") {
+    OutboxRow row;
+    auto& m = row.message;
+    m.local_id = ++last_local_id_;
+    m.client_message_id = "c" + std::to_string(m.local_id);
+    m.conversation_id = conversation;
+    m.text = "reply " + std::to_string(m.local_id);
+    m.reply_to_local_id = reply_to;
+    m.thread_root_local_id = thread_root;
+    row.age_from_ms = clock_.wall_ms;
+    outbox_->add(row);
+    return m.client_message_id;
+  }
+
   // The clientMessageIds that went on the wire since the last call.
   std::vector<std::string> sent() {
     std::vector<std::string> ids;
@@ -399,6 +415,91 @@ TEST_F(OutboxTest, ARestoredChangeWhoseTargetIsGoneFails) {
   EXPECT_EQ(state_of("c5"), OutboxState::failed);
   flush();
   EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(OutboxTest, AReplyToAQueuedMessageWaitsForItsAckAndCarriesItsServerId) {
+  add();
+  add_reply(0, 1);   // c2: in c1's thread
+  add_reply(1, 1);   // c3: quotes c1, in its thread
+  add();             // c4: must not overtake the replies
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"})) << "the replies need the server's id of c1";
+  changed();
+  ASSERT_TRUE(ack("c1"));
+  auto rows = changed();
+  ASSERT_EQ(rows.size(), 3u) << "the ack, and each reply now naming c1 by its server id";
+  EXPECT_EQ(rows[1].message.thread_root_id, "m-c1");
+  EXPECT_EQ(rows[2].message.reply_to, "m-c1");
+  EXPECT_EQ(rows[2].message.thread_root_id, "m-c1");
+  flush();
+  auto out = outbox_->take_transmit();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].message.client_message_id, "c2");
+  EXPECT_EQ(out[0].message.thread_root_id, "m-c1");
+  EXPECT_EQ(out[0].message.reply_to, "");
+  EXPECT_EQ(out[1].message.client_message_id, "c3");
+  EXPECT_EQ(out[1].message.reply_to, "m-c1");
+  EXPECT_EQ(out[2].message.client_message_id, "c4");
+}
+
+TEST_F(OutboxTest, AReplyWaitsForEachQueuedMessageItNames) {
+  add();
+  add();
+  add_reply(2, 1);  // c3 quotes c2, in c1's thread
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2"}));
+  ASSERT_TRUE(ack("c1", 1));
+  flush();
+  EXPECT_TRUE(sent().empty()) << "c2 is not acknowledged yet";
+  ASSERT_TRUE(ack("c2", 2));
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c3"}));
+}
+
+TEST_F(OutboxTest, RepliesFailWithTheMessageTheyNameAndSoDoTheirOwnDependents) {
+  add();
+  add_reply(1, 0);                    // c2 quotes c1
+  add_change(2, OutboxKind::react);   // c3 reacts to c2
+  add();                              // c4: unrelated
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+  ASSERT_TRUE(refuse("c1", ErrorCode::not_found));
+  EXPECT_EQ(state_of("c2"), OutboxState::failed);
+  EXPECT_EQ(state_of("c3"), OutboxState::failed);
+  for (const auto& m : outbox_->unsent()) {
+    if (m.client_message_id == "c2") {
+      ASSERT_TRUE(m.last_error.has_value());
+      EXPECT_EQ(m.last_error->code, ErrorCode::not_found);
+    }
+  }
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c4"})) << "the failed replies block nothing";
+}
+
+TEST_F(OutboxTest, DiscardingAMessageDiscardsTheRepliesWaitingForIt) {
+  add();
+  add_reply(0, 1);
+  add();
+  changed();
+  ASSERT_TRUE(outbox_->discard(1).ok());
+  auto rows = changed();
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) EXPECT_EQ(row.message.state, OutboxState::discarded);
+  EXPECT_EQ(outbox_->size(), 1u);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c3"}));
+}
+
+TEST_F(OutboxTest, ARestoredReplyWhoseRootIsGoneFails) {
+  OutboxRow orphan;
+  orphan.message.local_id = 5;
+  orphan.message.client_message_id = "c5";
+  orphan.message.conversation_id = "c_general";
+  orphan.message.text = "reply";
+  orphan.message.thread_root_local_id = 4;  // not in the outbox, and no server id recorded
+  orphan.age_from_ms = clock_.wall_ms;
+  outbox_->restore({orphan});
+  EXPECT_EQ(state_of("c5"), OutboxState::failed);
 }
 
 TEST_F(OutboxTest, AnswersForUnknownMessagesChangeNothing) {

@@ -10,6 +10,31 @@ namespace {
 
 Error invalid(std::string message) { return Error::make(ErrorCode::invalid_argument, std::move(message)); }
 
+// The local ids of the messages still in the outbox that `m` waits for: a change's target,
+// a message's quoted message and thread root, each until the server's id is filled in.
+std::vector<std::int64_t> awaited(const LocalMessage& m) {
+  std::vector<std::int64_t> out;
+  if (m.kind != OutboxKind::message) {
+    if (m.target_message_id.empty() && m.target_local_id != 0) out.push_back(m.target_local_id);
+    return out;
+  }
+  if (m.reply_to.empty() && m.reply_to_local_id != 0) out.push_back(m.reply_to_local_id);
+  if (m.thread_root_id.empty() && m.thread_root_local_id != 0 && m.thread_root_local_id != m.reply_to_local_id) {
+    out.push_back(m.thread_root_local_id);
+  }
+  return out;
+}
+
+// `m` names the message `target_local_id`, which the server has now as `message_id`.
+void resolve(LocalMessage& m, std::int64_t target_local_id, const std::string& message_id) {
+  if (m.kind != OutboxKind::message) {
+    if (m.target_local_id == target_local_id) m.target_message_id = message_id;
+    return;
+  }
+  if (m.reply_to_local_id == target_local_id) m.reply_to = message_id;
+  if (m.thread_root_local_id == target_local_id) m.thread_root_id = message_id;
+}
+
 }  // namespace
 
 Outbox::Outbox(OutboxPolicy policy, std::uint64_t seed) : policy_(policy), random_(seed) {
@@ -23,10 +48,11 @@ void Outbox::restore(std::vector<OutboxRow> rows) {
     insert(std::move(row));
     if (was_sending) changed(rows_.rbegin()->second);
   }
-  // A change whose target is neither here nor known to the server could never go.
+  // A row waiting for a message that is neither here nor known to the server could never go.
   for (auto& [id, entry] : rows_) {
     const auto& m = entry.row.message;
-    bool orphan = m.kind != OutboxKind::message && m.target_message_id.empty() && !rows_.contains(m.target_local_id);
+    auto waits = awaited(m);
+    bool orphan = std::any_of(waits.begin(), waits.end(), [this](std::int64_t t) { return !rows_.contains(t); });
     if (orphan && m.state != OutboxState::failed) {
       fail(entry, Error::make(ErrorCode::invalid_argument, "the message it applies to is no longer in the outbox"));
     }
@@ -43,9 +69,7 @@ void Outbox::insert(OutboxRow row) {
   auto id = row.message.local_id;
   by_client_id_[row.message.client_message_id] = id;
   const auto& m = row.message;
-  if (m.kind != OutboxKind::message && m.target_message_id.empty() && m.target_local_id != 0) {
-    waiting_[m.target_local_id].push_back(id);
-  }
+  for (auto target : awaited(m)) waiting_[target].push_back(id);
   auto conversation_id = m.conversation_id;
   bool queued = m.state != OutboxState::failed;
   Entry& entry = rows_[id] = Entry{std::move(row)};
@@ -87,7 +111,9 @@ std::vector<Outbox::Entry*> Outbox::take_dependents(std::int64_t target_local_id
   if (found == waiting_.end()) return out;
   for (auto id : found->second) {
     auto it = rows_.find(id);  // a dependent may have gone on its own (discarded)
-    if (it != rows_.end() && it->second.row.message.target_message_id.empty()) out.push_back(&it->second);
+    if (it == rows_.end()) continue;
+    auto waits = awaited(it->second.row.message);
+    if (std::find(waits.begin(), waits.end(), target_local_id) != waits.end()) out.push_back(&it->second);
   }
   waiting_.erase(found);
   return out;
@@ -159,7 +185,7 @@ void Outbox::flush_queue(const std::string& conversation_id, Now now, bool conne
     }
     // Order: nothing behind a waiting message may overtake it. A change waits until its
     // target has the server's id.
-    bool target_unsent = m.kind != OutboxKind::message && m.target_message_id.empty();
+    bool target_unsent = !awaited(m).empty();
     if (!connected || target_unsent || entry.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
     transmit(entry, now_ms);
     ++in_flight;
@@ -194,7 +220,7 @@ bool Outbox::on_ack(const std::string& client_message_id, const std::string& mes
   changed(entry);
   if (m.kind == OutboxKind::message) {
     for (Entry* dependent : take_dependents(id)) {
-      dependent->row.message.target_message_id = message_id;
+      resolve(dependent->row.message, id, message_id);
       changed(*dependent);
     }
   }

@@ -14,7 +14,7 @@ constexpr std::string_view kListRequestId = "conversations";
 std::string encode_request(const LocalMessage& m) {
   if (m.kind == OutboxKind::message) {
     return protocol::encode(protocol::MessageSend{m.client_message_id, m.conversation_id, m.client_message_id,
-                                                  protocol::Body{m.text}});
+                                                  protocol::Body{m.text}, m.reply_to, m.thread_root_id});
   }
   protocol::MessageChange change;
   change.id = m.client_message_id;

@@ -65,6 +65,14 @@ struct LocalMessage {
   // `target_local_id` names the target until the server has it.
   std::string target_message_id;
   std::int64_t target_local_id = 0;
+  // For a message: the message it quotes (`reply_to`) and the thread it is a reply in
+  // (`thread_root_id`), by the server's id. Named by local id (send()'s SendOptions), a
+  // message still in this outbox leaves the id empty and sets the `_local_id` until the
+  // server has it; the row waits for it meanwhile (see Client::send()).
+  std::string reply_to;
+  std::int64_t reply_to_local_id = 0;
+  std::string thread_root_id;
+  std::int64_t thread_root_local_id = 0;
   std::int64_t created_at_ms = 0;  // this device's clock, when send() was called
   OutboxState state = OutboxState::pending;
   std::optional<Error> last_error;  // why it failed, or why the last attempt did

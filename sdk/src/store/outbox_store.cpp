@@ -48,12 +48,20 @@ constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
     R"sql(
     CREATE TABLE conversations (id TEXT PRIMARY KEY) WITHOUT ROWID;
     )sql",
+    // 4: replies and threads, which may name a message still in the outbox by local id.
+    R"sql(
+    ALTER TABLE outbox ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN reply_to_local_id INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN thread_root_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN thread_root_local_id INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 constexpr const char* kColumns =
     "local_id, client_message_id, conversation_id, text, state, attempts, next_attempt_at_ms, "
     "age_from_ms, created_at_ms, error_code, error_retryable, error_message, error_retry_after_ms, "
-    "message_id, conversation_seq, kind, emoji, target_message_id, target_local_id";
+    "message_id, conversation_seq, kind, emoji, target_message_id, target_local_id, "
+    "reply_to, reply_to_local_id, thread_root_id, thread_root_local_id";
 
 Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
 
@@ -98,6 +106,10 @@ core::OutboxRow read_row(SQLite::Statement& q) {
   m.emoji = q.getColumn(16).getString();
   m.target_message_id = q.getColumn(17).getString();
   m.target_local_id = q.getColumn(18).getInt64();
+  m.reply_to = q.getColumn(19).getString();
+  m.reply_to_local_id = q.getColumn(20).getInt64();
+  m.thread_root_id = q.getColumn(21).getString();
+  m.thread_root_local_id = q.getColumn(22).getInt64();
   return row;
 }
 
@@ -107,12 +119,14 @@ struct OutboxStore::Statements {
   explicit Statements(SQLite::Database& db)
       : insert(db,
                "INSERT INTO outbox (client_message_id, conversation_id, text, state, attempts, "
-               "next_attempt_at_ms, age_from_ms, created_at_ms, kind, emoji, target_message_id, target_local_id) "
-               "VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5, ?6, ?7, ?8, ?9)"),
+               "next_attempt_at_ms, age_from_ms, created_at_ms, kind, emoji, target_message_id, target_local_id, "
+               "reply_to, reply_to_local_id, thread_root_id, thread_root_local_id) "
+               "VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
         update(db,
                "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at_ms = ?4, age_from_ms = ?5, "
                "error_code = ?6, error_retryable = ?7, error_message = ?8, error_retry_after_ms = ?9, "
-               "message_id = ?10, conversation_seq = ?11, target_message_id = ?12 WHERE local_id = ?1"),
+               "message_id = ?10, conversation_seq = ?11, target_message_id = ?12, reply_to = ?13, thread_root_id = ?14 "
+               "WHERE local_id = ?1"),
         remove(db, "DELETE FROM outbox WHERE local_id = ?1"),
         unsent(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent' ORDER BY local_id"),
         get(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE local_id = ?1") {}
@@ -183,13 +197,19 @@ Result<OutboxStore::Recovered> OutboxStore::open_recovering(const std::filesyste
   std::map<std::int64_t, std::int64_t> renumbered;  // old local id -> new
   for (auto& row : rows) {
     auto& m = row.message;
-    if (m.target_local_id != 0 && m.target_message_id.empty()) {
-      auto target = renumbered.find(m.target_local_id);
-      if (target == renumbered.end()) {
-        ++out.lost;  // a change to a message that was not carried over
-        continue;
-      }
-      m.target_local_id = target->second;
+    // A row that waits for another names it by local id: renumber it, or lose the row
+    // when that message was not carried over.
+    auto renumber = [&renumbered](std::int64_t& local_id, const std::string& server_id) {
+      if (local_id == 0 || !server_id.empty()) return true;
+      auto target = renumbered.find(local_id);
+      if (target == renumbered.end()) return false;
+      local_id = target->second;
+      return true;
+    };
+    if (!renumber(m.target_local_id, m.target_message_id) || !renumber(m.reply_to_local_id, m.reply_to) ||
+        !renumber(m.thread_root_local_id, m.thread_root_id)) {
+      ++out.lost;
+      continue;
     }
     auto old_id = m.local_id;
     auto failed = m.state == OutboxState::failed ? m.last_error : std::nullopt;
@@ -242,6 +262,10 @@ Result<core::OutboxRow> OutboxStore::insert(core::OutboxRow row) {
     q->bind(7, m.emoji);
     q->bind(8, m.target_message_id);
     q->bind(9, m.target_local_id);
+    q->bind(10, m.reply_to);
+    q->bind(11, m.reply_to_local_id);
+    q->bind(12, m.thread_root_id);
+    q->bind(13, m.thread_root_local_id);
     q->exec();  // autocommit: durable (to the level `synchronous` gives) when this returns
     m.local_id = db_->getLastInsertRowid();
     m.state = OutboxState::pending;
@@ -282,6 +306,8 @@ Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
         q->bind(11, m.conversation_seq);
       }
       q->bind(12, m.target_message_id);
+      q->bind(13, m.reply_to);
+      q->bind(14, m.thread_root_id);
       q->exec();
     }
     tx.commit();

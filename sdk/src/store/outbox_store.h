@@ -34,7 +34,7 @@ class OutboxStore {
  public:
   // The newest schema this version writes. Migrations are forward-only, run in one
   // transaction each, and keep every row.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // The migration steps (step N takes version N-1 to N), for upgrade tests.
   static std::span<const char* const> migrations();

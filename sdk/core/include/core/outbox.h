@@ -12,7 +12,8 @@
 // - A message still unsent `max_age_ms` after it was queued (or retried) fails `too_old`.
 // - An edit, delete or reaction whose target is still in the outbox waits until the
 //   target is acknowledged (and so has the server's id); if the target fails or is
-//   discarded, so are the changes that wait for it.
+//   discarded, so are the changes that wait for it. So does a message that quotes
+//   (reply_to) or replies in the thread of (thread_root) a message still in the outbox.
 // - The server holds back a connection's later sends to a conversation after it refused
 //   one with a retryable error, until that one comes again. A row refused so on this
 //   connection that fails or is discarded instead is reported by take_withdrawn(), so that
@@ -136,7 +137,8 @@ class Outbox {
   std::map<std::int64_t, Entry> rows_;  // every unsent row, failed ones included
   std::unordered_map<std::string, std::int64_t> by_client_id_;
   std::unordered_map<std::string, Queue> queues_;  // by conversation
-  // Changes waiting for a message still in the outbox: target local id -> their local ids.
+  // Rows waiting for a message still in the outbox (changes to it, replies to it): its
+  // local id -> theirs.
   std::unordered_map<std::int64_t, std::vector<std::int64_t>> waiting_;
   std::vector<OutboxRow> changed_;
   std::vector<OutboxRow> transmit_;
