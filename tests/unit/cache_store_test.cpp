@@ -3,6 +3,7 @@
 #include "store/cache_store.h"
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -172,6 +173,23 @@ TEST_P(CacheStoreTest, ThreadRepliesLiveInTheirThreadAndAreCountedOnTheRoot) {
   auto replies = store->thread("root", 50).value();
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_EQ(replies[0].message_id, "r1");
+}
+
+TEST_P(CacheStoreTest, TheRowsOfRepliesComeWithTheRowOfTheirRoot) {
+  apply({created(1, "root", "bob", "question"), created(2, "r1", "ann", "answer", "root"),
+         created(3, "m3", "ann", "elsewhere")});
+  std::vector<std::string> ids{"r1", "m3", "never-stored"};
+  auto rows = store->stored_rows(ids).value();
+  std::map<std::string, store::CacheStore::StoredRow> by_id;
+  for (const auto& r : rows) by_id[r.message_id] = r;
+  ASSERT_EQ(rows.size(), 3u) << "r1, m3, and r1's root; a message not stored is left out";
+  EXPECT_EQ(by_id.at("r1").thread_root_id, "root");
+  EXPECT_EQ(by_id.at("r1").seq, 2);
+  ASSERT_TRUE(by_id.contains("root")) << "a reply's delete changes its root's count: its row comes too";
+  EXPECT_EQ(by_id.at("root").seq, 1);
+  EXPECT_EQ(by_id.at("root").thread_root_id, "");
+  std::vector<std::string> both{"root", "r1"};
+  EXPECT_EQ(store->stored_rows(both).value().size(), 2u) << "a root asked for is listed once";
 }
 
 TEST_P(CacheStoreTest, MembersAndNamesFollowTheLogInSeqOrder) {

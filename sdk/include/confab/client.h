@@ -134,6 +134,14 @@ struct MessageRef {
   static MessageRef local(std::int64_t local_id) { return MessageRef{{}, {}, local_id}; }
 };
 
+// ---- Replies and threads -------------------------------------------------------------
+// What send() may add to a message. A reference by local id names a message this device
+// sent (Client::send()'s LocalMessage::local_id) and works before the server has it.
+struct SendOptions {
+  std::optional<MessageRef> reply_to;     // quote this message
+  std::optional<MessageRef> thread_root;  // reply in this message's thread (left out of the main timeline)
+};
+
 class CONFAB_API Client {
  public:
   // Checks the options (a tls_ca_pem that is not valid PEM is invalid_argument), opens
@@ -222,7 +230,20 @@ class CONFAB_API Client {
   // server has listed them: at each connection, remembered across restarts), or a text
   // that is empty, over 16384 bytes or not UTF-8; and with `storage` when the database
   // cannot be written.
-  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text);
+  //
+  // With `options`: the message quotes `reply_to` and/or is a reply in the thread of
+  // `thread_root`, each a message of the same conversation. A reference by server id goes
+  // as it is (the server refuses an unknown or deleted message with `not_found`, and a
+  // root that is itself a reply with `invalid_field`: the message fails). A reference by
+  // the local id of a message still in the outbox makes the new message wait until the
+  // server has that one (its row names it by local id meanwhile: reply_to_local_id,
+  // thread_root_local_id), then go with its server id; if that message fails or is
+  // discarded, so does the new one. Fails, queueing nothing, with invalid_argument for a
+  // local id that names no message (or a change, not a message), or a message of another
+  // conversation. A thread reply is shown by thread() (its echo too), not by messages(),
+  // and once stored it counts in its root's reply_count and last_reply_at_ms.
+  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text,
+                            const SendOptions& options = {});
 
   // Changes to a message, queued in the outbox like send(): each returns its own outbox
   // row (kind edit, remove, react or unreact) once committed, and reaches the server
@@ -296,7 +317,10 @@ class CONFAB_API Client {
   // messages that the store does not hold yet (their local echoes). When the page comes
   // out short and `more_on_server` is set, load_older() fetches what lies before.
   Result<MessagePage> messages(std::string_view conversation_id, Seq before_seq = 0, int limit = 50) const;
-  // The replies in a thread, oldest first.
+  // The replies in a thread, oldest first: the stored ones (up to `limit`), then the echoes
+  // of this device's replies that the store does not hold yet, in the order messages()
+  // gives them. A reply waiting for a root still in the outbox shows once the root has its
+  // server id.
   Result<std::vector<TimelineMessage>> thread(std::string_view root_message_id, int limit = 200) const;
   // Asks the server for up to `limit` events before the oldest stored one; once stored,
   // on_conversation() reports them (`older`). Returns false when the store already

@@ -43,7 +43,8 @@ struct TimelineMessage {
   std::vector<std::string> attachments;
   std::string reply_to;
   std::string thread_root_id;  // set on replies in a thread (which the main timeline leaves out)
-  int reply_count = 0;         // on a thread's root: the replies stored
+  int reply_count = 0;         // on a thread's root: the replies stored (not deleted)
+  std::int64_t last_reply_at_ms = 0;  // on a thread's root: created_at_ms of its newest such reply
   std::vector<Reaction> reactions;
   // Set while the server's copy is not stored yet: the outbox row, with its state.
   std::optional<LocalMessage> local;
@@ -101,12 +102,82 @@ struct Member {
   PresenceStatus presence = PresenceStatus::offline;
 };
 
-// What changed in a conversation's stored state since the last change reported for it.
+// A row of a timeline whose content changed (ConversationChange::updated).
+struct MessageUpdate {
+  // What changed, as bits of `flags`.
+  enum Flags : std::uint32_t {
+    text = 1,          // edited
+    deleted = 2,       // deleted (a tombstone now)
+    reactions = 4,
+    replies = 8,       // a thread root's reply_count or last_reply_at_ms
+    receipts = 16,     // who has read it, or had it delivered
+    local_state = 32,  // an echo's outbox row changed (its state, error, its ack's seq and id...)
+  };
+  // The row: the echo with this local id when `local_id` is set, else the stored message
+  // with this seq. (An echo's `seq` is its ack's, or 0 before the ack.)
+  Seq seq = 0;
+  std::int64_t local_id = 0;
+  std::string client_message_id;
+  std::uint32_t flags = 0;
+};
+
+// A local echo became the stored message `seq`: the same row, in place, with the server's
+// copy's data (libQuotient's pendingEventMerged).
+struct EchoMerged {
+  std::string client_message_id;
+  std::int64_t local_id = 0;
+  Seq seq = 0;
+};
+
+// What changed in a conversation's stored state since the last change reported for it:
+// counts, and the row-level detail a list model applies to show the conversation's timeline
+// (Client::messages()) without reading it again.
 //
 // When the app's callbacks fall behind the store (a catch-up, a slow callback), the changes
 // of one conversation that wait for the callback are merged into one: counts add up, a flag
-// is set when any of them set it, and `synced_seq` is the newest. So nothing is lost by the
-// merge, and the app reads the result from the store (Client::messages()).
+// is set when any of them set it, and `synced_seq` is the newest. The detail merges without
+// loss: each list is the concatenation of the merged ones, in order, except that updates
+// of the same row become one entry with their flags or'ed, and that a reset drops the
+// detail that came before it (the model reads the timeline again). So nothing is lost by
+// the merge.
+//
+// The list model. A timeline's rows are, in this order: the messages with a seq (stored
+// ones, and echoes the server has acknowledged, whose seq is their ack's) by seq; then the
+// echoes still waiting for their ack, by local id. Client::messages() returns them so (its
+// newest page ends with the echoes). A model keys a stored row by its seq and an echo row
+// by its local id, and applies each ConversationChange, in the order they come, in this
+// order of its fields:
+//   1. reset: drop every row and read the timeline again (Client::messages()); then go on
+//      with the rest of this change.
+//   2. echoes_added: for each local id it does not hold, insert that echo's row at its
+//      place (the bottom): its data is in Client::messages()' newest page (an entry `local`
+//      with that local id). When the page no longer has it (merged, or removed already),
+//      skip it: a later entry says what became of it.
+//   3. merged: the echo row with that local id becomes the stored row `seq`: the same
+//      row, its data read again (a move only if its place changed; never a remove and an
+//      insert). With no such echo row: insert the stored row as for `appended`, unless it
+//      is there already.
+//   4. appended, older_stored: for each seq it does not hold, insert that stored row at
+//      its place (read with Client::messages(conversation_id, seq + 1, 1)). `appended`
+//      are new messages at the head (this user's from other devices included, and this
+//      device's whose echo was gone); `older_stored`, history load_older() stored.
+//   5. updated: read the row again (skip an entry for a row it does not hold). An echo's
+//      update can give it a seq (its ack): move it to its place then.
+//   6. echoes_removed: remove the echo row with that local id, if held (discarded, or
+//      removed before it was sent).
+// Each entry is idempotent: an entry whose effect the model's data already shows changes
+// nothing. So a model subscribes first, then reads Client::messages(), then applies every
+// change as it comes; once the changes stop, its rows are those of Client::messages(),
+// row by row, with their data. A model holds a contiguous part of the timeline (from the
+// oldest row it read to the newest); entries about seqs before its oldest row may be
+// ignored. Only a reset (a conversation too far behind, or rebuilt) needs a full reload.
+//
+// A thread's replies are a timeline of their own (Client::thread()), left out of the main
+// one: their changes come in records of their own, with `thread_root_id` set and the same
+// contract, and the root's row in the main timeline gets a `replies` update.
+//
+// on_outbox() still reports every outbox row (edits and reactions too); a list model needs
+// only on_conversation(): an echo's state changes come here as `local_state` updates.
 struct ConversationChange {
   std::string conversation_id;
   std::size_t events_applied = 0;  // events of its log stored (forward, reset and older)
@@ -118,6 +189,19 @@ struct ConversationChange {
   // Client::kMaxQueuedMessages were already waiting for its callbacks. They are in the
   // store like every other event.
   std::size_t messages_skipped = 0;
+
+  // ---- Row-level detail (see above) ----
+  // Empty: the conversation's main timeline. Set: this change is about the thread with this
+  // root (Client::thread()), and carries row-level detail only.
+  std::string thread_root_id;
+  std::vector<Seq> appended;        // new messages stored at the head, in the order stored
+  std::vector<Seq> older_stored;    // older history stored (load_older()), in the order stored
+  std::vector<MessageUpdate> updated;
+  std::vector<EchoMerged> merged;
+  std::vector<std::int64_t> echoes_added;    // send(): a new echo row at the bottom
+  std::vector<std::int64_t> echoes_removed;  // discarded, or removed before it was sent
+  // With `reset`: the store holds every event of the conversation from here to synced_seq.
+  Seq window_low = 0;
 };
 
 // A catch-up after connecting: conversations found behind, and caught up so far.

@@ -24,6 +24,7 @@
 #include "client/network_calls.h"
 #include "client/notifier.h"
 #include "client/outbox_writer.h"
+#include "client/send_options.h"
 #include "client/store_writer.h"
 #include "client/stores.h"
 #include "protocol/ids.h"
@@ -89,6 +90,7 @@ class Client::Impl {
                   asio::post(io_, [this] { apply(session_.take_actions()); });  // their requests
                 }),
         network_thread_([this] { io_.run(); }) {
+    view_.report_to([this](const ConversationChange& change) { notifier_.conversation(change); });
     view_.set_user_id(opened.user_id);
     view_.restore(opened.unsent, opened.recent_sent, opened.cursors);
     bootstrapper_.on_renewed([this](const net::BootstrapSession& renewed) {
@@ -261,7 +263,7 @@ class Client::Impl {
     return {};
   }
 
-  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text) {
+  Result<LocalMessage> send(std::string_view conversation_id, std::string_view text, const SendOptions& options) {
     if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
     if (auto ok = client::check_text(text); !ok) return ok.error();
 
@@ -272,6 +274,30 @@ class Client::Impl {
     m.text = std::string(text);
     m.created_at_ms = wall_ms();
     row.age_from_ms = m.created_at_ms;
+    auto by_local_id = client::references_by_server_id(options, row.message);
+    if (!by_local_id) return by_local_id.error();
+    if (*by_local_id) {
+      // Whether a local id names a message still in the outbox, or one the server has, must
+      // be decided where acks are applied: on the network thread.
+      auto on_network_thread = [this, &options, row = std::move(row)]() mutable -> Result<LocalMessage> {
+        auto resolved = client::references_by_local_id(options, row.message, [this](std::int64_t local_id) {
+          if (const core::OutboxRow* unsent = session_.find_unsent(local_id)) return Result<LocalMessage>(unsent->message);
+          static_cast<void>(outbox_writer_.write_now());  // a `sent` not written yet: its server id
+          auto any = store_->get(local_id);
+          if (!any) return Result<LocalMessage>(any.error());
+          return Result<LocalMessage>(any->message);
+        });
+        if (!resolved) return resolved.error();
+        auto stored = store_->insert(std::move(row));
+        if (!stored) return stored.error();
+        LocalMessage echo = stored->message;
+        view_.outbox_changed(echo);  // before the session reports its next state
+        session_.enqueue(std::move(stored).value());
+        apply(session_.take_actions());
+        return echo;
+      };
+      return calls_.run(std::move(on_network_thread), Result<LocalMessage>(closing()));
+    }
     auto stored = store_->insert(std::move(row));
     if (!stored) return stored.error();
     LocalMessage echo = stored->message;
@@ -326,6 +352,7 @@ class Client::Impl {
         m.conversation_id = unsent->message.conversation_id;
         m.target_local_id = target.local_id;
       } else {
+        static_cast<void>(outbox_writer_.write_now());  // a `sent` not written yet: its server id
         auto sent = store_->get(target.local_id);
         if (!sent) return invalid("no message with local id " + std::to_string(target.local_id));
         if (sent->message.kind != OutboxKind::message) {
@@ -672,8 +699,9 @@ void Client::app_moved_to_background() {
 void Client::app_moved_to_foreground() {
   impl_->post_to_session([](core::Session& s) { s.app_foregrounded(); });
 }
-Result<LocalMessage> Client::send(std::string_view conversation_id, std::string_view text) {
-  return impl_->send(conversation_id, text);
+Result<LocalMessage> Client::send(std::string_view conversation_id, std::string_view text,
+                                  const SendOptions& options) {
+  return impl_->send(conversation_id, text, options);
 }
 Result<LocalMessage> Client::edit(const MessageRef& target, std::string_view text) {
   return impl_->change(target, OutboxKind::edit, text, {});
@@ -710,7 +738,7 @@ Result<MessagePage> Client::messages(std::string_view conversation_id, Seq befor
 }
 Result<std::vector<TimelineMessage>> Client::thread(std::string_view root_message_id, int limit) const {
   if (limit < 1 || limit > store::CacheStore::kMaxPage) return invalid("the limit must be 1-500");
-  return impl_->cache().thread(std::string(root_message_id), limit);
+  return impl_->view().thread(std::string(root_message_id), limit);
 }
 Result<bool> Client::load_older(std::string_view conversation_id, int limit) {
   return impl_->load_older(conversation_id, limit);

@@ -1,9 +1,25 @@
 #include "client/notifier.h"
 
+#include "client/row_changes.h"
+
 #include <algorithm>
 #include <type_traits>
 
 namespace confab::client {
+
+namespace {
+
+template <class T>
+void concatenate(std::vector<T>& into, const std::vector<T>& later) {
+  into.insert(into.end(), later.begin(), later.end());
+}
+
+// The queue's key of a change: its conversation, and its thread when it is about one.
+std::string key_of(const ConversationChange& change) {
+  return change.thread_root_id.empty() ? change.conversation_id : change.conversation_id + '\n' + change.thread_root_id;
+}
+
+}  // namespace
 
 void merge(ConversationChange& into, const ConversationChange& later) {
   into.events_applied += later.events_applied;
@@ -12,6 +28,23 @@ void merge(ConversationChange& into, const ConversationChange& later) {
   into.older = into.older || later.older;
   into.read = into.read || later.read;
   into.synced_seq = std::max(into.synced_seq, later.synced_seq);
+  // Row-level detail. A model reads everything again at a reset: what came before it is
+  // in what it reads.
+  if (later.reset) {
+    into.appended.clear();
+    into.older_stored.clear();
+    into.updated.clear();
+    into.merged.clear();
+    into.echoes_added.clear();
+    into.echoes_removed.clear();
+    into.window_low = later.window_low;
+  }
+  concatenate(into.appended, later.appended);
+  concatenate(into.older_stored, later.older_stored);
+  concatenate(into.merged, later.merged);
+  concatenate(into.echoes_added, later.echoes_added);
+  concatenate(into.echoes_removed, later.echoes_removed);
+  for (const auto& u : later.updated) add_update(into, u);
 }
 
 Notifier::Notifier()
@@ -67,13 +100,14 @@ void Notifier::conversation(const ConversationChange& change) {
 
 void Notifier::merge_conversation(const ConversationChange& change) {
   if (conversation_listeners_->empty()) return;
-  if (auto queued = conversation_queued_.find(change.conversation_id); queued != conversation_queued_.end()) {
+  auto key = key_of(change);
+  if (auto queued = conversation_queued_.find(key); queued != conversation_queued_.end()) {
     merge(std::get<ConversationChange>(*queued->second), change);
     queue_.splice(queue_.end(), queue_, queued->second);
     return;
   }
   append(change);
-  conversation_queued_.emplace(change.conversation_id, std::prev(queue_.end()));
+  conversation_queued_.emplace(std::move(key), std::prev(queue_.end()));
 }
 
 void Notifier::sync(const SyncProgress& progress) {
@@ -114,7 +148,7 @@ void Notifier::deliver_next() {
           if constexpr (std::is_same_v<T, LocalMessage>) {
             outbox_queued_.erase(n.local_id);
           } else if constexpr (std::is_same_v<T, ConversationChange>) {
-            conversation_queued_.erase(n.conversation_id);
+            conversation_queued_.erase(key_of(n));
           } else if constexpr (std::is_same_v<T, SyncProgress>) {
             sync_queued_.reset();
           } else if constexpr (std::is_same_v<T, Message>) {

@@ -3,8 +3,9 @@
 //
 // The queue is bounded by what the notifications are about, not by how many there were:
 // - one entry per outgoing message: a newer state replaces the queued one;
-// - one entry per conversation (and one for the conversation list): changes merge into
-//   the queued record (merge() below), so a list model still learns every seq applied;
+// - one entry per conversation's timeline (its main one, each thread's; and one for the
+//   conversation list): changes merge into the queued record (merge() below), so a list
+//   model still learns every row added or changed;
 // - one sync progress: the newest replaces the queued one;
 // - the connection changes, each kept (a handful per attempt, paced by the backoff);
 // - at most kMaxQueuedMessages events for on_message. Past that, an event is not queued for
@@ -116,7 +117,7 @@ class Notifier {
   mutable std::mutex mutex_;
   Queue queue_;
   std::unordered_map<std::int64_t, Queue::iterator> outbox_queued_;  // by local id
-  std::map<std::string, Queue::iterator> conversation_queued_;       // by conversation id
+  std::map<std::string, Queue::iterator> conversation_queued_;       // by conversation id (and thread)
   std::optional<Queue::iterator> sync_queued_;
   std::size_t messages_queued_ = 0;
   bool delivering_ = false;  // a delivery task is posted

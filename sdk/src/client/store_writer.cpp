@@ -1,5 +1,7 @@
 #include "client/store_writer.h"
 
+#include "client/row_changes.h"
+
 namespace confab::client {
 
 StoreWriter::StoreWriter(boost::asio::io_context& io, store::CacheStore& cache, LocalView& view, Notifier& notifier,
@@ -56,22 +58,51 @@ void StoreWriter::flush() {
     return;
   }
   index_later();
+  std::vector<std::string> touched;
   for (const auto& b : batches) {
-    view_.events_stored(b.events);
+    auto ids = messages_touched(b.events);
+    touched.insert(touched.end(), ids.begin(), ids.end());
+  }
+  auto rows = cache_.stored_rows(touched);
+  for (const auto& b : batches) {
+    auto merged = view_.events_stored(b.events);
     for (const auto& e : b.events) notifier_.message_stored(b.conversation_id, [&e] { return protocol::to_message(e); });
-    notifier_.conversation(ConversationChange{.conversation_id = b.conversation_id,
-                                              .events_applied = b.events.size(),
-                                              .reset = b.mode == store::ApplyMode::reset,
-                                              .synced_seq = b.events.back().conversation_seq});
+    auto changes = describe_rows(b.conversation_id, b.events, b.mode, std::move(merged),
+                                 rows ? std::span<const store::CacheStore::StoredRow>(*rows)
+                                      : std::span<const store::CacheStore::StoredRow>());
+    auto& main = changes.front();
+    main.events_applied = b.events.size();
+    main.reset = b.mode == store::ApplyMode::reset || !rows;  // rows unknown: read them all again
+    main.synced_seq = b.events.back().conversation_seq;
+    if (b.mode == store::ApplyMode::reset) main.window_low = b.events.front().conversation_seq;
+    report(changes);
   }
 }
 
 void StoreWriter::older(const core::OlderEvents& a) {
   if (cache_.apply(a.conversation_id, a.events, store::ApplyMode::older)) {
     index_later();
-    notifier_.conversation(
-        ConversationChange{.conversation_id = a.conversation_id, .events_applied = a.events.size(), .older = true});
+    auto rows = cache_.stored_rows(messages_touched(a.events));
+    auto changes = describe_rows(a.conversation_id, a.events, store::ApplyMode::older, view_.events_stored(a.events),
+                                 rows ? std::span<const store::CacheStore::StoredRow>(*rows)
+                                      : std::span<const store::CacheStore::StoredRow>());
+    auto& main = changes.front();
+    main.events_applied = a.events.size();
+    main.older = true;
+    main.reset = !rows;  // rows unknown: read them all again
+    report(changes);
   }
+}
+
+void StoreWriter::report(const std::vector<ConversationChange>& changes) {
+  for (const auto& change : changes) notifier_.conversation(change);
+}
+
+void StoreWriter::message_updated(const std::string& conversation_id, const std::string& thread_root_id,
+                                  const MessageUpdate& update) {
+  ConversationChange change{.conversation_id = conversation_id, .thread_root_id = thread_root_id};
+  change.updated.push_back(update);
+  notifier_.conversation(change);
 }
 
 void StoreWriter::index_later() {

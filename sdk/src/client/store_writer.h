@@ -39,6 +39,11 @@ class StoreWriter {
   // The user joined or left a conversation while connected: the stored list follows at
   // once (the next connection lists it all again).
   void membership(const core::MembershipChanged& a);
+  // A stored row changed other than by an event of its log (its receipts, say): reports it
+  // to the timeline's list models (ConversationChange::updated; an empty thread_root_id is
+  // the main timeline). Same-row updates waiting for the callbacks merge, flags or'ed.
+  void message_updated(const std::string& conversation_id, const std::string& thread_root_id,
+                       const MessageUpdate& update);
 
   // ---- Identity and conversations ----
   // A page of the directory: stored, then on_directory().
@@ -57,6 +62,8 @@ class StoreWriter {
 
  private:
   void flush();
+  // Hands the row-level changes of one batch to the notifier.
+  void report(const std::vector<ConversationChange>& changes);
   void index_later();
   void index_step();
 

@@ -19,7 +19,9 @@ inline constexpr const char* kMessageColumns =
     "m.edited, m.deleted_seq, m.attachments, m.reply_to, m.thread_root_id, "
     "(SELECT COUNT(*) FROM messages r WHERE r.thread_root_id = m.message_id AND r.thread_root_id <> '' "
     "AND r.seq IS NOT NULL "
-    "AND r.deleted_seq = 0)";
+    "AND r.deleted_seq = 0), "
+    "(SELECT ifnull(max(r.created_at_ms), 0) FROM messages r WHERE r.thread_root_id = m.message_id "
+    "AND r.thread_root_id <> '' AND r.seq IS NOT NULL AND r.deleted_seq = 0)";
 
 inline constexpr const char* kConversationColumns =
     "c.id, c.kind, c.workspace_id, c.name, c.topic, c.head_seq, c.cursor, c.read_seq, c.member_count, "
@@ -153,7 +155,8 @@ struct CacheStore::ReadStatements {
         user_name(db, "SELECT display_name FROM users WHERE user_id = ?1"),
         last_message(db, std::string("SELECT ") + cache_sql::kMessageColumns +
                              " FROM messages m WHERE m.conversation_id = ?1 AND m.seq IS NOT NULL "
-                             "AND m.thread_root_id = '' AND m.deleted_seq = 0 ORDER BY m.seq DESC LIMIT 1") {}
+                             "AND m.thread_root_id = '' AND m.deleted_seq = 0 ORDER BY m.seq DESC LIMIT 1"),
+        row_key(db, "SELECT seq, client_message_id, thread_root_id FROM messages WHERE message_id = ?1 AND seq IS NOT NULL") {}
 
   // Read first in each read transaction: it takes the snapshot the rest of the call sees.
   SQLite::Statement snapshot;
@@ -161,6 +164,7 @@ struct CacheStore::ReadStatements {
       user_id;
   // The directory's names; a conversation's newest message, for its preview.
   SQLite::Statement user_name, last_message;
+  SQLite::Statement row_key;  // where a message is shown (stored_rows())
 };
 
 // A reading connection: its own (read-only, on the store's file), or for a store in

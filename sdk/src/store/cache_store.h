@@ -118,6 +118,16 @@ class CacheStore {
   Result<MessagePage> page(const std::string& conversation_id, Seq before_seq, int limit);
   // A thread's replies, oldest first.
   Result<std::vector<TimelineMessage>> thread(const std::string& root_message_id, int limit);
+  // Where stored messages are shown: each of `message_ids` whose message.created is stored
+  // (the others are left out), with its seq and thread root ('' on the main timeline), and
+  // the root of each one that is a thread reply (whose row shows the thread's replies).
+  struct StoredRow {
+    std::string message_id;
+    Seq seq = 0;
+    std::string client_message_id;
+    std::string thread_root_id;
+  };
+  Result<std::vector<StoredRow>> stored_rows(std::span<const std::string> message_ids);
   // Full-text search (FTS5) over stored, undeleted messages, newest first. Every word of
   // `query` must match (the last one as a prefix); empty `conversation_id`: everywhere.
   // Messages stored in large batches are indexed for it later (index_for_search()). A

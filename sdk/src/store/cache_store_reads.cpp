@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "store/cache_reading.h"
 #include "store/cache_statements.h"
@@ -142,6 +143,7 @@ std::vector<TimelineMessage> CacheStore::read_messages(ReadStatements& s, SQLite
     m.reply_to = q.getColumn(10).getString();
     m.thread_root_id = q.getColumn(11).getString();
     m.reply_count = q.getColumn(12).getInt();
+    m.last_reply_at_ms = q.getColumn(13).getInt64();
     out.push_back(std::move(m));
   }
   // Senders' names from the directory, each looked up once per call.
@@ -202,6 +204,30 @@ Result<std::vector<TimelineMessage>> CacheStore::thread(const std::string& root_
     return read_messages(s, *q);
   } catch (const std::exception& e) {
     return failed("cannot read the thread", e);
+  }
+}
+
+Result<std::vector<CacheStore::StoredRow>> CacheStore::stored_rows(std::span<const std::string> message_ids) {
+  std::vector<StoredRow> out;
+  if (message_ids.empty()) return out;
+  try {
+    auto reading = read();
+    auto& s = reading.statements();
+    std::set<std::string> asked(message_ids.begin(), message_ids.end());
+    auto find = [&](const std::string& id) {
+      Use q(s.row_key);
+      q->bind(1, id);
+      if (!q->executeStep()) return;
+      out.push_back(StoredRow{id, q->getColumn(0).getInt64(), q->getColumn(1).getString(), q->getColumn(2).getString()});
+    };
+    for (const auto& id : asked) find(id);
+    // The roots of the replies found: a reply edited or deleted changes its root's row too.
+    for (std::size_t i = 0, found = out.size(); i < found; ++i) {
+      if (!out[i].thread_root_id.empty() && asked.insert(out[i].thread_root_id).second) find(out[i].thread_root_id);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return failed("cannot read messages", e);
   }
 }
 
