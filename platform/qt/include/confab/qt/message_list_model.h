@@ -1,0 +1,121 @@
+// One timeline as a QAbstractListModel: a conversation's main timeline, or one thread's
+// replies. It applies the SDK's row-level change notifications (confab::ConversationChange,
+// whose contract conversation.h states) as Qt's row operations:
+// - new messages: rowsInserted; older history (fetchMore()): rowsInserted at the top;
+// - edits, deletes, reactions, replies, an echo's state: dataChanged with the roles that
+//   changed;
+// - a local echo that becomes the stored message stays the same row (dataChanged, and a
+//   move only if its place changed), never a remove and an insert;
+// - an echo discarded: rowsRemoved;
+// - a full reset only for a real one (the conversation restarted from its newest page).
+// It reads each row's data from the client's local store (no network), and is used on the
+// ChatClient's thread.
+#pragma once
+
+#include <QAbstractListModel>
+#include <QPointer>
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+#include "confab/conversation.h"
+
+namespace confab::qt {
+
+class ChatClient;
+
+class MessageListModel : public QAbstractListModel {
+  Q_OBJECT
+  Q_PROPERTY(QString conversationId READ conversationId CONSTANT)
+  Q_PROPERTY(QString threadRootId READ threadRootId CONSTANT)
+  Q_PROPERTY(int count READ count NOTIFY countChanged)
+  // Older history was asked of the server (fetchMore()) and has not come yet.
+  Q_PROPERTY(bool fetching READ fetching NOTIFY fetchingChanged)
+
+ public:
+  enum Role {
+    ClientMessageIdRole = Qt::UserRole + 1,  // the stable key of a row
+    MessageIdRole,        // the server's id; empty for an echo not acknowledged yet
+    LocalIdRole,          // this device's local id while the row is an echo, else 0
+    SeqRole,
+    SenderIdRole,
+    SenderNameRole,       // the directory's display name, or the id while unknown
+    TextRole,
+    CreatedAtRole,        // QDateTime
+    EditedRole,
+    DeletedRole,
+    ReactionsRole,        // a list of {emoji, count, mine}
+    ReplyCountRole,       // on a thread's root
+    LastReplyAtRole,      // QDateTime, invalid without replies
+    ReplyToRole,          // the quoted message's id
+    ThreadRootIdRole,
+    // "pending", "sending", "failed" for an echo; "sent" once the server has it.
+    DeliveryStateRole,
+    ErrorRole,            // why a failed echo failed
+    IsOwnRole,            // sent by this user
+    StartsNewDayRole,     // the first row, or a row on another day than the row above
+    StartsNewGroupRole,   // another sender than the row above, or a pause of 5 minutes
+  };
+  Q_ENUM(Role)
+
+  // The newest page of `conversationId` (or of the thread of `threadRootId`), read at once,
+  // then kept current. `chat` must outlive the model or be destroyed on the same thread
+  // (the model then stops changing).
+  MessageListModel(ChatClient* chat, const QString& conversationId, const QString& threadRootId = {},
+                   QObject* parent = nullptr);
+
+  QString conversationId() const { return conversation_id_; }
+  QString threadRootId() const { return thread_root_id_; }
+  int count() const { return static_cast<int>(rows_.size()); }
+  bool fetching() const { return fetching_; }
+  // The row's message, as the client reads it.
+  const TimelineMessage& message(int row) const { return rows_.at(static_cast<std::size_t>(row)); }
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role) const override;
+  QHash<int, QByteArray> roleNames() const override;
+  // Older messages exist, in the store or on the server.
+  bool canFetchMore(const QModelIndex& parent) const override;
+  // Inserts the store's next older page at the top, or asks the server for more
+  // (load_older()); what it stores comes in as rows at the top.
+  void fetchMore(const QModelIndex& parent) override;
+
+ signals:
+  void countChanged();
+  void fetchingChanged();
+  // The model was reset: its rows were read again.
+  void reloaded();
+
+ private:
+  void apply(const ConversationChange& change);
+  void reload();
+  std::vector<TimelineMessage> readAll(bool* more_on_server) const;
+  std::optional<TimelineMessage> readStored(Seq seq) const;
+  std::optional<TimelineMessage> readEcho(std::int64_t local_id) const;
+  std::optional<std::size_t> findStored(Seq seq) const;
+  std::optional<std::size_t> findEcho(std::int64_t local_id) const;
+  bool holdsPlaceOf(Seq seq) const;
+  int storedRows() const;
+  void setFetching(bool fetching);
+  void insert(TimelineMessage row);
+  // Stored rows (with a seq), each at its place.
+  void insertAll(std::vector<TimelineMessage> rows);
+  void update(std::size_t index, TimelineMessage data);
+  void removeAt(std::size_t index);
+  // Rows whose day or group flag depends on the row above `index` changed.
+  void neighbourChanged(std::size_t index);
+  QVariant value(std::size_t index, int role) const;
+
+  QPointer<ChatClient> chat_;
+  const QString conversation_id_;
+  const QString thread_root_id_;
+  std::string user_id_;
+  std::vector<TimelineMessage> rows_;
+  bool more_on_server_ = false;      // the server has older messages than the store
+  bool store_start_reached_ = true;  // the store has no older message than the rows
+  bool fetching_ = false;  // load_older() asked, its page not stored yet
+  bool in_fetch_more_ = false;
+};
+
+}  // namespace confab::qt
