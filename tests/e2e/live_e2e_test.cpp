@@ -206,6 +206,31 @@ TEST_F(LiveShortTtlE2e, PresenceGoesOnlineIdleOfflineOnTheOtherDevice) {
   EXPECT_TRUE(sees_status(bob, "alice", PresenceStatus::offline)) << "a closed connection counts at once";
 }
 
+// Presence fans out only through conversations of at most 2 members: c_general (3) does
+// not, so alice learns carol's presence only by asking.
+class LiveSmallFanoutE2e : public LiveE2e {
+ protected:
+  LiveSmallFanoutE2e() : LiveE2e(test::server_config_with(R"("presenceFanoutLimit": 2)")) {}
+};
+
+TEST_F(LiveSmallFanoutE2e, PresenceOfUsersOutsideTheFanOutIsAskedFor) {
+  Device alice("alice-laptop");
+  Device carol("carol-phone");
+  auto before = alice.client->query_presence({"carol"}).wait_for(20s);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->error().code, ErrorCode::offline);
+  EXPECT_EQ(alice.client->query_presence({}).wait().error().code, ErrorCode::invalid_argument);
+  connect(carol, "token-carol");
+  connect(alice, "token-alice");
+  EXPECT_EQ(alice.client->presence("carol"), PresenceStatus::offline) << "not pushed through a large channel";
+
+  auto answer = alice.client->query_presence({"carol", "nobody", "carol"}).wait_for(20s);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok()) << describe(answer->error());
+  EXPECT_EQ(**answer, (std::vector<PresenceChange>{{"carol", PresenceStatus::online}, {"nobody", PresenceStatus::offline}}));
+  EXPECT_EQ(alice.client->presence("carol"), PresenceStatus::online) << "the snapshot is kept";
+}
+
 TEST_F(LiveE2e, ReadByTwoOfThreeAndSentDeliveredReadSeenByTheSender) {
   Device alice("alice-laptop");
   Device bob("bob-phone");

@@ -21,6 +21,7 @@ struct Drained {
   std::vector<TypingChange> typing;
   std::vector<PresenceChange> presence;
   std::vector<ReceiptMoved> receipts;
+  std::vector<PresenceAnswered> answers;
   // The frames of one type.
   std::vector<json> of(const std::string& type) const {
     std::vector<json> out;
@@ -54,6 +55,7 @@ class SessionLive : public testing::Test {
       if (auto* t = std::get_if<NotifyTyping>(&action)) d.typing.push_back(t->change);
       if (auto* p = std::get_if<NotifyPresence>(&action)) d.presence.push_back(p->change);
       if (auto* r = std::get_if<ReceiptMoved>(&action)) d.receipts.push_back(*r);
+      if (auto* a = std::get_if<PresenceAnswered>(&action)) d.answers.push_back(std::move(*a));
     }
     return d;
   }
@@ -87,6 +89,7 @@ class SessionLive : public testing::Test {
       all.typing.insert(all.typing.end(), d.typing.begin(), d.typing.end());
       all.presence.insert(all.presence.end(), d.presence.begin(), d.presence.end());
       all.receipts.insert(all.receipts.end(), d.receipts.begin(), d.receipts.end());
+      all.answers.insert(all.answers.end(), d.answers.begin(), d.answers.end());
     };
     for (int steps = 0; steps < 10'000; ++steps) {
       auto next = session_.next_wakeup();
@@ -160,6 +163,43 @@ TEST_F(SessionLive, OthersPresenceIsKeptAndADisconnectMakesEveryoneOfflineReport
   EXPECT_EQ(dropped.presence,
             (std::vector<PresenceChange>{{"bob", PresenceStatus::offline}, {"carol", PresenceStatus::offline}}));
   EXPECT_EQ(session_.presence("bob"), PresenceStatus::offline);
+}
+
+TEST_F(SessionLive, APresenceQueryIsAnsweredOnceWithTheStatusesWhichAreThenKnown) {
+  session_.query_presence(1, {"dave"});
+  auto offline = drain();
+  EXPECT_TRUE(offline.frames.empty());
+  ASSERT_EQ(offline.answers.size(), 1u);
+  EXPECT_EQ(offline.answers[0].result.error().code, ErrorCode::offline) << "nothing is queued";
+
+  connect();
+  session_.query_presence(2, {"dave", "erin"});
+  auto asked = drain().of("presence.query");
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0]["userIds"], (json{"dave", "erin"}));
+  session_.frame_received(frame(protocol::PresenceState{asked[0]["id"], {{"dave", "online"}, {"erin", "offline"}}}));
+  auto d = drain();
+  ASSERT_EQ(d.answers.size(), 1u);
+  EXPECT_EQ(d.answers[0].key, 2u);
+  ASSERT_TRUE(d.answers[0].result.ok());
+  EXPECT_EQ(*d.answers[0].result,
+            (std::vector<PresenceChange>{{"dave", PresenceStatus::online}, {"erin", PresenceStatus::offline}}));
+  EXPECT_EQ(d.presence, (std::vector<PresenceChange>{{"dave", PresenceStatus::online}}));
+  EXPECT_EQ(session_.presence("dave"), PresenceStatus::online);
+
+  session_.query_presence(3, {"dave"});
+  drain();
+  EXPECT_TRUE(pass(14'999).answers.empty());
+  auto late = pass(1);
+  ASSERT_EQ(late.answers.size(), 1u);
+  EXPECT_EQ(late.answers[0].result.error().code, ErrorCode::timeout);
+
+  session_.query_presence(4, {"dave"});
+  drain();
+  drop();
+  auto dropped = drain();
+  ASSERT_EQ(dropped.answers.size(), 1u);
+  EXPECT_EQ(dropped.answers[0].result.error().code, ErrorCode::transport) << "the answer was lost with the link";
 }
 
 // ---- Typing ----

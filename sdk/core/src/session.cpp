@@ -300,6 +300,7 @@ void Session::tick() {
   typing_.tick(now);
   presence_.tick(now);
   drain_live();
+  expire_presence_queries(now);
 }
 
 std::optional<std::int64_t> Session::next_wakeup() const {
@@ -316,6 +317,7 @@ std::optional<std::int64_t> Session::next_wakeup() const {
   }
   consider(typing_.next_wakeup());
   consider(presence_.next_wakeup());
+  for (const auto& [id, query] : presence_queries_) consider(query.deadline);
   consider(requests_next_deadline());
   return next;
 }
@@ -369,8 +371,7 @@ void Session::frame_received(std::string_view text) {
           if (connected()) presence_.on_presence(frame);
           drain_live();
         } else if constexpr (std::is_same_v<T, protocol::PresenceState>) {
-          if (connected()) presence_.on_presence_state(frame);
-          drain_live();
+          on_presence_answer(frame);
         } else if constexpr (std::is_same_v<T, protocol::Receipts>) {
           on_receipts(frame);
         } else if constexpr (std::is_same_v<T, protocol::ErrorFrame>) {

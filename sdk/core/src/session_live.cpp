@@ -10,6 +10,7 @@ namespace confab::core {
 namespace {
 
 constexpr std::string_view kReceiptsPrefix = "receipts:";
+constexpr std::string_view kPresencePrefix = "presence:";
 
 }  // namespace
 
@@ -45,6 +46,11 @@ void Session::live_connected() {
 }
 
 void Session::live_disconnected() {
+  // The answers would be lost with the connection; asking again is up to the app.
+  while (!presence_queries_.empty()) {
+    answer_presence(presence_queries_.begin()->first,
+                    Error::make(ErrorCode::transport, "the connection dropped before the answer; ask again"));
+  }
   typing_.disconnected();
   presence_.disconnected();
   receipts_asked_.clear();
@@ -99,7 +105,50 @@ void Session::on_receipts(const protocol::Receipts& page) {
   if (!page.next.empty() && !page.items.empty()) request_receipts(conversation_id, page.next);
 }
 
+void Session::query_presence(std::uint64_t key, std::vector<std::string> user_ids) {
+  if (!connected()) {
+    actions_.push_back(PresenceAnswered{key, Error::make(ErrorCode::offline, "not connected: presence is not known")});
+    return;
+  }
+  protocol::PresenceQuery query;
+  query.id = std::string(kPresencePrefix) + std::to_string(next_request_++);
+  query.user_ids = std::move(user_ids);
+  presence_queries_[query.id] = PresenceQuery{key, monotonic() + options_.request_timeout_ms};
+  send_frame(protocol::encode(query));
+}
+
+void Session::on_presence_answer(const protocol::PresenceState& frame) {
+  if (!connected()) return;
+  presence_.on_presence_state(frame);
+  drain_live();
+  if (!presence_queries_.contains(frame.id)) return;
+  std::vector<PresenceChange> statuses;
+  for (const auto& item : frame.items) statuses.push_back({item.user_id, presence_.status(item.user_id)});
+  answer_presence(frame.id, std::move(statuses));
+}
+
+void Session::answer_presence(const std::string& id, Result<std::vector<PresenceChange>> result) {
+  auto query = presence_queries_.find(id);
+  if (query == presence_queries_.end()) return;
+  actions_.push_back(PresenceAnswered{query->second.key, std::move(result)});
+  presence_queries_.erase(query);
+}
+
+void Session::expire_presence_queries(std::int64_t now) {
+  for (auto it = presence_queries_.begin(); it != presence_queries_.end();) {
+    auto id = (it++)->first;  // answering erases the entry
+    if (presence_queries_.at(id).deadline <= now) {
+      answer_presence(id, Error::make(ErrorCode::timeout, "no answer to presence.query within " +
+                                                              std::to_string(options_.request_timeout_ms) + " ms"));
+    }
+  }
+}
+
 bool Session::on_live_refused(const protocol::ErrorFrame& frame) {
+  if (frame.id.starts_with(kPresencePrefix)) {
+    answer_presence(frame.id, frame.error);
+    return true;
+  }
   // A conversation left meanwhile (not_member): nothing to show.
   return receipts_requests_.erase(frame.id) > 0 || frame.id.starts_with(kReceiptsPrefix);
 }

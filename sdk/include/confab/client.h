@@ -485,7 +485,7 @@ class CONFAB_API Client {
   // this device counts as `online`, or `idle` while set_idle(true) or in the background
   // (app_moved_to_background()). The server pushes the presence of the user's contacts:
   // the members of the user's DMs, group DMs, and channels of at most 100 members (its
-  // presenceFanoutLimit). Others stay `offline` here (presence_query() asks for them).
+  // presenceFanoutLimit). Others stay `offline` here until query_presence() asks for them.
 
   // The app says the user is idle (no input for a while) or back. Sent at once when
   // connected, and kept for the next connections. Any thread.
@@ -497,6 +497,18 @@ class CONFAB_API Client {
   // offline. On the callback thread; when the callbacks fall behind, only a user's newest
   // status is delivered.
   Subscription on_presence(std::function<void(const PresenceChange&)> callback);
+  // Asks the server for the presence of users whose presence is not pushed (members of
+  // large channels): 1-100 user ids (repeats count once). Completes once (confab/request.h)
+  // with one status per distinct id, in the order asked; a user who shares no conversation
+  // with this user, or does not exist, is `offline`. The answer is a snapshot: later
+  // changes of those users are not pushed (ask again), but its statuses show in presence()
+  // and member rows (and through on_presence()) until a push, a newer answer or a
+  // disconnect changes them. Fails with invalid_argument at once for a malformed id or a
+  // count outside 1-100; with `offline` at once while the client is not connected (nothing
+  // is queued); with `transport` when the connection drops before the answer; with
+  // `timeout` after ClientOptions::request_timeout; `closed` when the client is destroyed
+  // first. Any thread; never waits.
+  Pending<std::vector<PresenceChange>> query_presence(std::vector<std::string> user_ids);
 
   // ---- Receipts ----------------------------------------------------------------------
   //

@@ -3,6 +3,7 @@
 // app's callbacks run (client/notifier.h), and the thread the app's token provider runs on.
 #include "confab/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "client/network_calls.h"
 #include "client/notifier.h"
 #include "client/outbox_writer.h"
+#include "client/pending_table.h"
 #include "client/row_changes.h"
 #include "client/send_options.h"
 #include "client/store_writer.h"
@@ -452,6 +454,24 @@ class Client::Impl {
     return {};
   }
 
+  Pending<std::vector<PresenceChange>> query_presence(std::vector<std::string> user_ids) {
+    auto [key, pending] = presence_queries_.add();
+    std::vector<std::string> distinct;
+    for (auto& id : user_ids) {
+      if (!protocol::is_identifier(id)) {
+        presence_queries_.complete(key, invalid("a user id must be 1-128 characters from A-Z a-z 0-9 . _ : -"));
+        return std::move(pending);
+      }
+      if (std::find(distinct.begin(), distinct.end(), id) == distinct.end()) distinct.push_back(std::move(id));
+    }
+    if (distinct.empty() || distinct.size() > protocol::kMaxPresenceQuery) {
+      presence_queries_.complete(key, invalid("ask for 1-100 users at a time"));
+      return std::move(pending);
+    }
+    post_to_session([key, ids = std::move(distinct)](core::Session& s) mutable { s.query_presence(key, std::move(ids)); });
+    return std::move(pending);
+  }
+
   const client::LiveView& live() const { return live_; }
 
   Result<void> mark_read(std::string_view conversation_id, Seq seq) {
@@ -667,6 +687,8 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::NotifyPresence>) {
               live_.presence(a.change);
               notifier_.presence(a.change);
+            } else if constexpr (std::is_same_v<T, core::PresenceAnswered>) {
+              presence_queries_.complete(a.key, std::move(a.result));
             } else if constexpr (std::is_same_v<T, core::ReceiptMoved>) {
               live_.receipt(a);
               if (auto rows = client::receipt_rows(a); !rows.updated.empty()) notifier_.conversation(rows);
@@ -692,6 +714,7 @@ class Client::Impl {
   const StoreRecovery recovery_;
   client::Notifier notifier_;                            // the callback thread; thread-safe
   client::RequestTable requests_{notifier_.callback_executor()};  // conversation requests; thread-safe
+  client::PendingTable<std::vector<PresenceChange>> presence_queries_{notifier_.callback_executor()};  // thread-safe
   std::shared_ptr<client::CallbackThread> token_thread_;  // the token provider runs here
   bool closed_ = false;                                   // close() ran (from ~Client)
   asio::io_context io_;
@@ -884,6 +907,9 @@ void Client::set_idle(bool idle) { impl_->set_idle(idle); }
 PresenceStatus Client::presence(std::string_view user_id) const { return impl_->live().presence(std::string(user_id)); }
 Subscription Client::on_presence(std::function<void(const PresenceChange&)> callback) {
   return impl_->notifier().on_presence(std::move(callback));
+}
+Pending<std::vector<PresenceChange>> Client::query_presence(std::vector<std::string> user_ids) {
+  return impl_->query_presence(std::move(user_ids));
 }
 Result<std::vector<Receipt>> Client::receipts(std::string_view conversation_id) {
   if (auto watched = impl_->watch_receipts(conversation_id); !watched) return watched.error();

@@ -97,6 +97,12 @@ struct DirectoryListed {
 // NotifyPresence (presence.h): a user's status changed (everyone known goes offline on a
 // disconnect).
 // ReceiptMoved (receipts.h): another member's read or delivery cursor moved forward.
+// The answer to query_presence(), exactly once: the statuses asked for, in the order asked,
+// or why not (`offline`, `timeout`, `transport`, the server's refusal).
+struct PresenceAnswered {
+  std::uint64_t key = 0;
+  Result<std::vector<PresenceChange>> result;
+};
 // Open a new transport (dropping any previous one without its callbacks).
 struct OpenTransport {};
 // Ask the app's token provider for a fresh token; answer with token_refreshed().
@@ -104,7 +110,7 @@ struct RefreshToken {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, PersistOutbox,
                             KnownConversations, MembershipChanged, OpenTransport, RefreshToken, ApplyEvents,
                             NotifySync, ReadCursorMoved, OlderEvents, ConversationAnswered, DirectoryListed, NotifyTyping,
-                            NotifyPresence, ReceiptMoved>;
+                            NotifyPresence, ReceiptMoved, PresenceAnswered>;
 
 struct SessionOptions {
   std::string device_id;
@@ -181,6 +187,12 @@ class Session {
   // The app shows receipts of this conversation: they are asked for now (once connected)
   // and again after each connection, since pushes were missed meanwhile.
   void watch_receipts(const std::string& conversation_id);
+  // Asks the server for the presence of users whose presence is not pushed (members of
+  // large channels): 1-kMaxPresenceQuery distinct ids. `offline` at once while not
+  // connected; `transport` if the connection drops before the answer; `timeout` after
+  // request_timeout_ms. The answer is a snapshot (later changes are not pushed): its
+  // statuses are kept like pushed ones until a push, a newer answer or a disconnect.
+  void query_presence(std::uint64_t key, std::vector<std::string> user_ids);
   std::vector<std::string> typers(const std::string& conversation_id) const { return typing_.typers(conversation_id); }
   PresenceStatus presence(const std::string& user_id) const { return presence_.status(user_id); }
   const ReceiptBook& receipts() const noexcept { return receipts_; }
@@ -300,6 +312,9 @@ class Session {
   void request_receipts(const std::string& conversation_id, const std::string& after);
   void on_receipts(const protocol::Receipts& page);
   bool on_live_refused(const protocol::ErrorFrame& frame);
+  void on_presence_answer(const protocol::PresenceState& frame);
+  void answer_presence(const std::string& id, Result<std::vector<PresenceChange>> result);
+  void expire_presence_queries(std::int64_t now);
   // Events from others were stored up to `seq`: report their delivery (with the reads).
   void delivered(const std::string& conversation_id, Seq seq);
 
@@ -346,6 +361,11 @@ class Session {
   std::map<std::string, std::string> receipts_requests_;  // request id -> conversation
   std::map<std::string, Seq> unsent_delivered_;           // waiting for the debounce, like reads
   std::map<std::string, Seq> delivered_sent_;             // the highest reported, by conversation
+  struct PresenceQuery {
+    std::uint64_t key = 0;
+    std::int64_t deadline = 0;  // monotonic
+  };
+  std::map<std::string, PresenceQuery> presence_queries_;  // by request id: unanswered
   std::vector<Action> actions_;
 };
 
