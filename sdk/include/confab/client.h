@@ -8,8 +8,9 @@
 //
 // What waits for the callbacks is bounded: when they fall behind (a slow callback, a long
 // catch-up), notifications about the same thing are merged (see on_outbox(),
-// on_conversation(), on_sync()) and on_message() passes on at most kMaxQueuedMessages
-// waiting events. Nothing is queued for a kind of callback nobody subscribed to.
+// on_conversation(), on_sync(), on_typing(), on_presence()) and on_message() passes on at
+// most kMaxQueuedMessages waiting events. Nothing is queued for a kind of callback nobody
+// subscribed to.
 //
 // Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
 // server has acknowledged them, across disconnects, restarts and crashes.
@@ -18,6 +19,9 @@
 // event of each conversation's log, applied in the server's order with no gap and no
 // duplicate, caught up after every reconnect. Reads come from the store and never wait on
 // the network.
+//
+// What is live and never stored (typing, presence, other members' receipts) is kept in
+// memory and read from there, also without waiting on the network.
 #pragma once
 
 #include <chrono>
