@@ -361,6 +361,27 @@ TEST_F(SessionLive, MessagesStoredFromOthersAreReportedDeliveredWithTheReads) {
   EXPECT_FALSE(read[0].contains("deliveredSeq")) << "delivery already reported";
 }
 
+TEST_F(SessionLive, LeavingAConversationForgetsItsReceiptsAndStopsAskingForThem) {
+  session_.watch_receipts("c_general");
+  auto asked = connect().of("receipts.request");
+  ASSERT_EQ(asked.size(), 1u);
+  session_.frame_received(frame(protocol::Receipts{asked[0]["id"], "c_general", {{"bob", 4, 8}}, {}}));
+  drain();
+  ASSERT_EQ(session_.receipts().of("c_general").size(), 1u);
+
+  protocol::Event left;
+  left.conversation_id = "c_general";
+  left.conversation_seq = 1;
+  left.kind = EventKind::member_left;
+  left.member_id = "alice";
+  left.sender_id = "alice";
+  session_.frame_received(frame(left));
+  drain();
+  EXPECT_TRUE(session_.receipts().of("c_general").empty());
+  drop();
+  EXPECT_TRUE(connect().of("receipts.request").empty()) << "no longer watched";
+}
+
 TEST_F(SessionLive, ReceiptRequestsForAConversationLeftAreDropped) {
   session_.watch_receipts("c_gone");
   auto asked = connect().of("receipts.request");

@@ -49,7 +49,8 @@ void Session::on_event(const protocol::Event& event) {
   if (about_me && event.kind == EventKind::member_joined) {
     actions_.push_back(MembershipChanged{event.conversation_id, true});
   } else if (about_me && event.kind == EventKind::member_left) {
-    receipts_.forget(event.conversation_id);
+    receipts_.forget(event.conversation_id);  // no longer the user's to see, nor to ask for
+    receipts_watched_.erase(event.conversation_id);
     actions_.push_back(MembershipChanged{event.conversation_id, false});
   }
   sync_.on_event(event, monotonic());

@@ -666,9 +666,11 @@ class Client::Impl {
                   conversations_.insert(a.conversation_id);
                 } else {
                   conversations_.erase(a.conversation_id);
+                  receipts_watched_.erase(a.conversation_id);  // watched again if the app asks
                 }
               }
               writer_.membership(a);
+              if (!a.joined) live_.left(a.conversation_id);
               // Joined one the store knows nothing of (a DM another user opened, an
               // invitation): its kind, name and workspace come with the list.
               if (auto known = cache_->has_details(a.conversation_id); a.joined && known && !*known) {

@@ -25,6 +25,11 @@ void LiveView::receipt(const core::ReceiptMoved& moved) {
   receipts_.learn(moved.conversation_id, moved.after.user_id, moved.after.read_seq, moved.after.delivered_seq);
 }
 
+void LiveView::left(const std::string& conversation_id) {
+  std::lock_guard lock(mutex_);
+  receipts_.forget(conversation_id);
+}
+
 std::vector<std::string> LiveView::typers(const std::string& conversation_id) const {
   std::lock_guard lock(mutex_);
   auto it = typing_.find(conversation_id);

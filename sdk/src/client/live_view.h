@@ -24,6 +24,8 @@ class LiveView {
   void typing(const TypingChange& change);
   void presence(const PresenceChange& change);
   void receipt(const core::ReceiptMoved& moved);
+  // The user left the conversation: its receipts go.
+  void left(const std::string& conversation_id);
 
   std::vector<std::string> typers(const std::string& conversation_id) const;
   PresenceStatus presence(const std::string& user_id) const;
