@@ -1,6 +1,6 @@
 // confab-demo: two devices (two users) talk in one conversation through a Confab server.
-// Each device prints what it sees as it arrives: its own messages' outbox states and every
-// message the server delivers.
+// Each device prints what it sees as it arrives: its own messages' outbox states, every
+// message the server delivers, who is typing, and who is online.
 #include <chrono>
 #include <cstdarg>
 #include <condition_variable>
@@ -78,6 +78,25 @@ class Transcript {
     changed_.notify_all();
   }
 
+  // A device was told that someone is typing.
+  void saw_typing() {
+    std::lock_guard lock(mutex_);
+    ++typing_seen_;
+    changed_.notify_all();
+  }
+
+  std::size_t typing_seen() {
+    std::lock_guard lock(mutex_);
+    return typing_seen_;
+  }
+
+  // Until some device has seen typing `count` times; false on timeout (typing is a hint: the
+  // conversation goes on without it).
+  bool wait_typing(std::size_t count, std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return failed_ || typing_seen_ >= count; }) && !failed_;
+  }
+
   // Until this version has sync, a device sees only what arrives while it is connected:
   // the conversation starts once every device is.
   bool wait_all_connected(std::chrono::seconds timeout) {
@@ -105,6 +124,7 @@ class Transcript {
   std::vector<std::vector<std::string>> seen_;
   std::size_t closed_ = 0;
   std::size_t connected_ = 0;  // connections made (a reconnect counts again)
+  std::size_t typing_seen_ = 0;
   bool failed_ = false;
 };
 
@@ -185,6 +205,17 @@ int main(int argc, char** argv) {
                     m.sender_id.c_str(), m.text.c_str());
       transcript.record(index, m);
     }));
+    device.subscriptions.push_back(device.client->on_typing([&, who](const confab::TypingChange& t) {
+      if (t.user_ids.empty()) return;
+      std::string names;
+      for (const auto& id : t.user_ids) names += (names.empty() ? "" : ", ") + id;
+      console.print("  [%s's screen] %s %s typing…\n", who.c_str(), names.c_str(), t.user_ids.size() == 1 ? "is" : "are");
+      transcript.saw_typing();
+    }));
+    device.subscriptions.push_back(device.client->on_presence([&console, who](const confab::PresenceChange& p) {
+      console.print("  [%s's screen] %s is %s\n", who.c_str(), p.user_id.c_str(),
+                    std::string(confab::to_string(p.status)).c_str());
+    }));
     if (auto connected = device.client->connect(url, speaker.token); !connected) {
       std::fprintf(stderr, "%s\n", confab::describe(connected.error()).c_str());
       return 1;
@@ -201,6 +232,11 @@ int main(int argc, char** argv) {
   std::size_t lines = 0;
   for (const auto& [speaker_index, text] : script) {
     auto& device = devices[static_cast<std::size_t>(speaker_index) % devices.size()];
+    // A keystroke first: the other screen shows "… is typing" until the message arrives.
+    auto seen = transcript.typing_seen();
+    if (device.client->typing(conversation)) {
+      static_cast<void>(transcript.wait_typing(seen + 1, std::chrono::seconds(2)));
+    }
     console.print("%s types: %s\n", device.speaker.name.c_str(), text.c_str());
     auto sent = device.client->send(conversation, text);
     if (!sent) {

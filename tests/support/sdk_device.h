@@ -31,6 +31,8 @@ struct Device {
     subscriptions.push_back(client->on_connection([this](const ConnectionChange& c) { connection.add(c); }));
     subscriptions.push_back(client->on_conversation([this](const ConversationChange& c) { changes.add(c); }));
     subscriptions.push_back(client->on_sync([this](const SyncProgress& p) { sync.add(p); }));
+    subscriptions.push_back(client->on_typing([this](const TypingChange& t) { typing.add(t); }));
+    subscriptions.push_back(client->on_presence([this](const PresenceChange& p) { presence.add(p); }));
   }
 
   // Waits until `condition()` holds of the client's store, checking after every change
@@ -70,6 +72,8 @@ struct Device {
   test::Recorder<ConnectionChange> connection;
   test::Recorder<ConversationChange> changes;
   test::Recorder<SyncProgress> sync;
+  test::Recorder<TypingChange> typing;
+  test::Recorder<PresenceChange> presence;
   std::vector<Subscription> subscriptions;
 };
 

@@ -101,7 +101,7 @@ TEST_P(CacheStoreDirectory, KeepsTheWorkspacesAndTheUsersWithTheirRoles) {
   EXPECT_TRUE(store->users("w_nowhere").value().empty());
   auto carol = store->user("carol").value();
   ASSERT_TRUE(carol.has_value());
-  EXPECT_EQ(*carol, (User{"carol", "Carol", {{"w_ops", Role::admin}}}));
+  EXPECT_EQ(*carol, (User{"carol", "Carol", {{"w_ops", Role::admin}}, PresenceStatus::offline}));
   EXPECT_FALSE(store->user("zoe").value().has_value());
 }
 

@@ -200,6 +200,31 @@ TEST(CallbackQueue, AMessagesNewestStateReplacesItsQueuedOneAndComesLast) {
   }
 }
 
+TEST(CallbackQueue, TypingListsAndPresenceKeepTheNewestPerConversationAndPerUser) {
+  Notifier notifier;
+  test::Recorder<TypingChange> typing;
+  test::Recorder<PresenceChange> presence;
+  auto on_typing = notifier.on_typing([&](const TypingChange& t) { typing.add(t); });
+  auto on_presence = notifier.on_presence([&](const PresenceChange& p) { presence.add(p); });
+  Blocker blocker(notifier);
+  notifier.typing({"c_general", {"bob"}});
+  notifier.typing({"c_release", {"carol"}});
+  notifier.typing({"c_general", {"bob", "carol"}});
+  notifier.typing({"c_general", {"carol"}});
+  for (int i = 0; i < 100; ++i) {
+    notifier.presence({"bob", i % 2 == 0 ? PresenceStatus::online : PresenceStatus::idle});
+  }
+  notifier.presence({"carol", PresenceStatus::online});
+  EXPECT_EQ(notifier.queued(), 4u) << "one list per conversation, one status per user";
+  blocker.release();
+  ASSERT_TRUE(typing.wait_for_count(2));
+  ASSERT_TRUE(presence.wait_for_count(2));
+  EXPECT_EQ(typing.items(), (std::vector<TypingChange>{{"c_release", {"carol"}}, {"c_general", {"carol"}}}))
+      << "the newest list of each, in the order of their newest part";
+  EXPECT_EQ(presence.items(),
+            (std::vector<PresenceChange>{{"bob", PresenceStatus::idle}, {"carol", PresenceStatus::online}}));
+}
+
 TEST(CallbackQueue, AConversationsChangesMergeWithoutLosingAnything) {
   Notifier notifier;
   test::Recorder<ConversationChange> seen;

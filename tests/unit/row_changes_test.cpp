@@ -154,5 +154,38 @@ TEST(RowChanges, AThreadsChangesQueueApartFromItsConversationsMainTimeline) {
   EXPECT_EQ(items[1].appended, (Seqs{2, 3}));
 }
 
+Seqs updated_seqs(const ConversationChange& change) {
+  Seqs out;
+  for (const auto& u : change.updated) {
+    EXPECT_EQ(u.flags, MessageUpdate::receipts);
+    EXPECT_EQ(u.local_id, 0);
+    out.push_back(u.seq);
+  }
+  return out;
+}
+
+TEST(ReceiptRows, AMemberMovingOnUpdatesTheRowsItReadOrHadDelivered) {
+  core::ReceiptMoved moved{"c_general", {"bob", 3, 4}, {"bob", 5, 7}};
+  auto change = receipt_rows(moved);
+  EXPECT_EQ(change.conversation_id, "c_general");
+  EXPECT_TRUE(change.thread_root_id.empty()) << "the main timeline";
+  EXPECT_EQ(updated_seqs(change), (Seqs{4, 5, 6, 7})) << "read 4-5, delivered 5-7: once each, in seq order";
+  EXPECT_EQ(change.events_applied, 0u);
+  EXPECT_EQ(change.synced_seq, 0);
+}
+
+TEST(ReceiptRows, ALongJumpUpdatesOnlyTheNewestRows) {
+  core::ReceiptMoved moved{"c_general", {"bob", 0, 0}, {"bob", 1000, 1000}};
+  auto seqs = updated_seqs(receipt_rows(moved));
+  ASSERT_EQ(seqs.size(), static_cast<std::size_t>(kMaxReceiptRows));
+  EXPECT_EQ(seqs.front(), 1000 - kMaxReceiptRows + 1);
+  EXPECT_EQ(seqs.back(), 1000);
+
+  core::ReceiptMoved split{"c_general", {"bob", 0, 500}, {"bob", 300, 900}};
+  seqs = updated_seqs(receipt_rows(split));
+  ASSERT_EQ(seqs.size(), static_cast<std::size_t>(kMaxReceiptRows));
+  EXPECT_EQ(seqs.front(), 801) << "the newest rows of both ranges together";
+}
+
 }  // namespace
 }  // namespace confab::client

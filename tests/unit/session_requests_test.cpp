@@ -19,7 +19,8 @@ using protocol::ConversationOp;
 using protocol::ConversationRequest;
 
 struct Drained {
-  std::vector<json> frames;
+  std::vector<json> frames;      // all but heartbeats
+  std::vector<json> heartbeats;  // presence.heartbeat: on a schedule of their own (session_live_test.cpp)
   std::vector<ConversationAnswered> answers;
   std::vector<DirectoryListed> directory;
   std::vector<KnownConversations> lists;
@@ -81,7 +82,10 @@ class SessionRequests : public testing::Test {
   Drained drain() {
     Drained d;
     for (auto& action : session_.take_actions()) {
-      if (auto* f = std::get_if<SendFrame>(&action)) d.frames.push_back(json::parse(f->text));
+      if (auto* f = std::get_if<SendFrame>(&action)) {
+        auto parsed = json::parse(f->text);
+        (parsed["type"] == "presence.heartbeat" ? d.heartbeats : d.frames).push_back(std::move(parsed));
+      }
       if (auto* a = std::get_if<ConversationAnswered>(&action)) d.answers.push_back(std::move(*a));
       if (auto* l = std::get_if<DirectoryListed>(&action)) d.directory.push_back(std::move(*l));
       if (auto* k = std::get_if<KnownConversations>(&action)) d.lists.push_back(std::move(*k));

@@ -62,6 +62,8 @@ std::string error(const std::string& id, ErrorCode code) {
 struct Drained {
   std::vector<json> frames;       // everything but the sync's requests
   std::vector<json> sync_frames;  // sync.request, history.request; directory.list (in the background too)
+  // presence.heartbeat: on a schedule of its own from each connection (session_live_test.cpp)
+  std::vector<json> heartbeats;
   std::vector<LocalMessage> outbox;
   std::vector<ConnectionChange> connection;
   std::vector<Message> messages;
@@ -75,7 +77,11 @@ Drained drain(Session& s) {
       auto frame = json::parse(f->text);
       auto type = frame["type"].get<std::string>();
       bool background = type == "sync.request" || type == "history.request" || type == "directory.list";
-      (background ? d.sync_frames : d.frames).push_back(std::move(frame));
+      if (type == "presence.heartbeat") {
+        d.heartbeats.push_back(std::move(frame));
+      } else {
+        (background ? d.sync_frames : d.frames).push_back(std::move(frame));
+      }
     }
     if (auto* a = std::get_if<ApplyEvents>(&action)) {
       for (const auto& e : a->events) d.messages.push_back(protocol::to_message(e));

@@ -48,7 +48,9 @@ Session::Session(SessionOptions options, Clocks clocks)
       schedule_(options_.connection, options_.seed ^ 0x9e3779b97f4a7c15ULL),
       liveness_(options_.connection),
       outbox_(options_.outbox, options_.seed),
-      sync_(options_.sync) {}
+      sync_(options_.sync),
+      typing_(options_.typing),
+      presence_(options_.presence) {}
 
 std::vector<Action> Session::take_actions() { return std::exchange(actions_, {}); }
 
@@ -149,6 +151,7 @@ void Session::drop_transport(const Error& why, bool close) {
   sync_.disconnected();
   older_requests_.clear();  // the app asks again when it scrolls again
   requests_connection_lost(why);
+  live_disconnected();
 }
 
 void Session::fail_for_good(Error why, bool close) {
@@ -166,6 +169,7 @@ void Session::start_attempt() {
   retry_at_.reset();
   auth_deadline_.reset();
   outbox_.connection_lost(Error::make(ErrorCode::transport, "reconnecting"));
+  live_disconnected();  // connect() while connected replaces the connection
   set_state(ConnectionState::connecting);
   actions_.push_back(OpenTransport{});
   drain_outbox();
@@ -221,6 +225,10 @@ void Session::network_changed(bool available) {
 }
 
 void Session::app_backgrounded(bool disconnect) {
+  // Others see this device idle, and this user's typing ends.
+  presence_.set_background(true, monotonic());
+  typing_.background();
+  drain_live();
   if (!disconnect || !wanted_) return;
   backgrounded_ = true;
   requests_offline("the app is in the background, and the client disconnects there");
@@ -232,6 +240,8 @@ void Session::app_backgrounded(bool disconnect) {
 }
 
 void Session::app_foregrounded() {
+  presence_.set_background(false, monotonic());
+  drain_live();
   bool was_backgrounded = std::exchange(backgrounded_, false);
   bool waiting = state_ == ConnectionState::disconnected || state_ == ConnectionState::suspended;
   if (wanted_ && waiting && (was_backgrounded || retry_at_)) {
@@ -241,6 +251,10 @@ void Session::app_foregrounded() {
 }
 
 void Session::enqueue(OutboxRow row) {
+  if (row.message.kind == OutboxKind::message) {
+    typing_.sent(row.message.conversation_id);  // the message ends the typing that led to it
+    drain_live();
+  }
   outbox_.add(std::move(row));
   flush_outbox();
 }
@@ -283,6 +297,10 @@ void Session::tick() {
   if (connected() && reads_due_ && now >= *reads_due_) send_reads();
   drain_sync();
   expire_requests(now);
+  typing_.tick(now);
+  presence_.tick(now);
+  drain_live();
+  expire_presence_queries(now);
 }
 
 std::optional<std::int64_t> Session::next_wakeup() const {
@@ -297,6 +315,9 @@ std::optional<std::int64_t> Session::next_wakeup() const {
     consider(sync_.next_wakeup());
     consider(reads_due_);
   }
+  consider(typing_.next_wakeup());
+  consider(presence_.next_wakeup());
+  for (const auto& [id, query] : presence_queries_) consider(query.deadline);
   consider(requests_next_deadline());
   return next;
 }
@@ -343,6 +364,16 @@ void Session::frame_received(std::string_view text) {
           on_conversation_answer(frame);
         } else if constexpr (std::is_same_v<T, protocol::Directory>) {
           on_directory_page(frame);
+        } else if constexpr (std::is_same_v<T, protocol::Typing>) {
+          if (connected()) typing_.remote(frame, monotonic());
+          drain_live();
+        } else if constexpr (std::is_same_v<T, protocol::Presence>) {
+          if (connected()) presence_.on_presence(frame);
+          drain_live();
+        } else if constexpr (std::is_same_v<T, protocol::PresenceState>) {
+          on_presence_answer(frame);
+        } else if constexpr (std::is_same_v<T, protocol::Receipts>) {
+          on_receipts(frame);
         } else if constexpr (std::is_same_v<T, protocol::ErrorFrame>) {
           on_error(frame);
         }
@@ -400,11 +431,13 @@ void Session::finish_connecting() {
   sync_.connected(now);
   drain_sync();
   send_older_waiting();
-  if (!unsent_reads_.empty()) send_reads();
+  if (!unsent_reads_.empty() || !unsent_delivered_.empty()) send_reads();
   // The app's requests made meanwhile; then the directory, in the background.
   send_waiting_requests();
   directory_pages_ = 0;
   request_directory_page({});
+  // Heartbeats from now on; receipts missed while away.
+  live_connected();
 }
 
 void Session::on_error(const protocol::ErrorFrame& frame) {
@@ -433,6 +466,7 @@ void Session::on_error(const protocol::ErrorFrame& frame) {
     return;
   }
   if (on_sync_refused(frame)) return;
+  if (on_live_refused(frame)) return;
   if (on_request_refused(frame)) return;
   // The request id of a send is its clientMessageId; other errors concern no message.
   if (outbox_.on_refused(frame.id, frame.error, clocks_.now())) flush_outbox();

@@ -30,6 +30,10 @@ void Session::drain_sync() {
           if constexpr (std::is_same_v<T, SyncSend>) {
             if (transport_open_) send_frame(protocol::encode(a.frame));
           } else if constexpr (std::is_same_v<T, ApplyEvents>) {
+            // Stored on this device: the senders see their messages delivered.
+            bool from_others = std::any_of(a.events.begin(), a.events.end(),
+                                           [this](const protocol::Event& e) { return e.sender_id != user_id_; });
+            if (from_others && !a.events.empty()) delivered(a.conversation_id, a.events.back().conversation_seq);
             actions_.emplace_back(std::move(a));
           } else if constexpr (std::is_same_v<T, SyncProgress>) {
             actions_.emplace_back(NotifySync{a});
@@ -45,6 +49,8 @@ void Session::on_event(const protocol::Event& event) {
   if (about_me && event.kind == EventKind::member_joined) {
     actions_.push_back(MembershipChanged{event.conversation_id, true});
   } else if (about_me && event.kind == EventKind::member_left) {
+    receipts_.forget(event.conversation_id);  // no longer the user's to see, nor to ask for
+    receipts_watched_.erase(event.conversation_id);
     actions_.push_back(MembershipChanged{event.conversation_id, false});
   }
   sync_.on_event(event, monotonic());
@@ -63,7 +69,14 @@ void Session::on_history(const protocol::History& history) {
 }
 
 void Session::on_cursor(const protocol::CursorState& cursor) {
-  if (cursor.user_id != user_id_ || cursor.read_seq <= 0) return;  // others' receipts are not kept yet
+  if (cursor.user_id != user_id_) {
+    // Another member's receipts.
+    if (auto moved = receipts_.learn(cursor.conversation_id, cursor.user_id, cursor.read_seq, cursor.delivered_seq)) {
+      actions_.emplace_back(std::move(*moved));
+    }
+    return;
+  }
+  if (cursor.read_seq <= 0) return;
   actions_.push_back(ReadCursorMoved{cursor.conversation_id, cursor.read_seq});
 }
 
@@ -85,11 +98,20 @@ void Session::mark_read(const std::string& conversation_id, Seq read_seq) {
 
 void Session::send_reads() {
   reads_due_.reset();
+  // One cursor.update per conversation, with its read and its delivered cursor.
+  std::map<std::string, protocol::CursorUpdate> updates;
   for (const auto& [conversation_id, read_seq] : std::exchange(unsent_reads_, {})) {
-    protocol::CursorUpdate update;
+    updates[conversation_id].read_seq = read_seq;
+  }
+  for (const auto& [conversation_id, seq] : std::exchange(unsent_delivered_, {})) {
+    if (seq > delivered_sent_[conversation_id]) updates[conversation_id].delivered_seq = seq;
+  }
+  for (auto& [conversation_id, update] : updates) {
+    if (update.read_seq <= 0 && update.delivered_seq <= 0) continue;
+    auto& reported = delivered_sent_[conversation_id];
+    reported = std::max({reported, update.read_seq, update.delivered_seq});  // reading implies delivery
     update.id = std::string(kReadPrefix) + std::to_string(next_request_++);
     update.conversation_id = conversation_id;
-    update.read_seq = read_seq;
     send_frame(protocol::encode(update));
   }
 }

@@ -8,8 +8,9 @@
 //
 // What waits for the callbacks is bounded: when they fall behind (a slow callback, a long
 // catch-up), notifications about the same thing are merged (see on_outbox(),
-// on_conversation(), on_sync()) and on_message() passes on at most kMaxQueuedMessages
-// waiting events. Nothing is queued for a kind of callback nobody subscribed to.
+// on_conversation(), on_sync(), on_typing(), on_presence()) and on_message() passes on at
+// most kMaxQueuedMessages waiting events. Nothing is queued for a kind of callback nobody
+// subscribed to.
 //
 // Messages are kept in a durable outbox (SQLite) from the moment send() returns until the
 // server has acknowledged them, across disconnects, restarts and crashes.
@@ -18,6 +19,9 @@
 // event of each conversation's log, applied in the server's order with no gap and no
 // duplicate, caught up after every reconnect. Reads come from the store and never wait on
 // the network.
+//
+// What is live and never stored (typing, presence, other members' receipts) is kept in
+// memory and read from there, also without waiting on the network.
 #pragma once
 
 #include <chrono>
@@ -37,6 +41,8 @@
 #include "confab/export.h"
 #include "confab/identity.h"
 #include "confab/message.h"
+#include "confab/presence.h"
+#include "confab/receipts.h"
 #include "confab/request.h"
 #include "confab/result.h"
 #include "confab/subscription.h"
@@ -78,6 +84,21 @@ struct ConnectionOptions {
   bool disconnect_in_background = false;
 };
 
+// Typing and presence on the wire. The defaults suit the server's defaults (a presence TTL
+// of 30 s, typing ended after 6 s); tests shorten them.
+struct LiveOptions {
+  // While connected, a heartbeat says this device is online (or idle) this often. Keep it
+  // well under the server's presence TTL.
+  std::chrono::milliseconds heartbeat_interval{15'000};
+  // This user's typing is renewed at most this often while keystrokes go on, and ends this
+  // long after the last one.
+  std::chrono::milliseconds typing_renew{3'000};
+  std::chrono::milliseconds typing_idle{3'000};
+  // Another user's typing ends this long after their last start, even if their stop never
+  // comes (their device vanished).
+  std::chrono::milliseconds typing_ttl{6'000};
+};
+
 // How hard the outbox database syncs to disk when send() commits.
 enum class Durability {
   normal,  // SQLite synchronous=NORMAL (WAL): survives the app crashing or being killed
@@ -98,6 +119,7 @@ struct ClientOptions {
   Durability durability = Durability::normal;
   OutboxOptions outbox;
   ConnectionOptions connection;
+  LiveOptions live;
 
   // ws:// sends tokens and messages in clear text; the client refuses it unless this is
   // set. wss:// (TLS) always verifies the server's certificate and host name.
@@ -215,14 +237,16 @@ class CONFAB_API Client {
   // Platform hints (see platform/). Network available: a disconnected or suspended client
   // tries at once. Unavailable: the connection is dropped at once (`disconnected`).
   void set_network_available(bool available);
-  // Background: closes the connection if ConnectionOptions::disconnect_in_background.
-  // Foreground: a disconnected or suspended client tries at once.
+  // Background: this device's presence becomes idle and this user's typing ends (see
+  // set_idle()); the connection closes if ConnectionOptions::disconnect_in_background.
+  // Foreground: online again (unless set_idle(true)); a disconnected or suspended client
+  // tries at once.
   void app_moved_to_background();
   void app_moved_to_foreground();
 
   // Queues a text message for a conversation and returns its local echo, in state
   // `pending`, once the outbox row is committed to the database; it does not wait for the
-  // network. From then on the message reaches the server exactly once: it is sent when
+  // network. It ends this user's typing in the conversation (see typing()). From then on the message reaches the server exactly once: it is sent when
   // the client is connected, in send() order within its conversation, and resent with the
   // same clientMessageId until the server acknowledges it or refuses it for good. State
   // changes arrive through on_outbox(). Fails, and queues nothing, with invalid_argument
@@ -431,7 +455,86 @@ class CONFAB_API Client {
   // The present members of a stored conversation, by id, with their names and roles from
   // the directory. Members are learned from the conversation's log and from the answers to
   // the requests above. Fails with `storage` when the store cannot be read.
+  // Each member's `presence` is filled from memory (see presence()).
   Result<std::vector<Member>> members(std::string_view conversation_id) const;
+
+  // ---- Typing ------------------------------------------------------------------------
+  //
+  // Ephemeral (confab/presence.h): kept in memory, never stored, forgotten on a disconnect.
+
+  // A keystroke in the compose box of `conversation_id`: the other members see this user
+  // typing there until stop_typing(), a send() to the conversation, LiveOptions::typing_idle
+  // without a keystroke, the app going to the background, or a disconnect. Cheap: call it on
+  // every keystroke (it goes on the wire at most once every LiveOptions::typing_renew); it
+  // never waits. Fails with invalid_argument for a bad id or a conversation that is not this
+  // user's (as send()), and with `offline` while the client is not connected: nothing is
+  // sent (typing is not queued for later), and an app may ignore it. Any thread.
+  Result<void> typing(std::string_view conversation_id);
+  // This user stopped typing in the conversation (the compose box was cleared): the others
+  // see it at once. Nothing to do when not typing there. invalid_argument as typing();
+  // never `offline` (a disconnect ends typing anyway). Any thread.
+  Result<void> stop_typing(std::string_view conversation_id);
+  // Who is typing in the conversation now, in the order they started; never this user;
+  // empty for nobody, an unknown conversation, or while not connected. From memory; any
+  // thread.
+  std::vector<std::string> typing_users(std::string_view conversation_id) const;
+  // The typing list of a conversation changed (TypingChange: the whole list). On the
+  // callback thread; when the callbacks fall behind, only a conversation's newest list is
+  // delivered. A disconnect reports every list that was not empty as empty.
+  Subscription on_typing(std::function<void(const TypingChange&)> callback);
+
+  // ---- Presence ----------------------------------------------------------------------
+  //
+  // While connected, the client sends heartbeats by itself (LiveOptions::heartbeat_interval):
+  // this device counts as `online`, or `idle` while set_idle(true) or in the background
+  // (app_moved_to_background()). The server pushes the presence of the user's contacts:
+  // the members of the user's DMs, group DMs, and channels of at most 100 members (its
+  // presenceFanoutLimit). Others stay `offline` here until query_presence() asks for them.
+
+  // The app says the user is idle (no input for a while) or back. Sent at once when
+  // connected, and kept for the next connections. Any thread.
+  void set_idle(bool idle);
+  // A user's status as last pushed by the server: offline when not known, and for everyone
+  // while not connected. From memory; any thread.
+  PresenceStatus presence(std::string_view user_id) const;
+  // A user's status changed; on a disconnect every user who was not offline is reported
+  // offline. On the callback thread; when the callbacks fall behind, only a user's newest
+  // status is delivered.
+  Subscription on_presence(std::function<void(const PresenceChange&)> callback);
+  // Asks the server for the presence of users whose presence is not pushed (members of
+  // large channels): 1-100 user ids (repeats count once). Completes once (confab/request.h)
+  // with one status per distinct id, in the order asked; a user who shares no conversation
+  // with this user, or does not exist, is `offline`. The answer is a snapshot: later
+  // changes of those users are not pushed (ask again), but its statuses show in presence()
+  // and member rows (and through on_presence()) until a push, a newer answer or a
+  // disconnect changes them. Fails with invalid_argument at once for a malformed id or a
+  // count outside 1-100; with `offline` at once while the client is not connected (nothing
+  // is queued); with `transport` when the connection drops before the answer; with
+  // `timeout` after ClientOptions::request_timeout; `closed` when the client is destroyed
+  // first. Any thread; never waits.
+  Pending<std::vector<PresenceChange>> query_presence(std::vector<std::string> user_ids);
+
+  // ---- Receipts ----------------------------------------------------------------------
+  //
+  // The other members' read and delivery cursors (confab/receipts.h), kept in memory for
+  // the client's lifetime: pushed by the server while connected (a member's device reports
+  // delivery once it stores messages, and reading through mark_read()), never moving
+  // backward. This device reports delivery the same way: when it stores messages from
+  // others (live or caught up), debounced with mark_read()'s cursors, so a sender sees
+  // sent -> delivered -> read. A conversation asked about with receipts() or read_by() is
+  // watched: its receipts are asked for at once (when connected) and again after every
+  // connection, since pushes are missed while disconnected. A receipt that moves reports
+  // the rows it changes through on_conversation() (MessageUpdate::receipts updates of the
+  // main timeline, the newest 100 seqs of the move).
+
+  // The other members' cursors in the conversation, in user id order, as known now (empty
+  // until the first answer after watching begins; a member with nothing delivered yet is
+  // not listed). Fails with invalid_argument for a bad
+  // id or a conversation that is not this user's. Never waits; any thread.
+  Result<std::vector<Receipt>> receipts(std::string_view conversation_id);
+  // Who among the other members has read the message at `seq`, and to whom it was
+  // delivered but not yet read. Errors as receipts(), and invalid_argument for a seq < 1.
+  Result<ReadBy> read_by(std::string_view conversation_id, Seq seq);
 
  private:
   class Impl;

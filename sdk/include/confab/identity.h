@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "confab/export.h"
+#include "confab/presence.h"
 
 namespace confab {
 
@@ -46,6 +47,9 @@ struct User {
   std::string user_id;
   std::string display_name;          // 1-80 bytes of UTF-8, no control characters
   std::vector<WorkspaceRole> workspaces;  // the shared workspaces, by id, with the user's role in each
+  // Filled by Client::users() and Client::user() from the client's presence tracking (memory
+  // only, see confab/presence.h); offline for a user whose presence is not known.
+  PresenceStatus presence = PresenceStatus::offline;
   friend bool operator==(const User&, const User&) = default;
 };
 

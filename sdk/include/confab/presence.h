@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "confab/export.h"
+
 namespace confab {
 
 enum class PresenceStatus {
@@ -14,7 +16,8 @@ enum class PresenceStatus {
   online,   // a device is connected and in use
 };
 
-std::string_view to_string(PresenceStatus status) noexcept;
+// "offline", "idle" or "online" (the wire names).
+CONFAB_API std::string_view to_string(PresenceStatus status) noexcept;
 
 // A user's status changed.
 struct PresenceChange {

@@ -3,6 +3,7 @@
 // app's callbacks run (client/notifier.h), and the thread the app's token provider runs on.
 #include "confab/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -20,10 +21,13 @@
 #include "client/callback_thread.h"
 #include "client/client_options.h"
 #include "client/conversation_requests.h"
+#include "client/live_view.h"
 #include "client/local_view.h"
 #include "client/network_calls.h"
 #include "client/notifier.h"
 #include "client/outbox_writer.h"
+#include "client/pending_table.h"
+#include "client/row_changes.h"
 #include "client/send_options.h"
 #include "client/store_writer.h"
 #include "client/stores.h"
@@ -417,6 +421,59 @@ class Client::Impl {
     return true;
   }
 
+  // ---- Typing, presence and receipts ----
+
+  Result<void> typing(std::string_view conversation_id) {
+    if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
+    if (connection_state() != ConnectionState::connected) {
+      return Error::make(ErrorCode::offline, "not connected: typing is not sent");
+    }
+    post_to_session([id = std::string(conversation_id)](core::Session& s) { s.typing(id); });
+    return {};
+  }
+
+  Result<void> stop_typing(std::string_view conversation_id) {
+    if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
+    post_to_session([id = std::string(conversation_id)](core::Session& s) { s.stop_typing(id); });
+    return {};
+  }
+
+  void set_idle(bool idle) {
+    post_to_session([idle](core::Session& s) { s.set_idle(idle); });
+  }
+
+  // A conversation whose receipts the app shows: watched from the first call on.
+  Result<void> watch_receipts(std::string_view conversation_id) {
+    if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
+    std::string id(conversation_id);
+    {
+      std::lock_guard lock(conversations_mutex_);
+      if (!receipts_watched_.insert(id).second) return {};
+    }
+    post_to_session([id](core::Session& s) { s.watch_receipts(id); });
+    return {};
+  }
+
+  Pending<std::vector<PresenceChange>> query_presence(std::vector<std::string> user_ids) {
+    auto [key, pending] = presence_queries_.add();
+    std::vector<std::string> distinct;
+    for (auto& id : user_ids) {
+      if (!protocol::is_identifier(id)) {
+        presence_queries_.complete(key, invalid("a user id must be 1-128 characters from A-Z a-z 0-9 . _ : -"));
+        return std::move(pending);
+      }
+      if (std::find(distinct.begin(), distinct.end(), id) == distinct.end()) distinct.push_back(std::move(id));
+    }
+    if (distinct.empty() || distinct.size() > protocol::kMaxPresenceQuery) {
+      presence_queries_.complete(key, invalid("ask for 1-100 users at a time"));
+      return std::move(pending);
+    }
+    post_to_session([key, ids = std::move(distinct)](core::Session& s) mutable { s.query_presence(key, std::move(ids)); });
+    return std::move(pending);
+  }
+
+  const client::LiveView& live() const { return live_; }
+
   Result<void> mark_read(std::string_view conversation_id, Seq seq) {
     if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
     if (seq < 0) return invalid("a seq is not negative");
@@ -609,9 +666,11 @@ class Client::Impl {
                   conversations_.insert(a.conversation_id);
                 } else {
                   conversations_.erase(a.conversation_id);
+                  receipts_watched_.erase(a.conversation_id);  // watched again if the app asks
                 }
               }
               writer_.membership(a);
+              if (!a.joined) live_.left(a.conversation_id);
               // Joined one the store knows nothing of (a DM another user opened, an
               // invitation): its kind, name and workspace come with the list.
               if (auto known = cache_->has_details(a.conversation_id); a.joined && known && !*known) {
@@ -624,6 +683,17 @@ class Client::Impl {
               answered(std::move(a));
             } else if constexpr (std::is_same_v<T, core::DirectoryListed>) {
               writer_.directory(a);
+            } else if constexpr (std::is_same_v<T, core::NotifyTyping>) {
+              live_.typing(a.change);
+              notifier_.typing(a.change);
+            } else if constexpr (std::is_same_v<T, core::NotifyPresence>) {
+              live_.presence(a.change);
+              notifier_.presence(a.change);
+            } else if constexpr (std::is_same_v<T, core::PresenceAnswered>) {
+              presence_queries_.complete(a.key, std::move(a.result));
+            } else if constexpr (std::is_same_v<T, core::ReceiptMoved>) {
+              live_.receipt(a);
+              if (auto rows = client::receipt_rows(a); !rows.updated.empty()) notifier_.conversation(rows);
             }
           },
           action);
@@ -638,12 +708,15 @@ class Client::Impl {
   // catch-up writes there. Empty until known.
   std::mutex conversations_mutex_;
   std::set<std::string> conversations_;
+  std::set<std::string> receipts_watched_;  // watch_receipts() was called for them (same mutex)
   std::unique_ptr<store::OutboxStore> store_;  // thread-safe
   std::unique_ptr<store::CacheStore> cache_;   // thread-safe
   client::LocalView view_;                     // thread-safe
+  client::LiveView live_;                      // thread-safe
   const StoreRecovery recovery_;
   client::Notifier notifier_;                            // the callback thread; thread-safe
   client::RequestTable requests_{notifier_.callback_executor()};  // conversation requests; thread-safe
+  client::PendingTable<std::vector<PresenceChange>> presence_queries_{notifier_.callback_executor()};  // thread-safe
   std::shared_ptr<client::CallbackThread> token_thread_;  // the token provider runs here
   bool closed_ = false;                                   // close() ran (from ~Client)
   asio::io_context io_;
@@ -770,11 +843,18 @@ Result<void> Client::connect_with_credential(std::string_view bootstrap_url, Cre
 std::string Client::user_id() const { return impl_->view().user_id(); }
 Result<std::vector<Workspace>> Client::workspaces() const { return impl_->cache().workspaces(); }
 Result<std::vector<User>> Client::users(std::string_view workspace_id) const {
-  return impl_->cache().users(std::string(workspace_id));
+  auto users = impl_->cache().users(std::string(workspace_id));
+  if (users) {
+    for (auto& u : *users) u.presence = impl_->live().presence(u.user_id);
+  }
+  return users;
 }
 std::optional<User> Client::user(std::string_view user_id) const {
   auto found = impl_->cache().user(std::string(user_id));
-  return found ? std::move(found).value() : std::nullopt;
+  if (!found || !*found) return std::nullopt;
+  auto user = std::move(found).value();
+  user->presence = impl_->live().presence(user->user_id);
+  return user;
 }
 Subscription Client::on_directory(std::function<void()> callback) {
   return impl_->notifier().on_directory(std::move(callback));
@@ -808,7 +888,39 @@ Pending<ConversationInfo> Client::set_topic(std::string_view conversation_id, st
   return impl_->request_about(conversation_id, client::topic_request(conversation_id, topic));
 }
 Result<std::vector<Member>> Client::members(std::string_view conversation_id) const {
-  return impl_->cache().members(std::string(conversation_id));
+  auto members = impl_->cache().members(std::string(conversation_id));
+  if (members) {
+    for (auto& m : *members) m.presence = impl_->live().presence(m.user_id);
+  }
+  return members;
+}
+
+// ---- Typing, presence and receipts ----
+
+Result<void> Client::typing(std::string_view conversation_id) { return impl_->typing(conversation_id); }
+Result<void> Client::stop_typing(std::string_view conversation_id) { return impl_->stop_typing(conversation_id); }
+std::vector<std::string> Client::typing_users(std::string_view conversation_id) const {
+  return impl_->live().typers(std::string(conversation_id));
+}
+Subscription Client::on_typing(std::function<void(const TypingChange&)> callback) {
+  return impl_->notifier().on_typing(std::move(callback));
+}
+void Client::set_idle(bool idle) { impl_->set_idle(idle); }
+PresenceStatus Client::presence(std::string_view user_id) const { return impl_->live().presence(std::string(user_id)); }
+Subscription Client::on_presence(std::function<void(const PresenceChange&)> callback) {
+  return impl_->notifier().on_presence(std::move(callback));
+}
+Pending<std::vector<PresenceChange>> Client::query_presence(std::vector<std::string> user_ids) {
+  return impl_->query_presence(std::move(user_ids));
+}
+Result<std::vector<Receipt>> Client::receipts(std::string_view conversation_id) {
+  if (auto watched = impl_->watch_receipts(conversation_id); !watched) return watched.error();
+  return impl_->live().receipts(std::string(conversation_id));
+}
+Result<ReadBy> Client::read_by(std::string_view conversation_id, Seq seq) {
+  if (seq < 1) return invalid("a message's seq is at least 1");
+  if (auto watched = impl_->watch_receipts(conversation_id); !watched) return watched.error();
+  return impl_->live().read_by(std::string(conversation_id), seq);
 }
 
 }  // namespace confab

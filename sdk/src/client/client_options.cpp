@@ -45,6 +45,11 @@ Result<void> check_options(const ClientOptions& options) {
     return invalid("the platform must be 1-32 characters from A-Z a-z 0-9 . _ : -");
   }
   if (options.request_timeout <= std::chrono::milliseconds::zero()) return invalid("request_timeout must be positive");
+  const auto& live = options.live;
+  if (live.heartbeat_interval <= std::chrono::milliseconds::zero() || live.typing_renew <= std::chrono::milliseconds::zero() ||
+      live.typing_idle <= std::chrono::milliseconds::zero() || live.typing_ttl <= std::chrono::milliseconds::zero()) {
+    return invalid("live times must be positive");
+  }
   return {};
 }
 
@@ -85,6 +90,10 @@ core::SessionOptions session_options(const ClientOptions& o) {
   s.outbox.retry_cap_ms = o.outbox.retry_cap.count();
   s.seed = std::random_device{}();
   s.request_timeout_ms = o.request_timeout.count();
+  s.presence.heartbeat_ms = o.live.heartbeat_interval.count();
+  s.typing.renew_ms = o.live.typing_renew.count();
+  s.typing.idle_ms = o.live.typing_idle.count();
+  s.typing.remote_ttl_ms = o.live.typing_ttl.count();
   return s;
 }
 

@@ -54,6 +54,8 @@ Notifier::Notifier()
       outbox_listeners_(std::make_shared<ListenerTable<LocalMessage>>(thread_)),
       conversation_listeners_(std::make_shared<ListenerTable<ConversationChange>>(thread_)),
       sync_listeners_(std::make_shared<ListenerTable<SyncProgress>>(thread_)),
+      typing_listeners_(std::make_shared<ListenerTable<TypingChange>>(thread_)),
+      presence_listeners_(std::make_shared<ListenerTable<PresenceChange>>(thread_)),
       directory_listeners_(std::make_shared<ListenerTable<Signal>>(thread_)) {}
 
 Notifier::~Notifier() { stop(); }
@@ -122,6 +124,37 @@ void Notifier::sync(const SyncProgress& progress) {
   sync_queued_ = std::prev(queue_.end());
 }
 
+Subscription Notifier::on_typing(std::function<void(const TypingChange&)> callback) {
+  return typing_listeners_->add(std::move(callback));
+}
+Subscription Notifier::on_presence(std::function<void(const PresenceChange&)> callback) {
+  return presence_listeners_->add(std::move(callback));
+}
+
+void Notifier::typing(const TypingChange& change) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || typing_listeners_->empty()) return;
+  if (auto queued = typing_queued_.find(change.conversation_id); queued != typing_queued_.end()) {
+    *queued->second = change;  // the whole list: the newer one says it all
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(change);
+  typing_queued_.emplace(change.conversation_id, std::prev(queue_.end()));
+}
+
+void Notifier::presence(const PresenceChange& change) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || presence_listeners_->empty()) return;
+  if (auto queued = presence_queued_.find(change.user_id); queued != presence_queued_.end()) {
+    *queued->second = change;
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(change);
+  presence_queued_.emplace(change.user_id, std::prev(queue_.end()));
+}
+
 void Notifier::append(Note note) {
   queue_.push_back(std::move(note));
   schedule();
@@ -153,6 +186,10 @@ void Notifier::deliver_next() {
             sync_queued_.reset();
           } else if constexpr (std::is_same_v<T, Message>) {
             --messages_queued_;
+          } else if constexpr (std::is_same_v<T, TypingChange>) {
+            typing_queued_.erase(n.conversation_id);
+          } else if constexpr (std::is_same_v<T, PresenceChange>) {
+            presence_queued_.erase(n.user_id);
           }
         },
         note);
@@ -178,6 +215,10 @@ void Notifier::deliver_next() {
           conversation_listeners_->call(n);
         } else if constexpr (std::is_same_v<T, SyncProgress>) {
           sync_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, TypingChange>) {
+          typing_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, PresenceChange>) {
+          presence_listeners_->call(n);
         }
       },
       note);
@@ -216,6 +257,8 @@ void Notifier::stop() {
     outbox_queued_.clear();
     conversation_queued_.clear();
     sync_queued_.reset();
+    typing_queued_.clear();
+    presence_queued_.clear();
     messages_queued_ = 0;
   }
   thread_->stop();

@@ -7,6 +7,8 @@
 //   conversation list): changes merge into the queued record (merge() below), so a list
 //   model still learns every row added or changed;
 // - one sync progress: the newest replaces the queued one;
+// - one typing list per conversation, and one status per user: the newest replaces the
+//   queued one (each is the whole state, so nothing is lost);
 // - the connection changes, each kept (a handful per attempt, paced by the backoff);
 // - at most kMaxQueuedMessages events for on_message. Past that, an event is not queued for
 //   on_message; its conversation's record counts it in `messages_skipped` instead.
@@ -35,6 +37,7 @@
 #include "confab/connection.h"
 #include "confab/conversation.h"
 #include "confab/message.h"
+#include "confab/presence.h"
 #include "confab/subscription.h"
 
 namespace confab::client {
@@ -78,6 +81,12 @@ class Notifier {
   void conversation(const ConversationChange& change);
   void sync(const SyncProgress& progress);
 
+  // ---- Typing and presence ----
+  Subscription on_typing(std::function<void(const TypingChange&)> callback);
+  Subscription on_presence(std::function<void(const PresenceChange&)> callback);
+  void typing(const TypingChange& change);
+  void presence(const PresenceChange& change);
+
   // ---- Identity and requests ----
   Subscription on_directory(std::function<void()> callback);
   // The directory or the workspaces were stored: at most one such notification waits.
@@ -94,7 +103,8 @@ class Notifier {
   std::size_t queued() const;
 
  private:
-  using Note = std::variant<ConnectionChange, LocalMessage, Message, ConversationChange, SyncProgress>;
+  using Note =
+      std::variant<ConnectionChange, LocalMessage, Message, ConversationChange, SyncProgress, TypingChange, PresenceChange>;
   using Queue = std::list<Note>;
 
   // With mutex_ held: queues a new entry last.
@@ -113,12 +123,16 @@ class Notifier {
   std::shared_ptr<ListenerTable<LocalMessage>> outbox_listeners_;
   std::shared_ptr<ListenerTable<ConversationChange>> conversation_listeners_;
   std::shared_ptr<ListenerTable<SyncProgress>> sync_listeners_;
+  std::shared_ptr<ListenerTable<TypingChange>> typing_listeners_;
+  std::shared_ptr<ListenerTable<PresenceChange>> presence_listeners_;
 
   mutable std::mutex mutex_;
   Queue queue_;
   std::unordered_map<std::int64_t, Queue::iterator> outbox_queued_;  // by local id
   std::map<std::string, Queue::iterator> conversation_queued_;       // by conversation id (and thread)
   std::optional<Queue::iterator> sync_queued_;
+  std::map<std::string, Queue::iterator> typing_queued_;    // by conversation id
+  std::map<std::string, Queue::iterator> presence_queued_;  // by user id
   std::size_t messages_queued_ = 0;
   bool delivering_ = false;  // a delivery task is posted
   bool stopped_ = false;

@@ -109,4 +109,19 @@ std::vector<ConversationChange> describe_rows(const std::string& conversation_id
   return out;
 }
 
+ConversationChange receipt_rows(const core::ReceiptMoved& moved) {
+  ConversationChange change{.conversation_id = moved.conversation_id};
+  // Rows in (before.read, after.read] gained a reader; rows in (before.delivered,
+  // after.delivered] a delivery. Newest first, then put in seq order.
+  std::set<Seq> seqs;
+  auto crossed = [&seqs](Seq from, Seq to) {
+    for (Seq s = to; s > from && s > to - kMaxReceiptRows; --s) seqs.insert(s);
+  };
+  crossed(moved.before.read_seq, moved.after.read_seq);
+  crossed(moved.before.delivered_seq, moved.after.delivered_seq);
+  while (static_cast<Seq>(seqs.size()) > kMaxReceiptRows) seqs.erase(seqs.begin());
+  for (Seq s : seqs) change.updated.push_back(MessageUpdate{.seq = s, .flags = MessageUpdate::receipts});
+  return change;
+}
+
 }  // namespace confab::client

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "confab/conversation.h"
+#include "core/receipts.h"
 #include "protocol/protocol.h"
 #include "store/cache_store.h"
 
@@ -27,5 +28,12 @@ std::vector<ConversationChange> describe_rows(const std::string& conversation_id
                                               std::span<const protocol::Event> events, store::ApplyMode mode,
                                               std::vector<ConversationChange> merged,
                                               std::span<const store::CacheStore::StoredRow> rows);
+
+// The rows of the main timeline whose "seen by" a member's move changes: the seqs it moved
+// past, read or delivered, as `receipts` updates, the newest kMaxReceiptRows of them (a
+// long jump, a first answer after connecting, leaves older rows' lines as they were
+// read: Client::read_by() is exact for every seq). Empty when none.
+inline constexpr Seq kMaxReceiptRows = 100;
+ConversationChange receipt_rows(const core::ReceiptMoved& moved);
 
 }  // namespace confab::client

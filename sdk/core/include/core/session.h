@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -23,9 +24,12 @@
 #include "confab/message.h"
 #include "core/clock.h"
 #include "core/outbox.h"
+#include "core/presence.h"
 #include "protocol/protocol.h"
+#include "core/receipts.h"
 #include "core/reconnect.h"
 #include "core/sync_engine.h"
+#include "core/typing.h"
 
 namespace confab::core {
 
@@ -88,13 +92,25 @@ struct DirectoryListed {
   bool first = false;
   bool last = false;
 };
+// ---- Typing, presence and receipts (session_live.cpp) ----
+// NotifyTyping (typing.h): the users typing in a conversation changed.
+// NotifyPresence (presence.h): a user's status changed (everyone known goes offline on a
+// disconnect).
+// ReceiptMoved (receipts.h): another member's read or delivery cursor moved forward.
+// The answer to query_presence(), exactly once: the statuses asked for, in the order asked,
+// or why not (`offline`, `timeout`, `transport`, the server's refusal).
+struct PresenceAnswered {
+  std::uint64_t key = 0;
+  Result<std::vector<PresenceChange>> result;
+};
 // Open a new transport (dropping any previous one without its callbacks).
 struct OpenTransport {};
 // Ask the app's token provider for a fresh token; answer with token_refreshed().
 struct RefreshToken {};
 using Action = std::variant<SendFrame, CloseConnection, NotifyConnection, NotifyOutbox, PersistOutbox,
                             KnownConversations, MembershipChanged, OpenTransport, RefreshToken, ApplyEvents,
-                            NotifySync, ReadCursorMoved, OlderEvents, ConversationAnswered, DirectoryListed>;
+                            NotifySync, ReadCursorMoved, OlderEvents, ConversationAnswered, DirectoryListed, NotifyTyping,
+                            NotifyPresence, ReceiptMoved, PresenceAnswered>;
 
 struct SessionOptions {
   std::string device_id;
@@ -110,6 +126,8 @@ struct SessionOptions {
   std::int64_t request_timeout_ms = 15'000;
   // The directory is listed at most this many pages deep at each connection.
   int directory_max_pages = 200;
+  TypingPolicy typing;
+  PresencePolicy presence;
 };
 
 class Session {
@@ -152,6 +170,33 @@ class Session {
   // user opened, an invitation). One listing at a time; asked again meanwhile, one more
   // follows. Not connected: nothing (the next connection lists them all).
   void list_conversations();
+  // ---- Typing, presence and receipts (session_live.cpp) ----
+  //
+  // While connected: heartbeats on PresencePolicy's schedule (online, or idle while the app
+  // says so or is in the background), this user's typing on the wire (TypingState's rules),
+  // and every `typing`, `presence` and other member's `cursor` frame kept. These frames do
+  // not count as traffic for the liveness check: they get no answer, and must not put off
+  // the pings that do. A disconnect ends everyone's typing and makes everyone offline
+  // (reported); receipts stay (they never move backward), and are asked for again.
+  //
+  // A keystroke in a conversation's compose box; ignored while not connected.
+  void typing(const std::string& conversation_id);
+  void stop_typing(const std::string& conversation_id);
+  // The app says the user is idle (or back).
+  void set_idle(bool idle);
+  // The app shows receipts of this conversation: they are asked for now (once connected)
+  // and again after each connection, since pushes were missed meanwhile.
+  void watch_receipts(const std::string& conversation_id);
+  // Asks the server for the presence of users whose presence is not pushed (members of
+  // large channels): 1-kMaxPresenceQuery distinct ids. `offline` at once while not
+  // connected; `transport` if the connection drops before the answer; `timeout` after
+  // request_timeout_ms. The answer is a snapshot (later changes are not pushed): its
+  // statuses are kept like pushed ones until a push, a newer answer or a disconnect.
+  void query_presence(std::uint64_t key, std::vector<std::string> user_ids);
+  std::vector<std::string> typers(const std::string& conversation_id) const { return typing_.typers(conversation_id); }
+  PresenceStatus presence(const std::string& user_id) const { return presence_.status(user_id); }
+  const ReceiptBook& receipts() const noexcept { return receipts_; }
+
   // Whether the session is trying to be connected (the app asked, and it has not given up).
   bool trying() const noexcept { return wanted_ && !backgrounded_; }
 
@@ -258,6 +303,20 @@ class Session {
   void on_directory_page(const protocol::Directory& page);
   void request_relist_page(const std::string& after);
   void on_relist_page(const protocol::Conversations& page);
+  // Typing, presence and receipts (session_live.cpp).
+  void live_connected();
+  void live_disconnected();
+  void drain_live();
+  // A frame that gets no answer: not counted for the liveness check.
+  void send_unanswered(std::string text);
+  void request_receipts(const std::string& conversation_id, const std::string& after);
+  void on_receipts(const protocol::Receipts& page);
+  bool on_live_refused(const protocol::ErrorFrame& frame);
+  void on_presence_answer(const protocol::PresenceState& frame);
+  void answer_presence(const std::string& id, Result<std::vector<PresenceChange>> result);
+  void expire_presence_queries(std::int64_t now);
+  // Events from others were stored up to `seq`: report their delivery (with the reads).
+  void delivered(const std::string& conversation_id, Seq seq);
 
   // The monotonic clock, for every deadline.
   std::int64_t monotonic() const { return clocks_.monotonic(); }
@@ -294,6 +353,19 @@ class Session {
   bool relisting_ = false;      // list_conversations() in flight
   bool relist_again_ = false;   // and asked again meanwhile
   std::vector<protocol::ConversationSummary> relisted_;  // its pages so far
+  TypingState typing_;
+  PresenceState presence_;
+  ReceiptBook receipts_;
+  std::set<std::string> receipts_watched_;                // watch_receipts()
+  std::set<std::string> receipts_asked_;                  // asked for on this connection
+  std::map<std::string, std::string> receipts_requests_;  // request id -> conversation
+  std::map<std::string, Seq> unsent_delivered_;           // waiting for the debounce, like reads
+  std::map<std::string, Seq> delivered_sent_;             // the highest reported, by conversation
+  struct PresenceQuery {
+    std::uint64_t key = 0;
+    std::int64_t deadline = 0;  // monotonic
+  };
+  std::map<std::string, PresenceQuery> presence_queries_;  // by request id: unanswered
   std::vector<Action> actions_;
 };
 
