@@ -120,6 +120,17 @@ struct FanoutResult {
 // One member of a `members`-strong channel sends `messages`, 100 ms apart.
 FanoutResult fanout(const Workspace& ws, std::size_t members, std::size_t messages);
 
+struct LiveResult {
+  std::vector<double> typing_start_ms;  // alice's typing() to bob's on_typing() listing her
+  std::vector<double> typing_stop_ms;   // alice's stop_typing() to bob's on_typing() empty
+  std::vector<double> presence_ms;      // alice's set_idle() to bob's on_presence() (both ways)
+  std::vector<double> read_ms;          // bob's mark_read() to alice's read_by() listing him
+  std::string note;
+};
+
+// Alice and bob in a DM; `rounds` of: typing on and off, idle and back, a message read.
+LiveResult live_latency(const Workspace& ws, int rounds);
+
 struct ThroughputResult {
   double per_second = 0;  // acknowledged messages per second
   std::string note;

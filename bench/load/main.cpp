@@ -176,6 +176,29 @@ int catchup(const Workspace& ws, std::size_t messages, std::size_t conversations
   return 0;
 }
 
+int live(const Workspace& ws, int rounds) {
+  std::printf("typing, presence and read receipts from one user's device to the other's (a DM, clients in "
+              "memory), %d rounds, one change at a time\n",
+              rounds);
+  auto r = live_latency(ws, rounds);
+  if (!r.note.empty()) {
+    std::printf("  %s\n", r.note.c_str());
+    return 1;
+  }
+  std::printf("\n| change | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n");
+  auto row = [](const char* name, const std::vector<double>& v) {
+    std::printf("| %s | %.2f | %.2f | %.2f |\n", name, percentile(v, 0.5), percentile(v, 0.99),
+                v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
+  };
+  row("typing shown (typing() to on_typing)", r.typing_start_ms);
+  row("typing cleared (stop_typing() to on_typing)", r.typing_stop_ms);
+  row("presence (set_idle() to on_presence)", r.presence_ms);
+  row("read receipt (mark_read() to read_by())", r.read_ms);
+  std::printf("csv,live,%d,%.3f,%.3f,%.3f,%.3f\n", rounds, percentile(r.typing_start_ms, 0.5),
+              percentile(r.typing_stop_ms, 0.5), percentile(r.presence_ms, 0.5), percentile(r.read_ms, 0.5));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,6 +237,9 @@ int main(int argc, char** argv) {
   catchup_cmd->add_option("--messages", catchup_messages)->check(CLI::Range(1, 1'000'000));
   catchup_cmd->add_option("--conversations", catchup_conversations)->check(CLI::Range(1, 1000));
   catchup_cmd->add_option("--repeats", repeats)->check(CLI::Range(1, 50));
+  int live_rounds = 50;
+  auto* live_cmd = app.add_subcommand("live", "typing, presence and read receipts: one user's change to the other's screen");
+  live_cmd->add_option("--rounds", live_rounds)->check(CLI::Range(1, 10'000));
   CLI11_PARSE(app, argc, argv);
 
   ws.dir = std::filesystem::temp_directory_path() / ("confab-load-" + std::to_string(::getpid()));
@@ -224,6 +250,7 @@ int main(int argc, char** argv) {
   if (fanout_cmd->parsed()) status = fan_out(ws, members, fan_messages);
   if (throughput_cmd->parsed()) status = throughput(ws, throughput_messages, repeats, alone, throughput_clients);
   if (catchup_cmd->parsed()) status = catchup(ws, catchup_messages, catchup_conversations, repeats);
+  if (live_cmd->parsed()) status = live(ws, live_rounds);
   std::filesystem::remove_all(ws.dir);
   return status;
 }

@@ -1,6 +1,8 @@
 // confab-demo: two devices (two users) talk in one conversation through a Confab server.
-// Each device prints what it sees as it arrives: its own messages' outbox states, every
-// message the server delivers, who is typing, and who is online.
+// Each device prints what it sees as it arrives: the other user's presence and typing, its
+// own messages' outbox states and who has read them, and every message the server
+// delivers.
+#include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <condition_variable>
@@ -9,6 +11,9 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <algorithm>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -78,25 +83,6 @@ class Transcript {
     changed_.notify_all();
   }
 
-  // A device was told that someone is typing.
-  void saw_typing() {
-    std::lock_guard lock(mutex_);
-    ++typing_seen_;
-    changed_.notify_all();
-  }
-
-  std::size_t typing_seen() {
-    std::lock_guard lock(mutex_);
-    return typing_seen_;
-  }
-
-  // Until some device has seen typing `count` times; false on timeout (typing is a hint: the
-  // conversation goes on without it).
-  bool wait_typing(std::size_t count, std::chrono::seconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return failed_ || typing_seen_ >= count; }) && !failed_;
-  }
-
   // Until this version has sync, a device sees only what arrives while it is connected:
   // the conversation starts once every device is.
   bool wait_all_connected(std::chrono::seconds timeout) {
@@ -124,7 +110,6 @@ class Transcript {
   std::vector<std::vector<std::string>> seen_;
   std::size_t closed_ = 0;
   std::size_t connected_ = 0;  // connections made (a reconnect counts again)
-  std::size_t typing_seen_ = 0;
   bool failed_ = false;
 };
 
@@ -133,6 +118,68 @@ struct Device {
   std::unique_ptr<confab::Client> client;
   std::vector<confab::Subscription> subscriptions;
 };
+
+// What a screen shows of the others, so the script can wait until it is shown.
+class Screens {
+ public:
+  void typing(std::size_t device, const std::vector<std::string>& users) {
+    std::lock_guard lock(mutex_);
+    typing_[device] = users;
+    changed_.notify_all();
+  }
+  void read(std::size_t device, confab::Seq seq) {
+    std::lock_guard lock(mutex_);
+    read_[device] = std::max(read_[device], seq);
+    changed_.notify_all();
+  }
+  void stored(const std::string& client_message_id, confab::Seq seq) {
+    std::lock_guard lock(mutex_);
+    seqs_[client_message_id] = seq;
+  }
+  confab::Seq seq_of(const std::string& client_message_id) {
+    std::lock_guard lock(mutex_);
+    auto found = seqs_.find(client_message_id);
+    return found == seqs_.end() ? 0 : found->second;
+  }
+  void presence(std::size_t device, const std::string& user, confab::PresenceStatus status) {
+    std::lock_guard lock(mutex_);
+    presence_[{device, user}] = status;
+    changed_.notify_all();
+  }
+  bool wait_presence(std::size_t device, const std::string& user, confab::PresenceStatus status,
+                     std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+      auto found = presence_.find({device, user});
+      return found != presence_.end() && found->second == status;
+    });
+  }
+  bool wait_typing(std::size_t device, const std::string& user, std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+      const auto& now = typing_[device];
+      return std::find(now.begin(), now.end(), user) != now.end();
+    });
+  }
+  bool wait_read(std::size_t device, confab::Seq seq, std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return read_[device] >= seq; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::size_t, std::vector<std::string>> typing_;
+  std::map<std::size_t, confab::Seq> read_;
+  std::map<std::string, confab::Seq> seqs_;  // of each message, by client message id
+  std::map<std::pair<std::size_t, std::string>, confab::PresenceStatus> presence_;
+};
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
 
 }  // namespace
 
@@ -172,6 +219,11 @@ int main(int argc, char** argv) {
 
   Console console;
   Transcript transcript(speakers.size());
+  Screens screens;
+  // Per device: the seq of its newest message (who has read it is shown once, when someone
+  // has).
+  std::vector<std::atomic<confab::Seq>> last_sent(speakers.size());
+  std::vector<std::atomic<confab::Seq>> read_shown(speakers.size());
   std::vector<Device> devices;
   for (const auto& speaker : speakers) {
     confab::ClientOptions options;
@@ -200,21 +252,36 @@ int main(int argc, char** argv) {
         console.print("  [%s] ✗ failed: %s\n", who.c_str(), confab::describe(*m.last_error).c_str());
       }
     }));
+    device.subscriptions.push_back(device.client->on_typing([&, who, index](const confab::TypingChange& c) {
+      if (!c.user_ids.empty()) {
+        console.print("  [%s's screen] %s %s typing…\n", who.c_str(), join(c.user_ids).c_str(),
+                      c.user_ids.size() > 1 ? "are" : "is");
+      }
+      screens.typing(index, c.user_ids);
+    }));
+    device.subscriptions.push_back(device.client->on_presence(
+        [&, who, index, client = device.client.get()](const confab::PresenceChange& c) {
+          if (c.user_id == client->user_id()) return;  // the screen shows the others
+          console.print("  [%s's screen] %s is %s\n", who.c_str(), c.user_id.c_str(),
+                        std::string(confab::to_string(c.status)).c_str());
+          screens.presence(index, c.user_id, c.status);
+        }));
+    // Receipts of this device's own messages: "read by" once the other user has read one.
+    device.subscriptions.push_back(device.client->on_conversation(
+        [&, who, index, client = device.client.get()](const confab::ConversationChange& c) {
+          auto seq = last_sent[index].load();
+          if (c.conversation_id != conversation || seq == 0 || read_shown[index] >= seq) return;
+          auto by = client->read_by(conversation, seq);
+          if (!by || by->read.empty()) return;
+          read_shown[index] = seq;
+          console.print("  [%s] ✓✓ #%lld read by %s\n", who.c_str(), static_cast<long long>(seq), join(by->read).c_str());
+          screens.read(index, seq);
+        }));
     device.subscriptions.push_back(device.client->on_message([&, who, index](const confab::Message& m) {
       console.print("  [%s's screen] #%lld %s: %s\n", who.c_str(), static_cast<long long>(m.conversation_seq),
                     m.sender_id.c_str(), m.text.c_str());
+      if (m.kind == confab::EventKind::message_created) screens.stored(m.client_message_id, m.conversation_seq);
       transcript.record(index, m);
-    }));
-    device.subscriptions.push_back(device.client->on_typing([&, who](const confab::TypingChange& t) {
-      if (t.user_ids.empty()) return;
-      std::string names;
-      for (const auto& id : t.user_ids) names += (names.empty() ? "" : ", ") + id;
-      console.print("  [%s's screen] %s %s typing…\n", who.c_str(), names.c_str(), t.user_ids.size() == 1 ? "is" : "are");
-      transcript.saw_typing();
-    }));
-    device.subscriptions.push_back(device.client->on_presence([&console, who](const confab::PresenceChange& p) {
-      console.print("  [%s's screen] %s is %s\n", who.c_str(), p.user_id.c_str(),
-                    std::string(confab::to_string(p.status)).c_str());
     }));
     if (auto connected = device.client->connect(url, speaker.token); !connected) {
       std::fprintf(stderr, "%s\n", confab::describe(connected.error()).c_str());
@@ -228,25 +295,47 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // A conversation, not a burst: each line waits until both screens show the one before.
+  // Each device watches the conversation's receipts (who has read its messages).
+  for (auto& device : devices) static_cast<void>(device.client->receipts(conversation));
+
+  // A conversation, not a burst: the speaker types (the other screen shows it), sends, and
+  // the next line waits until both screens show it and the other user has read it.
   std::size_t lines = 0;
+  const auto timeout = std::chrono::seconds(timeout_s);
   for (const auto& [speaker_index, text] : script) {
-    auto& device = devices[static_cast<std::size_t>(speaker_index) % devices.size()];
-    // A keystroke first: the other screen shows "… is typing" until the message arrives.
-    auto seen = transcript.typing_seen();
-    if (device.client->typing(conversation)) {
-      static_cast<void>(transcript.wait_typing(seen + 1, std::chrono::seconds(2)));
+    auto index = static_cast<std::size_t>(speaker_index) % devices.size();
+    auto& device = devices[index];
+    auto other = (index + 1) % devices.size();
+    static_cast<void>(device.client->typing(conversation));
+    if (!screens.wait_typing(other, device.client->user_id(), timeout)) {
+      console.print("Stopping: %s's typing did not show within %d s.\n", device.speaker.name.c_str(), timeout_s);
+      return 1;
     }
-    console.print("%s types: %s\n", device.speaker.name.c_str(), text.c_str());
-    auto sent = device.client->send(conversation, text);
+    console.print("%s sends: %s\n", device.speaker.name.c_str(), text.c_str());
+    auto sent = device.client->send(conversation, text);  // ends the typing
     if (!sent) {
       std::fprintf(stderr, "send failed: %s\n", confab::describe(sent.error()).c_str());
       return 1;
     }
-    if (!transcript.wait_for(++lines, std::chrono::seconds(timeout_s))) {
+    if (!transcript.wait_for(++lines, timeout)) {
       console.print("Stopping: a device failed (see above) or a message took over %d s.\n", timeout_s);
       return 1;
     }
+    auto seq = screens.seq_of(sent->client_message_id);
+    last_sent[index] = seq;
+    static_cast<void>(devices[other].client->mark_read(conversation, seq));
+    if (!screens.wait_read(index, seq, timeout)) {
+      console.print("Stopping: the read receipt of #%lld did not come within %d s.\n", static_cast<long long>(seq),
+                    timeout_s);
+      return 1;
+    }
+  }
+  // One user steps away: the other screen shows them idle.
+  devices.back().client->set_idle(true);
+  if (!screens.wait_presence(0, devices.back().client->user_id(), confab::PresenceStatus::idle, timeout)) {
+    console.print("Stopping: %s's presence did not turn idle within %d s.\n", devices.back().speaker.name.c_str(),
+                  timeout_s);
+    return 1;
   }
   if (!transcript.consistent()) {
     console.print("The devices saw the messages in different orders.\n");
