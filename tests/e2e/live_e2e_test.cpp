@@ -317,5 +317,44 @@ TEST_F(LiveE2e, ReceiptsAfterAReconnectNeverGoBackward) {
       << "bob's newest cursors (his tablet's lower one changed nothing); carol, with nothing delivered, is not listed";
 }
 
+TEST_F(LiveE2e, ReceiptsAreToldAsTheyMoveAndKeptInTheStoreAcrossARestart) {
+  auto database = dir_.path() / "alice.db";
+  Seq seq = 0;
+  {
+    Device alice("alice-laptop", database);
+    Device bob("bob-phone");
+    connect(alice, "token-alice");
+    connect(bob, "token-bob");
+    test::Recorder<ReceiptChange> told;
+    auto on_receipts = alice.client->on_receipts([&](const ReceiptChange& r) { told.add(r); });
+    seq = send_acked(alice, "read me");
+    ASSERT_GT(seq, 0);
+    ASSERT_TRUE(bob.wait_for_store([&] { return !bob.stored("c_general").empty(); }));
+    ASSERT_TRUE(bob.client->mark_read("c_general", seq).ok());
+    // Told without asking: each move of bob's cursors, the last one his read.
+    ASSERT_TRUE(told.wait_until([&](const std::vector<ReceiptChange>& seen) {
+      return !seen.empty() && seen.back() == ReceiptChange{"c_general", {"bob", seq, seq}};
+    }));
+    for (std::size_t i = 1; i < told.items().size(); ++i) {
+      const auto& before = told.items()[i - 1].receipt;
+      const auto& after = told.items()[i].receipt;
+      if (before.user_id != after.user_id) continue;
+      EXPECT_GE(after.read_seq, before.read_seq);
+      EXPECT_GE(after.delivered_seq, before.delivered_seq);
+    }
+    auto by = alice.client->read_by("c_general", seq);
+    ASSERT_TRUE(by.ok());
+    EXPECT_EQ(*by, (ReadBy{{"bob"}, {}})) << "in the store when the callback runs";
+  }
+  // The app starts again, offline: "seen by" is shown from the store at once.
+  Device alice("alice-laptop", database);
+  auto by = alice.client->read_by("c_general", seq);
+  ASSERT_TRUE(by.ok());
+  EXPECT_EQ(*by, (ReadBy{{"bob"}, {}}));
+  auto receipts = alice.client->receipts("c_general");
+  ASSERT_TRUE(receipts.ok());
+  EXPECT_EQ(*receipts, (std::vector<Receipt>{{"bob", seq, seq}}));
+}
+
 }  // namespace
 }  // namespace confab

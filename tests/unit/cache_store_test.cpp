@@ -365,6 +365,31 @@ TEST(CacheStoreFile, KeepsEverythingAcrossAReopen) {
   EXPECT_EQ(opened.store->page("c1", 0, 10).value().messages.at(0).text, "kept");
 }
 
+TEST_P(CacheStoreTest, ReceiptsOnlyMoveForwardAndReadingImpliesDelivery) {
+  std::vector<Receipt> first{{"bob", 3, 5}, {"carol", 0, 2}};
+  ASSERT_TRUE(store->store_receipts("c1", first));
+  std::vector<Receipt> later{{"bob", 2, 4}, {"carol", 6, 0}, {"dave", 1, 1}};  // a late push, a read
+  ASSERT_TRUE(store->store_receipts("c1", later));
+  EXPECT_EQ(store->receipts("c1").value(),
+            (std::vector<Receipt>{{"bob", 3, 5}, {"carol", 6, 6}, {"dave", 1, 1}}))
+      << "never lowered; delivery raised to reading; in user id order";
+  EXPECT_TRUE(store->receipts("c2").value().empty());
+  ASSERT_TRUE(store->forget_receipts("c1"));
+  EXPECT_TRUE(store->receipts("c1").value().empty()) << "a conversation left keeps none";
+}
+
+TEST(CacheStoreFile, ReceiptsAreKeptAcrossAReopen) {
+  confab::test::TempDir dir;
+  auto path = dir.path() / "cache.db";
+  {
+    auto opened = CacheStore::open(path, Synchronous::normal).value();
+    std::vector<Receipt> receipts{{"bob", 4, 7}};
+    ASSERT_TRUE(opened.store->store_receipts("c1", receipts));
+  }
+  auto opened = CacheStore::open(path, Synchronous::normal).value();
+  EXPECT_EQ(opened.store->receipts("c1").value(), (std::vector<Receipt>{{"bob", 4, 7}}));
+}
+
 TEST(CacheStoreFile, AnUnreadableFileIsSetAsideAndReplacedByAnEmptyCache) {
   confab::test::TempDir dir;
   auto path = dir.path() / "cache.db";

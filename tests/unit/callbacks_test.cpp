@@ -225,6 +225,22 @@ TEST(CallbackQueue, TypingListsAndPresenceKeepTheNewestPerConversationAndPerUser
             (std::vector<PresenceChange>{{"bob", PresenceStatus::idle}, {"carol", PresenceStatus::online}}));
 }
 
+TEST(CallbackQueue, ReceiptsKeepTheNewestPerMemberAndConversation) {
+  Notifier notifier;
+  test::Recorder<ReceiptChange> receipts;
+  auto on_receipts = notifier.on_receipts([&](const ReceiptChange& r) { receipts.add(r); });
+  Blocker blocker(notifier);
+  for (Seq seq = 1; seq <= 100; ++seq) notifier.receipt({"c_general", {"bob", seq, seq}});
+  notifier.receipt({"c_general", {"carol", 0, 4}});
+  notifier.receipt({"c_release", {"bob", 2, 2}});
+  EXPECT_EQ(notifier.queued(), 3u) << "one entry per member and conversation";
+  blocker.release();
+  ASSERT_TRUE(receipts.wait_for_count(3));
+  EXPECT_EQ(receipts.items(), (std::vector<ReceiptChange>{{"c_general", {"bob", 100, 100}},
+                                                          {"c_general", {"carol", 0, 4}},
+                                                          {"c_release", {"bob", 2, 2}}}));
+}
+
 TEST(CallbackQueue, AConversationsChangesMergeWithoutLosingAnything) {
   Notifier notifier;
   test::Recorder<ConversationChange> seen;

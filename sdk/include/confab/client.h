@@ -516,10 +516,10 @@ class CONFAB_API Client {
 
   // ---- Receipts ----------------------------------------------------------------------
   //
-  // The other members' read and delivery cursors (confab/receipts.h), kept in memory for
-  // the client's lifetime: pushed by the server while connected (a member's device reports
-  // delivery once it stores messages, and reading through mark_read()), never moving
-  // backward. This device reports delivery the same way: when it stores messages from
+  // The other members' read and delivery cursors (confab/receipts.h), kept in the local
+  // store (the highest ever learned, so they show before connecting and across restarts,
+  // and never move backward): pushed by the server while connected (a member's device
+  // reports delivery once it stores messages, and reading through mark_read()). This device reports delivery the same way: when it stores messages from
   // others (live or caught up), debounced with mark_read()'s cursors, so a sender sees
   // sent -> delivered -> read. A conversation asked about with receipts() or read_by() is
   // watched: its receipts are asked for at once (when connected) and again after every
@@ -527,14 +527,19 @@ class CONFAB_API Client {
   // the rows it changes through on_conversation() (MessageUpdate::receipts updates of the
   // main timeline, the newest 100 seqs of the move).
 
-  // The other members' cursors in the conversation, in user id order, as known now (empty
-  // until the first answer after watching begins; a member with nothing delivered yet is
-  // not listed). Fails with invalid_argument for a bad
-  // id or a conversation that is not this user's. Never waits; any thread.
+  // The other members' cursors in the conversation, in user id order, as stored (empty
+  // until one is learned; a member with nothing delivered yet is not listed). Fails with
+  // invalid_argument for a bad id or a conversation that is not this user's, `storage`
+  // when the store cannot be read. Reads the store, never the network; any thread.
   Result<std::vector<Receipt>> receipts(std::string_view conversation_id);
   // Who among the other members has read the message at `seq`, and to whom it was
   // delivered but not yet read. Errors as receipts(), and invalid_argument for a seq < 1.
   Result<ReadBy> read_by(std::string_view conversation_id, Seq seq);
+  // A member's cursors moved forward in a conversation of the user (watched or not), once
+  // stored: receipts() and read_by() show it when the callback runs. On the callback
+  // thread; when the callbacks fall behind, only a member's newest cursors in each
+  // conversation are delivered.
+  Subscription on_receipts(std::function<void(const ReceiptChange&)> callback);
 
  private:
   class Impl;

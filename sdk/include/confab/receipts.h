@@ -20,6 +20,14 @@ struct Receipt {
   friend bool operator==(const Receipt&, const Receipt&) = default;
 };
 
+// A member's cursors in a conversation moved forward (Client::on_receipts()): `receipt` is
+// where they are now.
+struct ReceiptChange {
+  std::string conversation_id;
+  Receipt receipt;
+  friend bool operator==(const ReceiptChange&, const ReceiptChange&) = default;
+};
+
 // Who has a message: the other members who have read it (read_seq >= its seq), and those
 // to whose device it was delivered but who have not read it yet. Each list in user id
 // order; this user is never in them.

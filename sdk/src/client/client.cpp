@@ -199,7 +199,7 @@ class Client::Impl {
       requests_.complete(key, checked.error());
       return std::move(pending);
     }
-    post_to_session([key, checked = std::move(checked).value()](core::Session& s) mutable {
+    post_to_session([key = key, checked = std::move(checked).value()](core::Session& s) mutable {
       s.request_conversation(key, std::move(checked.frame), checked.idempotent);
     });
     return std::move(pending);
@@ -468,7 +468,8 @@ class Client::Impl {
       presence_queries_.complete(key, invalid("ask for 1-100 users at a time"));
       return std::move(pending);
     }
-    post_to_session([key, ids = std::move(distinct)](core::Session& s) mutable { s.query_presence(key, std::move(ids)); });
+    post_to_session(
+        [key = key, ids = std::move(distinct)](core::Session& s) mutable { s.query_presence(key, std::move(ids)); });
     return std::move(pending);
   }
 
@@ -670,7 +671,10 @@ class Client::Impl {
                 }
               }
               writer_.membership(a);
-              if (!a.joined) live_.left(a.conversation_id);
+              if (!a.joined) {
+                live_.left(a.conversation_id);
+                static_cast<void>(cache_->forget_receipts(a.conversation_id));
+              }
               // Joined one the store knows nothing of (a DM another user opened, an
               // invitation): its kind, name and workspace come with the list.
               if (auto known = cache_->has_details(a.conversation_id); a.joined && known && !*known) {
@@ -692,7 +696,11 @@ class Client::Impl {
             } else if constexpr (std::is_same_v<T, core::PresenceAnswered>) {
               presence_queries_.complete(a.key, std::move(a.result));
             } else if constexpr (std::is_same_v<T, core::ReceiptMoved>) {
+              // Stored first: receipts() and read_by() read the store, and the rows a
+              // list model reads again on this change must show the move.
+              static_cast<void>(cache_->store_receipts(a.conversation_id, std::span(&a.after, 1)));
               live_.receipt(a);
+              notifier_.receipt(ReceiptChange{a.conversation_id, a.after});
               if (auto rows = client::receipt_rows(a); !rows.updated.empty()) notifier_.conversation(rows);
             }
           },
@@ -915,12 +923,25 @@ Pending<std::vector<PresenceChange>> Client::query_presence(std::vector<std::str
 }
 Result<std::vector<Receipt>> Client::receipts(std::string_view conversation_id) {
   if (auto watched = impl_->watch_receipts(conversation_id); !watched) return watched.error();
-  return impl_->live().receipts(std::string(conversation_id));
+  return impl_->cache().receipts(std::string(conversation_id));
 }
 Result<ReadBy> Client::read_by(std::string_view conversation_id, Seq seq) {
   if (seq < 1) return invalid("a message's seq is at least 1");
   if (auto watched = impl_->watch_receipts(conversation_id); !watched) return watched.error();
-  return impl_->live().read_by(std::string(conversation_id), seq);
+  auto stored = impl_->cache().receipts(std::string(conversation_id));
+  if (!stored) return stored.error();
+  ReadBy by;
+  for (const auto& r : *stored) {
+    if (r.read_seq >= seq) {
+      by.read.push_back(r.user_id);
+    } else if (r.delivered_seq >= seq) {
+      by.delivered.push_back(r.user_id);
+    }
+  }
+  return by;
+}
+Subscription Client::on_receipts(std::function<void(const ReceiptChange&)> callback) {
+  return impl_->notifier().on_receipts(std::move(callback));
 }
 
 }  // namespace confab

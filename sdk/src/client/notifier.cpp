@@ -56,6 +56,7 @@ Notifier::Notifier()
       sync_listeners_(std::make_shared<ListenerTable<SyncProgress>>(thread_)),
       typing_listeners_(std::make_shared<ListenerTable<TypingChange>>(thread_)),
       presence_listeners_(std::make_shared<ListenerTable<PresenceChange>>(thread_)),
+      receipt_listeners_(std::make_shared<ListenerTable<ReceiptChange>>(thread_)),
       directory_listeners_(std::make_shared<ListenerTable<Signal>>(thread_)) {}
 
 Notifier::~Notifier() { stop(); }
@@ -131,6 +132,23 @@ Subscription Notifier::on_presence(std::function<void(const PresenceChange&)> ca
   return presence_listeners_->add(std::move(callback));
 }
 
+Subscription Notifier::on_receipts(std::function<void(const ReceiptChange&)> callback) {
+  return receipt_listeners_->add(std::move(callback));
+}
+
+void Notifier::receipt(const ReceiptChange& change) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || receipt_listeners_->empty()) return;
+  auto key = std::make_pair(change.conversation_id, change.receipt.user_id);
+  if (auto queued = receipt_queued_.find(key); queued != receipt_queued_.end()) {
+    *queued->second = change;  // cursors only move forward: the newest says it all
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(change);
+  receipt_queued_.emplace(std::move(key), std::prev(queue_.end()));
+}
+
 void Notifier::typing(const TypingChange& change) {
   std::lock_guard lock(mutex_);
   if (stopped_ || typing_listeners_->empty()) return;
@@ -190,6 +208,8 @@ void Notifier::deliver_next() {
             typing_queued_.erase(n.conversation_id);
           } else if constexpr (std::is_same_v<T, PresenceChange>) {
             presence_queued_.erase(n.user_id);
+          } else if constexpr (std::is_same_v<T, ReceiptChange>) {
+            receipt_queued_.erase({n.conversation_id, n.receipt.user_id});
           }
         },
         note);
@@ -219,6 +239,8 @@ void Notifier::deliver_next() {
           typing_listeners_->call(n);
         } else if constexpr (std::is_same_v<T, PresenceChange>) {
           presence_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, ReceiptChange>) {
+          receipt_listeners_->call(n);
         }
       },
       note);
@@ -259,6 +281,7 @@ void Notifier::stop() {
     sync_queued_.reset();
     typing_queued_.clear();
     presence_queued_.clear();
+    receipt_queued_.clear();
     messages_queued_ = 0;
   }
   thread_->stop();

@@ -38,6 +38,7 @@
 #include "confab/conversation.h"
 #include "confab/message.h"
 #include "confab/presence.h"
+#include "confab/receipts.h"
 #include "confab/subscription.h"
 
 namespace confab::client {
@@ -81,11 +82,14 @@ class Notifier {
   void conversation(const ConversationChange& change);
   void sync(const SyncProgress& progress);
 
-  // ---- Typing and presence ----
+  // ---- Typing, presence and receipts ----
   Subscription on_typing(std::function<void(const TypingChange&)> callback);
   Subscription on_presence(std::function<void(const PresenceChange&)> callback);
+  Subscription on_receipts(std::function<void(const ReceiptChange&)> callback);
   void typing(const TypingChange& change);
   void presence(const PresenceChange& change);
+  // A member's newest cursors replace the queued ones of that member and conversation.
+  void receipt(const ReceiptChange& change);
 
   // ---- Identity and requests ----
   Subscription on_directory(std::function<void()> callback);
@@ -104,7 +108,8 @@ class Notifier {
 
  private:
   using Note =
-      std::variant<ConnectionChange, LocalMessage, Message, ConversationChange, SyncProgress, TypingChange, PresenceChange>;
+      std::variant<ConnectionChange, LocalMessage, Message, ConversationChange, SyncProgress, TypingChange, PresenceChange,
+                   ReceiptChange>;
   using Queue = std::list<Note>;
 
   // With mutex_ held: queues a new entry last.
@@ -125,6 +130,7 @@ class Notifier {
   std::shared_ptr<ListenerTable<SyncProgress>> sync_listeners_;
   std::shared_ptr<ListenerTable<TypingChange>> typing_listeners_;
   std::shared_ptr<ListenerTable<PresenceChange>> presence_listeners_;
+  std::shared_ptr<ListenerTable<ReceiptChange>> receipt_listeners_;
 
   mutable std::mutex mutex_;
   Queue queue_;
@@ -133,6 +139,7 @@ class Notifier {
   std::optional<Queue::iterator> sync_queued_;
   std::map<std::string, Queue::iterator> typing_queued_;    // by conversation id
   std::map<std::string, Queue::iterator> presence_queued_;  // by user id
+  std::map<std::pair<std::string, std::string>, Queue::iterator> receipt_queued_;  // by conversation, user
   std::size_t messages_queued_ = 0;
   bool delivering_ = false;  // a delivery task is posted
   bool stopped_ = false;

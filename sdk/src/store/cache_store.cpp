@@ -139,6 +139,16 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
     UPDATE conversations SET last_activity_ms = ifnull((SELECT max(m.created_at_ms) FROM messages m
       WHERE m.conversation_id = conversations.id AND m.seq IS NOT NULL), 0);
     )sql",
+    // 4: the other members' read and delivery cursors (cache_store_receipts.cpp).
+    R"sql(
+    CREATE TABLE receipts (
+      conversation_id TEXT NOT NULL,
+      user_id         TEXT NOT NULL,
+      read_seq        INTEGER NOT NULL,
+      delivered_seq   INTEGER NOT NULL,
+      PRIMARY KEY (conversation_id, user_id)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 }  // namespace

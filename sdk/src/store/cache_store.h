@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "confab/conversation.h"
+#include "confab/receipts.h"
 #include "confab/identity.h"
 #include "confab/result.h"
 #include "protocol/protocol.h"
@@ -62,7 +63,7 @@ struct CacheCursor {
 
 class CacheStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static constexpr int kMaxPage = 500;
   // Unread counts stop at this (an app shows "9999+"): counting costs a step per message.
   static constexpr int kUnreadCountCap = 10'000;
@@ -174,6 +175,16 @@ class CacheStore {
   // Whether the store has a conversation's details (its kind, from a list or an answer),
   // not only a row made by its events.
   Result<bool> has_details(const std::string& conversation_id);
+
+  // ---- Receipts (cache_store_receipts.cpp) ----
+
+  // Stores other members' cursors, each raised to what it says and never lowered (a late
+  // push, an older device): the store keeps the highest ever learned, across restarts.
+  Result<void> store_receipts(const std::string& conversation_id, std::span<const Receipt> receipts);
+  // The members' cursors in a conversation, in user id order.
+  Result<std::vector<Receipt>> receipts(const std::string& conversation_id);
+  // The user left the conversation: its receipts go.
+  Result<void> forget_receipts(const std::string& conversation_id);
 
   // Reading connections open at most at once; a read beyond that waits for another read.
   static constexpr std::size_t kMaxReaders = 4;
