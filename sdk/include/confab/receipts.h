@@ -1,7 +1,7 @@
 // Read and delivery receipts: how far the other members of a conversation have read, and
-// how far their devices have received it. Kept in memory by the client (never stored):
-// learned from the server's pushes while connected, and asked for again after each
-// connection for the conversations the app has asked about (see Client::receipts()).
+// how far their devices have received it. Learned from the server's pushes while connected,
+// and asked for again after each connection for the conversations the app has asked about
+// (see Client::receipts()); kept in the local store, the highest ever learned.
 #pragma once
 
 #include <string>
