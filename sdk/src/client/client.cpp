@@ -671,10 +671,7 @@ class Client::Impl {
                 }
               }
               writer_.membership(a);
-              if (!a.joined) {
-                live_.left(a.conversation_id);
-                static_cast<void>(cache_->forget_receipts(a.conversation_id));
-              }
+              if (!a.joined) static_cast<void>(cache_->forget_receipts(a.conversation_id));
               // Joined one the store knows nothing of (a DM another user opened, an
               // invitation): its kind, name and workspace come with the list.
               if (auto known = cache_->has_details(a.conversation_id); a.joined && known && !*known) {
@@ -699,7 +696,6 @@ class Client::Impl {
               // Stored first: receipts() and read_by() read the store, and the rows a
               // list model reads again on this change must show the move.
               static_cast<void>(cache_->store_receipts(a.conversation_id, std::span(&a.after, 1)));
-              live_.receipt(a);
               notifier_.receipt(ReceiptChange{a.conversation_id, a.after});
               if (auto rows = client::receipt_rows(a); !rows.updated.empty()) notifier_.conversation(rows);
             }

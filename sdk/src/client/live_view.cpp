@@ -20,16 +20,6 @@ void LiveView::presence(const PresenceChange& change) {
   }
 }
 
-void LiveView::receipt(const core::ReceiptMoved& moved) {
-  std::lock_guard lock(mutex_);
-  receipts_.learn(moved.conversation_id, moved.after.user_id, moved.after.read_seq, moved.after.delivered_seq);
-}
-
-void LiveView::left(const std::string& conversation_id) {
-  std::lock_guard lock(mutex_);
-  receipts_.forget(conversation_id);
-}
-
 std::vector<std::string> LiveView::typers(const std::string& conversation_id) const {
   std::lock_guard lock(mutex_);
   auto it = typing_.find(conversation_id);
@@ -40,16 +30,6 @@ PresenceStatus LiveView::presence(const std::string& user_id) const {
   std::lock_guard lock(mutex_);
   auto it = presence_.find(user_id);
   return it == presence_.end() ? PresenceStatus::offline : it->second;
-}
-
-std::vector<Receipt> LiveView::receipts(const std::string& conversation_id) const {
-  std::lock_guard lock(mutex_);
-  return receipts_.of(conversation_id);
-}
-
-ReadBy LiveView::read_by(const std::string& conversation_id, Seq seq) const {
-  std::lock_guard lock(mutex_);
-  return receipts_.read_by(conversation_id, seq);
 }
 
 }  // namespace confab::client
