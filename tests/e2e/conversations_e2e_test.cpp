@@ -108,6 +108,39 @@ TEST_F(ConversationsE2e, ADmOpenedOnOneDeviceAppearsOnTheOtherUsersDeviceWithNam
   EXPECT_EQ((*members)[1].display_name, "Bob");
 }
 
+TEST_F(ConversationsE2e, AGroupDmReachesEveryMemberAndTakesThreeToSixteen) {
+  Device alice("alice-laptop");
+  Device bob("bob-phone");
+  Device carol("carol-phone");
+  connect(alice, "token-alice");
+  connect(bob, "token-bob");
+  connect(carol, "token-carol");
+
+  auto group = answer(alice.client->create_group_dm({"bob", "carol"}));
+  ASSERT_TRUE(group.ok()) << describe(group.error());
+  EXPECT_EQ(group->kind, ConversationKind::group_dm);
+  EXPECT_EQ(group->name, "") << "a group DM has no name";
+  EXPECT_EQ(sorted(group->members), (std::vector<std::string>{"alice", "bob", "carol"}));
+  ASSERT_TRUE(listed(*alice.client, group->conversation_id));
+  ASSERT_TRUE(alice.client->send(group->conversation_id, "lunch, the three of us?").ok());
+  for (auto* other : {&bob, &carol}) {
+    ASSERT_TRUE(other->wait_for_store([&] {
+      auto c = listed(*other->client, group->conversation_id);
+      return c && c->kind == ConversationKind::group_dm && c->last_message &&
+             c->last_message->text == "lunch, the three of us?";
+    })) << "the group DM never reached " << other->client->user_id();
+    auto members = other->client->members(group->conversation_id);
+    ASSERT_TRUE(members.ok());
+    EXPECT_EQ(members->size(), 3u);
+  }
+
+  // Two people are a DM, not a group: refused at once, nothing sent.
+  auto pair = alice.client->create_group_dm({"bob"}).wait_for(kAnswer);
+  ASSERT_TRUE(pair.has_value());
+  ASSERT_FALSE(pair->ok());
+  EXPECT_EQ(pair->error().code, ErrorCode::invalid_argument) << describe(pair->error());
+}
+
 TEST_F(ConversationsE2e, AChannelsCreationJoinInvitationNameAndTopicReachTheOtherMembers) {
   Device alice("alice-laptop");
   Device bob("bob-phone");
