@@ -287,6 +287,40 @@ TEST_F(QtBridge, FetchMorePagesOlderHistoryFromTheStoreThenFromTheServer) {
   for (const auto& signal : inserted) EXPECT_EQ(signal.at(1).toInt(), 0) << "older rows come in at the top";
 }
 
+TEST_F(QtBridge, TypingPresenceAndReceiptsAreSignalsOnTheObjectsThread) {
+  auto alice = chat("alice-laptop");
+  auto bob = chat("bob-phone");
+  ASSERT_TRUE(connect(*alice, "token-alice"));
+  ASSERT_TRUE(connect(*bob, "token-bob"));
+  QSignalSpy typing(alice.get(), &ChatClient::typingChanged);
+  QSignalSpy presence(alice.get(), &ChatClient::presenceChanged);
+  QSignalSpy receipts(alice.get(), &ChatClient::receiptsChanged);
+
+  bob->typing(kGeneral);
+  ASSERT_TRUE(processUntil([&] { return alice->typingUsers(kGeneral) == QStringList{"bob"}; }));
+  ASSERT_TRUE(processUntil([&] { return !typing.isEmpty(); }));
+  EXPECT_EQ(typing.last().at(0).toString(), kGeneral);
+  EXPECT_EQ(typing.last().at(1).toStringList(), QStringList{"bob"});
+  bob->stopTyping(kGeneral);
+  ASSERT_TRUE(processUntil([&] { return !typing.isEmpty() && typing.last().at(1).toStringList().isEmpty(); }))
+      << "typing clears";
+  EXPECT_TRUE(alice->typingUsers(kGeneral).isEmpty());
+
+  ASSERT_TRUE(processUntil([&] { return alice->presence("bob") == "online"; }));
+  bob->setIdle(true);
+  ASSERT_TRUE(processUntil([&] {
+    return !presence.isEmpty() && presence.last().at(0).toString() == "bob" && presence.last().at(1).toString() == "idle";
+  }));
+  EXPECT_EQ(alice->presence("bob"), "idle");
+
+  ASSERT_GT(alice->send(kGeneral, "seen?"), 0);
+  ASSERT_TRUE(stored(*bob, 1));
+  ASSERT_TRUE(bob->markRead(kGeneral, 1));
+  ASSERT_TRUE(processUntil([&] {
+    return !receipts.isEmpty() && receipts.last().at(1).toString() == "bob" && receipts.last().at(2).toLongLong() == 1;
+  })) << "read by bob";
+}
+
 TEST_F(QtBridge, DestroyingTheFacadeWhileCallbacksAreInFlightIsSafe) {
   auto bob = chat("bob-phone");
   ASSERT_TRUE(connect(*bob, "token-bob"));

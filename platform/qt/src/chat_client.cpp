@@ -65,6 +65,23 @@ ChatClient::ChatClient(std::unique_ptr<confab::Client> client, QObject* parent)
       emit syncChanged();
     });
   }));
+  subscriptions_.push_back(client_->on_typing([relay, this](const TypingChange& change) {
+    QStringList users;
+    for (const auto& id : change.user_ids) users.push_back(toQString(id));
+    auto conversation = toQString(change.conversation_id);
+    relay->post([this, conversation, users] { emit typingChanged(conversation, users); });
+  }));
+  subscriptions_.push_back(client_->on_presence([relay, this](const PresenceChange& change) {
+    auto user = toQString(change.user_id);
+    auto status = toQString(to_string(change.status));
+    relay->post([this, user, status] { emit presenceChanged(user, status); });
+  }));
+  subscriptions_.push_back(client_->on_receipts([relay, this](const ReceiptChange& change) {
+    relay->post([this, change] {
+      emit receiptsChanged(toQString(change.conversation_id), toQString(change.receipt.user_id),
+                           change.receipt.read_seq, change.receipt.delivered_seq);
+    });
+  }));
   subscriptions_.push_back(client_->on_directory([relay, this] {
     relay->post([this] {
       emit directoryChanged();
@@ -209,6 +226,26 @@ bool ChatClient::discard(qint64 localId) {
 
 bool ChatClient::markRead(const QString& conversationId, qint64 seq) {
   return check("markRead", client_->mark_read(utf8(conversationId), seq));
+}
+
+void ChatClient::typing(const QString& conversationId) {
+  static_cast<void>(client_->typing(utf8(conversationId)));  // `offline`: nothing to show anyone
+}
+
+void ChatClient::stopTyping(const QString& conversationId) {
+  static_cast<void>(client_->stop_typing(utf8(conversationId)));
+}
+
+QStringList ChatClient::typingUsers(const QString& conversationId) const {
+  QStringList users;
+  for (const auto& id : client_->typing_users(utf8(conversationId))) users.push_back(toQString(id));
+  return users;
+}
+
+void ChatClient::setIdle(bool idle) { client_->set_idle(idle); }
+
+QString ChatClient::presence(const QString& userId) const {
+  return toQString(to_string(client_->presence(utf8(userId))));
 }
 
 void ChatClient::conversationRequest(const QString& operation, Pending<ConversationInfo> pending) {

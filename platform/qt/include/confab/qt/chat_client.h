@@ -90,6 +90,18 @@ class ChatClient : public QObject {
   // The user has read the conversation up to `seq`.
   Q_INVOKABLE bool markRead(const QString& conversationId, qint64 seq);
 
+  // ---- Typing, presence, receipts ----
+  // A keystroke in the compose box of the conversation (cheap; nothing while offline).
+  Q_INVOKABLE void typing(const QString& conversationId);
+  // The compose box was cleared.
+  Q_INVOKABLE void stopTyping(const QString& conversationId);
+  // Who is typing there now (never this user), in the order they started.
+  Q_INVOKABLE QStringList typingUsers(const QString& conversationId) const;
+  // The app's input-idle hint: others see this user idle.
+  Q_INVOKABLE void setIdle(bool idle);
+  // "online", "idle" or "offline".
+  Q_INVOKABLE QString presence(const QString& userId) const;
+
   // ---- Conversations (answered later by conversationReady or requestFailed) ----
   Q_INVOKABLE void createChannel(const QString& workspaceId, const QString& name, bool isPrivate = false);
   Q_INVOKABLE void openDm(const QString& userId);
@@ -108,6 +120,12 @@ class ChatClient : public QObject {
   void localMessageChanged(const confab::LocalMessage& message);
   // The directory (users, workspaces) was stored.
   void directoryChanged();
+  // The users typing in a conversation changed: the whole list now (empty: nobody).
+  void typingChanged(const QString& conversationId, const QStringList& userIds);
+  // A user's presence changed: "online", "idle" or "offline".
+  void presenceChanged(const QString& userId, const QString& status);
+  // A member's read and delivery cursors in a conversation moved forward (stored).
+  void receiptsChanged(const QString& conversationId, const QString& userId, qint64 readSeq, qint64 deliveredSeq);
   // A conversation request completed: the conversation, now in conversations().
   void conversationReady(const QString& conversationId);
   // A call was refused, or a request failed: what was asked, and why.
