@@ -267,6 +267,18 @@ class Client::Impl {
     return {};
   }
 
+  // On the network thread: stores the outgoing row and hands it to the session, the echo
+  // shown first (before the session reports its next state).
+  Result<LocalMessage> queue_here(core::OutboxRow row) {
+    auto stored = store_->insert(std::move(row));
+    if (!stored) return stored.error();
+    LocalMessage echo = stored->message;
+    view_.outbox_changed(echo);
+    session_.enqueue(std::move(stored).value());
+    apply(session_.take_actions());
+    return echo;
+  }
+
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text, const SendOptions& options) {
     if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
     if (auto ok = client::check_text(text); !ok) return ok.error();
@@ -292,13 +304,7 @@ class Client::Impl {
           return Result<LocalMessage>(any->message);
         });
         if (!resolved) return resolved.error();
-        auto stored = store_->insert(std::move(row));
-        if (!stored) return stored.error();
-        LocalMessage echo = stored->message;
-        view_.outbox_changed(echo);  // before the session reports its next state
-        session_.enqueue(std::move(stored).value());
-        apply(session_.take_actions());
-        return echo;
+        return queue_here(std::move(row));
       };
       return calls_.run(std::move(on_network_thread), Result<LocalMessage>(closing()));
     }
@@ -366,13 +372,7 @@ class Client::Impl {
         m.target_message_id = sent->message.message_id;
         m.target_local_id = target.local_id;
       }
-      auto stored = store_->insert(std::move(row));
-      if (!stored) return stored.error();
-      LocalMessage echo = stored->message;
-      view_.outbox_changed(echo);  // before the session reports its next state
-      session_.enqueue(std::move(stored).value());
-      apply(session_.take_actions());
-      return echo;
+      return queue_here(std::move(row));
     };
     return calls_.run(std::move(on_network_thread), Result<LocalMessage>(closing()));
   }
@@ -719,7 +719,7 @@ class Client::Impl {
   client::LiveView live_;                      // thread-safe
   const StoreRecovery recovery_;
   client::Notifier notifier_;                            // the callback thread; thread-safe
-  client::RequestTable requests_{notifier_.callback_executor()};  // conversation requests; thread-safe
+  client::PendingTable<ConversationInfo> requests_{notifier_.callback_executor()};  // conversation requests; thread-safe
   client::PendingTable<std::vector<PresenceChange>> presence_queries_{notifier_.callback_executor()};  // thread-safe
   std::shared_ptr<client::CallbackThread> token_thread_;  // the token provider runs here
   bool closed_ = false;                                   // close() ran (from ~Client)

@@ -134,23 +134,4 @@ Result<CheckedRequest> topic_request(std::string_view conversation_id, std::stri
   return r;
 }
 
-std::pair<std::uint64_t, Pending<ConversationInfo>> RequestTable::add() {
-  auto [pending, completer] = detail::make_pending<ConversationInfo>(executor_);
-  std::lock_guard lock(mutex_);
-  auto key = next_key_++;
-  waiting_.emplace(key, std::move(completer));
-  return {key, std::move(pending)};
-}
-
-void RequestTable::complete(std::uint64_t key, const Result<ConversationInfo>& result) {
-  decltype(waiting_)::node_type node;
-  {
-    std::lock_guard lock(mutex_);
-    node = waiting_.extract(key);
-  }
-  // Outside the lock: it may post a continuation. (A copy: GCC 12 warns, wrongly, that a moved
-  // Result may be uninitialized here.)
-  if (node) node.mapped().complete(Result<ConversationInfo>(result));
-}
-
 }  // namespace confab::client

@@ -34,23 +34,4 @@ Result<CheckedRequest> invite_request(std::string_view conversation_id, const st
 Result<CheckedRequest> rename_request(std::string_view conversation_id, std::string_view name);
 Result<CheckedRequest> topic_request(std::string_view conversation_id, std::string_view topic);
 
-// The requests waiting for their answer, by key. Thread-safe: added on the app's threads,
-// completed on the network thread. Destroyed with requests unanswered (the client closing),
-// each fails with `closed`.
-class RequestTable {
- public:
-  explicit RequestTable(TaskExecutor executor) : executor_(std::move(executor)) {}
-
-  // A new request: its key, and the Pending the caller waits on.
-  std::pair<std::uint64_t, Pending<ConversationInfo>> add();
-  // Completes the request (once; an unknown key is ignored).
-  void complete(std::uint64_t key, const Result<ConversationInfo>& result);
-
- private:
-  TaskExecutor executor_;
-  std::mutex mutex_;
-  std::uint64_t next_key_ = 1;
-  std::map<std::uint64_t, detail::PendingCompleter<ConversationInfo>> waiting_;
-};
-
 }  // namespace confab::client
