@@ -77,6 +77,10 @@ std::vector<protocol::ConversationSummary> MessageStore::conversations_of(const 
   q.bind(2, after);
   q.bind(3, limit);
   while (q.executeStep()) out.push_back(read_summary(q));
+  // DMs and group DMs have no name: their members say what they are.
+  for (auto& c : out) {
+    if (c.kind == "dm" || c.kind == "group_dm") c.members = members(c.conversation_id);
+  }
   return out;
 }
 

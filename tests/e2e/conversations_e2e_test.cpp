@@ -108,6 +108,26 @@ TEST_F(ConversationsE2e, ADmOpenedOnOneDeviceAppearsOnTheOtherUsersDeviceWithNam
   EXPECT_EQ((*members)[1].display_name, "Bob");
 }
 
+TEST(ConversationListE2e, ADmIsNamedByItsMembersFromTheListAloneBeforeAnyOfItsEvents) {
+  test::TempDir dir;
+  test::ServerProcess server(dir.path(), R"({
+    "users": [{"id": "alice", "name": "Alice", "tokens": ["token-alice"]},
+              {"id": "bob", "name": "Bob", "tokens": ["token-bob"]}],
+    "conversations": [{"id": "c_general", "kind": "channel", "members": ["alice", "bob"]},
+                      {"id": "dm_alice_bob", "kind": "dm", "members": ["alice", "bob"]}]
+  })");
+  Device alice("alice-laptop");
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  ASSERT_TRUE(alice.wait_for_state(ConnectionState::connected));
+  auto dm = listed(*alice.client, "dm_alice_bob");
+  ASSERT_TRUE(dm);
+  EXPECT_EQ(dm->head_seq, 0) << "the seeded DM has no event to learn its members from";
+  EXPECT_EQ(sorted(dm->members), (std::vector<std::string>{"alice", "bob"}));
+  auto members = alice.client->members("dm_alice_bob");
+  ASSERT_TRUE(members.ok());
+  EXPECT_EQ(members->size(), 2u);
+}
+
 TEST_F(ConversationsE2e, AGroupDmReachesEveryMemberAndTakesThreeToSixteen) {
   Device alice("alice-laptop");
   Device bob("bob-phone");

@@ -73,6 +73,9 @@ TEST(ProtocolCodec, ConversationSyncAndEphemeralFramesSurviveRoundTrip) {
   ConversationInfo info{"c1", summary, {"alice", "bob", "carol"}};
   EXPECT_EQ(round_trip_server(info), info);
   EXPECT_EQ(round_trip_server(SyncState{"s", {summary}, "c_a"}), (SyncState{"s", {summary}, "c_a"}));
+  ConversationSummary dm{"d_1", "dm", "w1", "", "", 0, 0, 2, {"alice", "bob"}};
+  EXPECT_EQ(round_trip_server(Conversations{"l", {summary, dm}, ""}), (Conversations{"l", {summary, dm}, ""}))
+      << "a listed DM carries its members";
   Event joined{"c_a", 1, "", "alice", "", {}, 5, EventKind::member_joined, "", "bob", "", ""};
   Event renamed{"c_a", 2, "", "alice", "", {}, 6, EventKind::conversation_updated, "", "", "launch", "day two"};
   Event message{"c_a", 3, "m1", "bob", "cm1", {"hi", {"a_1", "a_2"}}, 7, EventKind::message_created, "", "", "", "",

@@ -83,7 +83,9 @@ struct ConversationInfo {
   // "9999+" beyond).
   std::int64_t unread_count = 0;
   int member_count = 0;
-  std::vector<std::string> members;  // as learned from the log's member events
+  // As learned from the log's member events, request answers and, for DMs and group DMs,
+  // the conversation list.
+  std::vector<std::string> members;
   // The newest stored message of the main timeline that is not deleted, for a preview
   // (with its sender_name); none while the store holds no such message.
   std::optional<TimelineMessage> last_message;

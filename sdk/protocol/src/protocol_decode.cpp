@@ -204,6 +204,7 @@ ConversationSummary read_summary(const JsonReader& item) {
   c.head_seq = item.optional_integer("headSeq", 0, kMaxInt, 0);
   c.read_seq = item.optional_integer("readSeq", 0, kMaxInt, 0);
   c.member_count = static_cast<int>(item.optional_integer("memberCount", 0, 1 << 30, 0));
+  if (item.has("members")) c.members = item.identifiers("members", kMaxListedMembers, kMaxIdentifierBytes);
   return c;
 }
 

@@ -170,6 +170,7 @@ Json summary_json(const ConversationSummary& c) {
   j["headSeq"] = c.head_seq;
   j["readSeq"] = c.read_seq;
   j["memberCount"] = c.member_count;
+  if (!c.members.empty()) j["members"] = c.members;
   return j;
 }
 

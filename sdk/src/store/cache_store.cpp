@@ -337,6 +337,8 @@ Result<void> CacheStore::update_conversations(std::span<const protocol::Conversa
       q->bind(7, c.head_seq);
       q->bind(8, c.read_seq);
       q->exec();
+      // A DM's or group DM's members come with it (it has no name without them).
+      if (!c.members.empty()) store_members_at_head(c.conversation_id, c.head_seq, c.member_count, c.members);
     }
     commit(tx);
     return {};

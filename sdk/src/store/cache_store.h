@@ -213,6 +213,10 @@ class CacheStore {
   Error failed(const std::string& what, const std::exception& e);
   void migrate();
   void apply_event(const protocol::Event& e);
+  // Within a write: `members` are the conversation's members as of `head_seq`; when they
+  // are all of them (`member_count`), nobody else stored is. Events after the head win.
+  void store_members_at_head(const std::string& conversation_id, Seq head_seq, int member_count,
+                             const std::vector<std::string>& members);
   void apply_batch(const std::string& conversation_id, std::span<const protocol::Event> events, ApplyMode mode);
   static std::vector<TimelineMessage> read_messages(ReadStatements& s, SQLite::Statement& q);
   static ConversationInfo read_conversation(ReadStatements& s, SQLite::Statement& q);

@@ -197,22 +197,7 @@ Result<void> CacheStore::store_answer(const protocol::ConversationInfo& answer, 
     names.bind(3, c.topic);
     names.bind(4, c.head_seq);
     names.exec();
-    std::map<std::string, bool> present;
-    for (const auto& id : answer.members) present[id] = true;
-    // Everyone listed is a member at the head; when the list is whole, nobody else is.
-    if (static_cast<int>(answer.members.size()) >= c.member_count) {
-      SQLite::Statement stored(*db_, "SELECT user_id FROM members WHERE conversation_id = ?1 AND present = 1");
-      stored.bind(1, c.conversation_id);
-      while (stored.executeStep()) present.try_emplace(stored.getColumn(0).getString(), false);
-    }
-    for (const auto& [user_id, is_member] : present) {
-      Use q(statements_->member);
-      q->bind(1, c.conversation_id);
-      q->bind(2, user_id);
-      q->bind(3, c.head_seq);
-      q->bind(4, is_member ? 1 : 0);
-      q->exec();
-    }
+    store_members_at_head(c.conversation_id, c.head_seq, c.member_count, answer.members);
     if (!listed) {
       SQLite::Statement mark(*db_, "UPDATE conversations SET listed = 0 WHERE id = ?1");
       mark.bind(1, c.conversation_id);
@@ -222,6 +207,26 @@ Result<void> CacheStore::store_answer(const protocol::ConversationInfo& answer, 
     return {};
   } catch (const std::exception& e) {
     return failed("cannot store the conversation", e);
+  }
+}
+
+void CacheStore::store_members_at_head(const std::string& conversation_id, Seq head_seq, int member_count,
+                                       const std::vector<std::string>& members) {
+  std::map<std::string, bool> present;
+  for (const auto& id : members) present[id] = true;
+  // Everyone listed is a member at the head; when the list is whole, nobody else is.
+  if (static_cast<int>(members.size()) >= member_count) {
+    SQLite::Statement stored(*db_, "SELECT user_id FROM members WHERE conversation_id = ?1 AND present = 1");
+    stored.bind(1, conversation_id);
+    while (stored.executeStep()) present.try_emplace(stored.getColumn(0).getString(), false);
+  }
+  for (const auto& [user_id, is_member] : present) {
+    Use q(statements_->member);
+    q->bind(1, conversation_id);
+    q->bind(2, user_id);
+    q->bind(3, head_seq);
+    q->bind(4, is_member ? 1 : 0);
+    q->exec();
   }
 }
 

@@ -34,6 +34,7 @@ inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
 inline constexpr std::size_t kMaxEmojiBytes = 64;
 inline constexpr int kMaxConversationsPage = 200;  // conversations per `conversations` frame
+inline constexpr std::size_t kMaxListedMembers = 16;  // a listed DM's or group DM's `members`
 inline constexpr std::size_t kMaxNameBytes = 80;    // a conversation's name
 inline constexpr std::size_t kMaxTopicBytes = 250;  // a conversation's topic
 inline constexpr std::size_t kMaxUsersPerRequest = 100;  // user ids in one create or invite
@@ -309,6 +310,8 @@ struct ConversationSummary {
   Seq head_seq = 0;      // the highest conversationSeq
   Seq read_seq = 0;      // the user's read cursor
   int member_count = 0;
+  // In a list page, for a DM or group DM (which have no name): its members, by id.
+  std::vector<std::string> members;
   friend bool operator==(const ConversationSummary&, const ConversationSummary&) = default;
 };
 
