@@ -1,6 +1,9 @@
 #include "confab/qt/chat_client.h"
 
 #include <QMetaObject>
+#include <QVariantMap>
+
+#include <algorithm>
 
 #include <mutex>
 
@@ -18,6 +21,12 @@ MessageRef reference(const QString& conversation_id, const QString& message_id, 
 }
 
 QString reason(const Error& e) { return toQString(confab::describe(e)); }
+
+std::vector<std::string> ids(const QStringList& list) {
+  std::vector<std::string> out;
+  for (const auto& id : list) out.push_back(id.toStdString());
+  return out;
+}
 
 }  // namespace
 
@@ -40,7 +49,7 @@ ChatClient::ChatClient(std::unique_ptr<confab::Client> client, QObject* parent)
   Q_ASSERT(client_);
   relay_->target = this;
   connection_ = client_->connection();
-  unsent_count_ = static_cast<int>(client_->unsent_messages().size());
+  recountUnsent();
   auto relay = relay_;
   subscriptions_.push_back(client_->on_connection([relay, this](const ConnectionChange& change) {
     relay->post([this, change] {
@@ -102,9 +111,14 @@ ChatClient::~ChatClient() {
 void ChatClient::post(std::function<void()> work) { relay_->post(std::move(work)); }
 
 void ChatClient::recountUnsent() {
-  auto unsent = static_cast<int>(client_->unsent_messages().size());
-  if (unsent == unsent_count_) return;
+  auto messages = client_->unsent_messages();
+  auto unsent = static_cast<int>(messages.size());
+  auto pending = static_cast<int>(std::count_if(messages.begin(), messages.end(), [](const LocalMessage& m) {
+    return m.state == OutboxState::pending || m.state == OutboxState::sending;
+  }));
+  if (unsent == unsent_count_ && pending == pending_count_) return;
   unsent_count_ = unsent;
+  pending_count_ = pending;
   emit outboxChanged();
 }
 
@@ -164,6 +178,18 @@ qint64 ChatClient::send(const QString& conversationId, const QString& text, cons
   auto sent = client_->send(utf8(conversationId), utf8(text), options);
   if (!sent.ok()) {
     emit requestFailed("send", reason(sent.error()));
+    return -1;
+  }
+  recountUnsent();
+  return sent->local_id;
+}
+
+qint64 ChatClient::reply(const QString& conversationId, const QString& text, const QString& replyToId) {
+  SendOptions options;
+  options.reply_to = MessageRef::server(utf8(conversationId), utf8(replyToId));
+  auto sent = client_->send(utf8(conversationId), utf8(text), options);
+  if (!sent.ok()) {
+    emit requestFailed("reply", reason(sent.error()));
     return -1;
   }
   recountUnsent();
@@ -248,6 +274,53 @@ QString ChatClient::presence(const QString& userId) const {
   return toQString(to_string(client_->presence(utf8(userId))));
 }
 
+QString ChatClient::typingLine(const QString& conversationId) const {
+  QStringList names;
+  for (const auto& id : client_->typing_users(utf8(conversationId))) names.push_back(displayName(toQString(id)));
+  switch (names.size()) {
+    case 0:
+      return {};
+    case 1:
+      return tr("%1 is typing…").arg(names[0]);
+    case 2:
+      return tr("%1 and %2 are typing…").arg(names[0], names[1]);
+    default:
+      return tr("%1 and %2 others are typing…").arg(names[0]).arg(names.size() - 1);
+  }
+}
+
+QString ChatClient::displayName(const QString& userId) const {
+  auto user = client_->user(utf8(userId));
+  return user && !user->display_name.empty() ? toQString(user->display_name) : userId;
+}
+
+QVariantList ChatClient::directory() const {
+  QVariantList out;
+  auto users = client_->users();
+  if (!users.ok()) return out;
+  auto me = client_->user_id();
+  std::vector<const User*> sorted;
+  for (const auto& u : *users) {
+    if (u.user_id != me) sorted.push_back(&u);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const User* a, const User* b) { return a->display_name < b->display_name; });
+  for (const auto* u : sorted) {
+    out.push_back(QVariantMap{{"userId", toQString(u->user_id)},
+                              {"name", toQString(u->display_name.empty() ? u->user_id : u->display_name)}});
+  }
+  return out;
+}
+
+QVariantList ChatClient::workspaces() const {
+  QVariantList out;
+  auto listed = client_->workspaces();
+  if (!listed.ok()) return out;
+  for (const auto& w : *listed) {
+    out.push_back(QVariantMap{{"workspaceId", toQString(w.workspace_id)}, {"name", toQString(w.name)}});
+  }
+  return out;
+}
+
 void ChatClient::conversationRequest(const QString& operation, Pending<ConversationInfo> pending) {
   auto relay = relay_;
   pending.then([relay, this, operation](const Result<ConversationInfo>& result) {
@@ -273,6 +346,22 @@ void ChatClient::join(const QString& conversationId) {
 
 void ChatClient::leave(const QString& conversationId) {
   conversationRequest("leave", client_->leave(utf8(conversationId)));
+}
+
+void ChatClient::createGroupDm(const QStringList& userIds) {
+  conversationRequest("createGroupDm", client_->create_group_dm(ids(userIds)));
+}
+
+void ChatClient::invite(const QString& conversationId, const QStringList& userIds) {
+  conversationRequest("invite", client_->invite(utf8(conversationId), ids(userIds)));
+}
+
+void ChatClient::rename(const QString& conversationId, const QString& name) {
+  conversationRequest("rename", client_->rename(utf8(conversationId), utf8(name)));
+}
+
+void ChatClient::setTopic(const QString& conversationId, const QString& topic) {
+  conversationRequest("setTopic", client_->set_topic(utf8(conversationId), utf8(topic)));
 }
 
 }  // namespace confab::qt

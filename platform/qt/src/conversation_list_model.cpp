@@ -16,6 +16,7 @@ constexpr int kRoles[] = {
     ConversationListModel::WorkspaceIdRole,       ConversationListModel::UnreadCountRole,
     ConversationListModel::LastMessageTextRole,   ConversationListModel::LastMessageSenderRole,
     ConversationListModel::LastActivityRole,      ConversationListModel::MemberCountRole,
+    ConversationListModel::PeerIdRole,
 };
 
 }  // namespace
@@ -31,8 +32,24 @@ ConversationListModel::ConversationListModel(ChatClient* chat, QObject* parent)
     refresh();
     if (!rows_.empty()) emit dataChanged(index(0), index(count() - 1), {NameRole, LastMessageSenderRole});
   });
+  connect(chat, &ChatClient::typingChanged, this, [this](const QString& conversation) {
+    auto id = conversation.toStdString();
+    changed([&](const ConversationInfo& c) { return c.conversation_id == id; }, {TypingRole});
+  });
+  connect(chat, &ChatClient::presenceChanged, this, [this](const QString& user) {
+    changed([&](const ConversationInfo& c) { return value(c, PeerIdRole).toString() == user; }, {PeerPresenceRole});
+  });
   auto listed = chat->client().conversations();
   if (listed.ok()) rows_ = std::move(*listed);
+}
+
+void ConversationListModel::changed(const std::function<bool(const ConversationInfo&)>& affected,
+                                    const QList<int>& roles) {
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    if (!affected(rows_[i])) continue;
+    auto row = createIndex(static_cast<int>(i), 0);
+    emit dataChanged(row, row, roles);
+  }
 }
 
 int ConversationListModel::indexOf(const QString& conversationId) const {
@@ -41,6 +58,16 @@ int ConversationListModel::indexOf(const QString& conversationId) const {
     if (rows_[i].conversation_id == id) return static_cast<int>(i);
   }
   return -1;
+}
+
+QVariantMap ConversationListModel::get(int row) const {
+  QVariantMap out;
+  if (row < 0 || row >= count()) return out;
+  auto names = roleNames();
+  for (auto it = names.cbegin(); it != names.cend(); ++it) {
+    out.insert(QString::fromLatin1(it.value()), value(rows_[static_cast<std::size_t>(row)], it.key()));
+  }
+  return out;
 }
 
 int ConversationListModel::rowCount(const QModelIndex& parent) const {
@@ -59,6 +86,9 @@ QHash<int, QByteArray> ConversationListModel::roleNames() const {
       {LastMessageSenderRole, "lastMessageSender"},
       {LastActivityRole, "lastActivity"},
       {MemberCountRole, "memberCount"},
+      {TypingRole, "typing"},
+      {PeerIdRole, "peerId"},
+      {PeerPresenceRole, "peerPresence"},
   };
 }
 
@@ -103,6 +133,20 @@ QVariant ConversationListModel::value(const ConversationInfo& c, int role) const
       return c.last_activity_ms == 0 ? QDateTime() : QDateTime::fromMSecsSinceEpoch(c.last_activity_ms);
     case MemberCountRole:
       return c.member_count;
+    case TypingRole:
+      return chat_ ? chat_->typingLine(toQString(c.conversation_id)) : QString();
+    case PeerIdRole: {
+      if (c.kind != ConversationKind::dm || !chat_) return QString();
+      auto me = chat_->client().user_id();
+      for (const auto& id : c.members) {
+        if (id != me) return toQString(id);
+      }
+      return QString();
+    }
+    case PeerPresenceRole: {
+      auto peer = value(c, PeerIdRole).toString();
+      return peer.isEmpty() || !chat_ ? QString() : chat_->presence(peer);
+    }
     default:
       return {};
   }

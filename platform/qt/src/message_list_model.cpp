@@ -28,10 +28,8 @@ bool before(const TimelineMessage& a, const TimelineMessage& b) {
 
 QDateTime time_of(std::int64_t ms) { return ms == 0 ? QDateTime() : QDateTime::fromMSecsSinceEpoch(ms); }
 
-QString delivery_state(const TimelineMessage& m) {
-  if (!m.local) return QStringLiteral("sent");
-  return toQString(to_string(m.local->state));
-}
+// An echo not yet acknowledged: its outbox state; with a seq, what the server has of it.
+bool acknowledged(const TimelineMessage& m) { return m.seq != 0 && (!m.local || m.local->state == OutboxState::sent); }
 
 // The roles that a row's own data gives (not those that depend on the row above).
 constexpr int kDataRoles[] = {
@@ -41,6 +39,8 @@ constexpr int kDataRoles[] = {
     MessageListModel::DeletedRole,         MessageListModel::ReactionsRole,   MessageListModel::ReplyCountRole,
     MessageListModel::LastReplyAtRole,     MessageListModel::ReplyToRole,     MessageListModel::ThreadRootIdRole,
     MessageListModel::DeliveryStateRole,   MessageListModel::ErrorRole,       MessageListModel::IsOwnRole,
+    MessageListModel::ReadByCountRole,     MessageListModel::ReadByRole,      MessageListModel::ReplyToSenderRole,
+    MessageListModel::ReplyToTextRole,     MessageListModel::AttachmentsRole, MessageListModel::ErrorCodeRole,
 };
 
 }  // namespace
@@ -52,9 +52,93 @@ MessageListModel::MessageListModel(ChatClient* chat, const QString& conversation
   // Changes come queued on this thread; one posted before this read and delivered after it
   // is applied again, which changes nothing (each entry is idempotent).
   connect(chat, &ChatClient::conversationChanged, this, &MessageListModel::apply);
+  connect(chat, &ChatClient::directoryChanged, this, &MessageListModel::readNames);
+  connect(chat, &ChatClient::receiptsChanged, this, [this](const QString& conversation) {
+    if (conversation == conversation_id_) readReceipts();
+  });
   user_id_ = chat->client().user_id();
+  auto info = chat->client().conversation(conversationId.toStdString());
+  if (info.ok()) read_seq_at_open_ = info->read_seq;
+  // Asking also watches the conversation: its receipts are asked for after each connection.
+  auto receipts = chat->client().receipts(conversationId.toStdString());
+  if (receipts.ok()) receipts_ = std::move(*receipts);
   rows_ = readAll(&more_on_server_);
   store_start_reached_ = storedRows() < kPage;
+}
+
+qint64 MessageListModel::newestSeq() const {
+  for (auto row = rows_.rbegin(); row != rows_.rend(); ++row) {
+    if (row->seq != 0) return row->seq;
+  }
+  return 0;
+}
+
+int MessageListModel::rowOf(const QString& messageId) const {
+  auto id = messageId.toStdString();
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    if (!id.empty() && rows_[i].message_id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+QVariantMap MessageListModel::get(int row) const {
+  QVariantMap out;
+  if (row < 0 || row >= count()) return out;
+  auto names = roleNames();
+  for (auto it = names.cbegin(); it != names.cend(); ++it) {
+    out.insert(QString::fromLatin1(it.value()), value(static_cast<std::size_t>(row), it.key()));
+  }
+  return out;
+}
+
+int MessageListModel::readByCount(const TimelineMessage& m) const {
+  if (!acknowledged(m)) return 0;
+  return static_cast<int>(
+      std::count_if(receipts_.begin(), receipts_.end(), [&](const Receipt& r) { return r.read_seq >= m.seq; }));
+}
+
+bool MessageListModel::deliveredToAnyone(const TimelineMessage& m) const {
+  if (!acknowledged(m)) return false;
+  return std::any_of(receipts_.begin(), receipts_.end(), [&](const Receipt& r) { return r.delivered_seq >= m.seq; });
+}
+
+Seq MessageListModel::firstUnreadSeq() const {
+  for (const auto& m : rows_) {
+    if (m.seq > read_seq_at_open_ && !m.local && m.sender_id != user_id_) return m.seq;
+  }
+  return 0;
+}
+
+void MessageListModel::readNames() {
+  if (!chat_) return;
+  if (user_id_.empty()) user_id_ = chat_->client().user_id();
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    auto user = chat_->client().user(rows_[i].sender_id);
+    if (!user || user->display_name.empty() || user->display_name == rows_[i].sender_name) continue;
+    rows_[i].sender_name = user->display_name;
+    auto changed = createIndex(static_cast<int>(i), 0);
+    emit dataChanged(changed, changed, {SenderNameRole});
+  }
+  // Quotes and readers show names too.
+  if (!rows_.empty()) emit dataChanged(index(0), index(count() - 1), {ReplyToSenderRole, ReadByRole});
+}
+
+void MessageListModel::readReceipts() {
+  if (!chat_) return;
+  auto read = chat_->client().receipts(conversation_id_.toStdString());
+  if (!read.ok()) return;
+  std::vector<std::pair<QVariant, QVariant>> before;
+  before.reserve(rows_.size());
+  for (std::size_t i = 0; i < rows_.size(); ++i) before.emplace_back(value(i, DeliveryStateRole), value(i, ReadByRole));
+  receipts_ = std::move(*read);
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    QList<int> roles;
+    if (value(i, DeliveryStateRole) != before[i].first) roles.push_back(DeliveryStateRole);
+    if (value(i, ReadByRole) != before[i].second) roles += QList<int>{ReadByRole, ReadByCountRole};
+    if (roles.isEmpty()) continue;
+    auto changed = createIndex(static_cast<int>(i), 0);
+    emit dataChanged(changed, changed, roles);
+  }
 }
 
 void MessageListModel::setFetching(bool fetching) {
@@ -93,6 +177,13 @@ QHash<int, QByteArray> MessageListModel::roleNames() const {
       {IsOwnRole, "isOwn"},
       {StartsNewDayRole, "startsNewDay"},
       {StartsNewGroupRole, "startsNewGroup"},
+      {ReadByCountRole, "readByCount"},
+      {ReadByRole, "readBy"},
+      {ReplyToSenderRole, "replyToSender"},
+      {ReplyToTextRole, "replyToText"},
+      {AttachmentsRole, "attachments"},
+      {FirstUnreadRole, "firstUnread"},
+      {ErrorCodeRole, "errorCode"},
   };
 }
 
@@ -145,10 +236,44 @@ QVariant MessageListModel::value(std::size_t index, int role) const {
     case ThreadRootIdRole:
       return toQString(m.thread_root_id);
     case DeliveryStateRole:
-      return delivery_state(m);
+      if (m.local && m.local->state != OutboxState::sent) return toQString(to_string(m.local->state));
+      if (readByCount(m) > 0) return QStringLiteral("read");
+      return deliveredToAnyone(m) ? QStringLiteral("delivered") : QStringLiteral("sent");
+    case ReadByCountRole:
+      return readByCount(m);
+    case ReadByRole: {
+      QStringList names;
+      if (!acknowledged(m) || !chat_) return names;
+      for (const auto& r : receipts_) {
+        if (r.read_seq < m.seq) continue;
+        auto user = chat_->client().user(r.user_id);
+        names.push_back(toQString(user && !user->display_name.empty() ? user->display_name : r.user_id));
+      }
+      return names;
+    }
+    case ReplyToSenderRole:
+    case ReplyToTextRole: {
+      if (m.reply_to.empty()) return QString();
+      auto quoted = std::find_if(rows_.begin(), rows_.end(),
+                                 [&](const TimelineMessage& q) { return q.message_id == m.reply_to; });
+      if (quoted == rows_.end()) return QString();
+      if (role == ReplyToTextRole) return quoted->deleted ? tr("This message was deleted") : toQString(quoted->text);
+      return toQString(quoted->sender_name.empty() ? quoted->sender_id : quoted->sender_name);
+    }
+    case AttachmentsRole: {
+      QStringList ids;
+      for (const auto& id : m.attachments) ids.push_back(toQString(id));
+      return ids;
+    }
+    case FirstUnreadRole:
+      return m.seq != 0 && m.seq == firstUnreadSeq();
     case ErrorRole:
       return m.local && m.local->last_error && m.local->state == OutboxState::failed
                  ? toQString(m.local->last_error->message)
+                 : QString();
+    case ErrorCodeRole:
+      return m.local && m.local->last_error && m.local->state == OutboxState::failed
+                 ? toQString(to_string(m.local->last_error->code))
                  : QString();
     case IsOwnRole:
       return !user_id_.empty() && m.sender_id == user_id_;
@@ -164,8 +289,19 @@ QVariant MessageListModel::value(std::size_t index, int role) const {
 }
 
 bool MessageListModel::canFetchMore(const QModelIndex& parent) const {
-  if (parent.isValid() || !thread_root_id_.isEmpty() || fetching_ || in_fetch_more_) return false;
-  return more_on_server_ || !store_start_reached_;
+  if (parent.isValid() || older_on_demand_ || fetching_ || in_fetch_more_) return false;
+  return hasOlder();
+}
+
+void MessageListModel::setOlderOnDemand(bool on) {
+  if (on == older_on_demand_) return;
+  older_on_demand_ = on;
+  emit olderOnDemandChanged();
+}
+
+void MessageListModel::loadOlder() {
+  QScopedValueRollback<bool> on_demand(older_on_demand_, false);
+  fetchMore({});
 }
 
 void MessageListModel::fetchMore(const QModelIndex& parent) {
@@ -180,8 +316,9 @@ void MessageListModel::fetchMore(const QModelIndex& parent) {
     if (page.ok()) {
       more_on_server_ = page->more_on_server;
       auto& older = page->messages;
+      bool short_page = older.size() < static_cast<std::size_t>(kPage);  // the store holds nothing older
       std::erase_if(older, [this](const TimelineMessage& m) { return m.seq == 0 || findStored(m.seq).has_value(); });
-      store_start_reached_ = older.empty();
+      store_start_reached_ = older.empty() || short_page;
       if (!older.empty()) {
         beginInsertRows({}, 0, static_cast<int>(older.size()) - 1);
         rows_.insert(rows_.begin(), older.begin(), older.end());
@@ -338,7 +475,7 @@ void MessageListModel::removeAt(std::size_t index) {
 void MessageListModel::neighbourChanged(std::size_t index) {
   if (index >= rows_.size()) return;
   auto changed = createIndex(static_cast<int>(index), 0);
-  emit dataChanged(changed, changed, {StartsNewDayRole, StartsNewGroupRole});
+  emit dataChanged(changed, changed, {StartsNewDayRole, StartsNewGroupRole, FirstUnreadRole});
 }
 
 void MessageListModel::reload() {
@@ -397,6 +534,9 @@ void MessageListModel::apply(const ConversationChange& c) {
     auto data = u.local_id != 0 ? readEcho(u.local_id) : readStored(u.seq);
     if (data) update(*index, std::move(*data));
   }
+  bool receipts_moved = std::any_of(c.updated.begin(), c.updated.end(),
+                                    [](const MessageUpdate& u) { return (u.flags & MessageUpdate::receipts) != 0; });
+  if (receipts_moved) readReceipts();
   for (auto local_id : c.echoes_removed) {
     if (auto echo = findEcho(local_id)) removeAt(*echo);
   }

@@ -14,6 +14,7 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
+#include <QVariantList>
 
 #include <memory>
 
@@ -35,6 +36,9 @@ class ChatClient : public QObject {
   Q_PROPERTY(QString userName READ userName NOTIFY userChanged)
   // Messages and changes of this device the server has not acknowledged (failed ones too).
   Q_PROPERTY(int unsentCount READ unsentCount NOTIFY outboxChanged)
+  // Those of them still to go (pending or sending): what a reconnection will send; failed
+  // ones wait for retry() instead.
+  Q_PROPERTY(int pendingCount READ pendingCount NOTIFY outboxChanged)
   // Catching up after a connection: conversations behind, and those caught up so far.
   Q_PROPERTY(bool catchingUp READ catchingUp NOTIFY syncChanged)
   Q_PROPERTY(int conversationsBehind READ conversationsBehind NOTIFY syncChanged)
@@ -58,6 +62,7 @@ class ChatClient : public QObject {
   QString userId() const;
   QString userName() const;
   int unsentCount() const { return unsent_count_; }
+  int pendingCount() const { return pending_count_; }
   bool catchingUp() const { return !sync_.finished && sync_.behind > 0; }
   int conversationsBehind() const { return static_cast<int>(sync_.behind); }
   int conversationsCaughtUp() const { return static_cast<int>(sync_.caught_up); }
@@ -76,6 +81,8 @@ class ChatClient : public QObject {
   // Sends `text`; in a thread when `threadRootId` is set. The local id of its echo (shown at
   // once by the models), or -1 (and requestFailed) when refused.
   Q_INVOKABLE qint64 send(const QString& conversationId, const QString& text, const QString& threadRootId = {});
+  // Sends `text` quoting the message `replyToId` (a server id).
+  Q_INVOKABLE qint64 reply(const QString& conversationId, const QString& text, const QString& replyToId);
   // A message is named by its server id (`messageId`) or, for this device's own messages
   // before the server has them, by its local id. False (and requestFailed) when refused.
   Q_INVOKABLE bool edit(const QString& conversationId, const QString& messageId, qint64 localId, const QString& text);
@@ -101,10 +108,25 @@ class ChatClient : public QObject {
   Q_INVOKABLE void setIdle(bool idle);
   // "online", "idle" or "offline".
   Q_INVOKABLE QString presence(const QString& userId) const;
+  // Who is typing in a conversation, as a line: "Bob is typing…", "Bob and Carol are
+  // typing…", "Bob and 2 others are typing…"; empty for nobody.
+  Q_INVOKABLE QString typingLine(const QString& conversationId) const;
+
+  // ---- The directory (from the local store) ----
+  // A user's display name, or the id while the directory does not know the user.
+  Q_INVOKABLE QString displayName(const QString& userId) const;
+  // The users the user can see (this user left out), by name: a list of {userId, name}.
+  Q_INVOKABLE QVariantList directory() const;
+  // The user's workspaces: a list of {workspaceId, name}.
+  Q_INVOKABLE QVariantList workspaces() const;
 
   // ---- Conversations (answered later by conversationReady or requestFailed) ----
   Q_INVOKABLE void createChannel(const QString& workspaceId, const QString& name, bool isPrivate = false);
   Q_INVOKABLE void openDm(const QString& userId);
+  Q_INVOKABLE void createGroupDm(const QStringList& userIds);
+  Q_INVOKABLE void invite(const QString& conversationId, const QStringList& userIds);
+  Q_INVOKABLE void rename(const QString& conversationId, const QString& name);
+  Q_INVOKABLE void setTopic(const QString& conversationId, const QString& topic);
   Q_INVOKABLE void join(const QString& conversationId);
   Q_INVOKABLE void leave(const QString& conversationId);
 
@@ -137,7 +159,8 @@ class ChatClient : public QObject {
   void post(std::function<void()> work);
   void conversationRequest(const QString& operation, confab::Pending<confab::ConversationInfo> pending);
   bool check(const QString& operation, const confab::Result<void>& result);
-  // unsentCount from the client's copy of the outbox (which never waits on the network).
+  // unsentCount and pendingCount from the client's copy of the outbox (which never waits on
+  // the network).
   void recountUnsent();
 
   std::unique_ptr<confab::Client> client_;
@@ -145,6 +168,7 @@ class ChatClient : public QObject {
   confab::ConnectionChange connection_;
   confab::SyncProgress sync_;
   int unsent_count_ = 0;
+  int pending_count_ = 0;
   std::vector<confab::Subscription> subscriptions_;
 };
 

@@ -2,12 +2,15 @@
 // activity first). It follows the local store: each change of a conversation (a message,
 // a read, a rename, a join or a leave) reads the list again and applies the difference as
 // row operations (rowsInserted, rowsRemoved, rowsMoved, dataChanged with the roles that
-// changed), never a reset. Used on the ChatClient's thread.
+// changed), never a reset. Typing and a DM peer's presence change their rows' roles in
+// place. Used on the ChatClient's thread.
 #pragma once
 
 #include <QAbstractListModel>
 #include <QPointer>
+#include <QVariantMap>
 
+#include <functional>
 #include <vector>
 
 #include "confab/conversation.h"
@@ -32,6 +35,9 @@ class ConversationListModel : public QAbstractListModel {
     LastMessageSenderRole,  // its sender's name
     LastActivityRole,       // QDateTime of the newest event; invalid when none
     MemberCountRole,
+    TypingRole,             // who is typing there, as a line ("Bob is typing…"); empty for nobody
+    PeerIdRole,             // a DM's other member; empty for other kinds
+    PeerPresenceRole,       // that member's presence: "online", "idle" or "offline"
   };
   Q_ENUM(Role)
 
@@ -40,6 +46,8 @@ class ConversationListModel : public QAbstractListModel {
   int count() const { return static_cast<int>(rows_.size()); }
   // The row of a conversation, or -1.
   Q_INVOKABLE int indexOf(const QString& conversationId) const;
+  // A row's roles by name (as QML's ListModel.get()); empty for a row out of range.
+  Q_INVOKABLE QVariantMap get(int row) const;
 
   int rowCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role) const override;
@@ -51,6 +59,8 @@ class ConversationListModel : public QAbstractListModel {
  private:
   // Reads the list again and applies the difference.
   void refresh();
+  // dataChanged for `roles` of the rows that `affected` picks.
+  void changed(const std::function<bool(const ConversationInfo&)>& affected, const QList<int>& roles);
   QVariant value(const ConversationInfo& c, int role) const;
 
   QPointer<ChatClient> chat_;

@@ -15,11 +15,13 @@
 #include <QAbstractListModel>
 #include <QPointer>
 #include <QString>
+#include <QVariantMap>
 
 #include <optional>
 #include <vector>
 
 #include "confab/conversation.h"
+#include "confab/receipts.h"
 
 namespace confab::qt {
 
@@ -32,6 +34,17 @@ class MessageListModel : public QAbstractListModel {
   Q_PROPERTY(int count READ count NOTIFY countChanged)
   // Older history was asked of the server (fetchMore()) and has not come yet.
   Q_PROPERTY(bool fetching READ fetching NOTIFY fetchingChanged)
+  // The user's read cursor in the conversation when the model was made (FirstUnreadRole).
+  Q_PROPERTY(qint64 readSeqAtOpen READ readSeqAtOpen CONSTANT)
+  // The seq of the newest stored row (0 when none): what markRead() takes.
+  Q_PROPERTY(qint64 newestSeq READ newestSeq NOTIFY countChanged)
+  // Older messages exist, in the store or on the server (loadOlder() brings them).
+  Q_PROPERTY(bool hasOlder READ hasOlder NOTIFY countChanged)
+  // Qt Quick's views call fetchMore() whenever canFetchMore() holds, until it no longer
+  // does: for a timeline that grows at the top, that pages in the whole history. Set, the
+  // model says no to views, and older history comes only from loadOlder(), which an app
+  // calls when its view is scrolled to the top. Off by default.
+  Q_PROPERTY(bool olderOnDemand READ olderOnDemand WRITE setOlderOnDemand NOTIFY olderOnDemandChanged)
 
  public:
   enum Role {
@@ -50,12 +63,22 @@ class MessageListModel : public QAbstractListModel {
     LastReplyAtRole,      // QDateTime, invalid without replies
     ReplyToRole,          // the quoted message's id
     ThreadRootIdRole,
-    // "pending", "sending", "failed" for an echo; "sent" once the server has it.
+    // "pending", "sending", "failed" for an echo; once the server has it, "sent", then
+    // "delivered" (a device of another member stored it), then "read" (a member read it).
     DeliveryStateRole,
     ErrorRole,            // why a failed echo failed
     IsOwnRole,            // sent by this user
     StartsNewDayRole,     // the first row, or a row on another day than the row above
     StartsNewGroupRole,   // another sender than the row above, or a pause of 5 minutes
+    ReadByCountRole,      // how many other members have read it (from the stored receipts)
+    ReadByRole,           // their names
+    ReplyToSenderRole,    // the quoted message's sender name, when the model holds it
+    ReplyToTextRole,      // and its text (a preview)
+    AttachmentsRole,      // the attachment ids
+    // The first message from others after the user's read cursor as it was when the model
+    // was made: where an "unread" marker goes.
+    FirstUnreadRole,
+    ErrorCodeRole,        // the failed echo's error code ("not_found", "too_old", ...), for a friendlier text
   };
   Q_ENUM(Role)
 
@@ -69,6 +92,17 @@ class MessageListModel : public QAbstractListModel {
   QString threadRootId() const { return thread_root_id_; }
   int count() const { return static_cast<int>(rows_.size()); }
   bool fetching() const { return fetching_; }
+  qint64 readSeqAtOpen() const { return read_seq_at_open_; }
+  qint64 newestSeq() const;
+  bool hasOlder() const { return thread_root_id_.isEmpty() && (more_on_server_ || !store_start_reached_); }
+  bool olderOnDemand() const { return older_on_demand_; }
+  void setOlderOnDemand(bool on);
+  // The next older page, whatever olderOnDemand says (see fetchMore()).
+  Q_INVOKABLE void loadOlder();
+  // The row of a message by its server id, or -1 (a jump to a search result).
+  Q_INVOKABLE int rowOf(const QString& messageId) const;
+  // A row's roles by name (as QML's ListModel.get()); empty for a row out of range.
+  Q_INVOKABLE QVariantMap get(int row) const;
   // The row's message, as the client reads it.
   const TimelineMessage& message(int row) const { return rows_.at(static_cast<std::size_t>(row)); }
 
@@ -84,6 +118,7 @@ class MessageListModel : public QAbstractListModel {
  signals:
   void countChanged();
   void fetchingChanged();
+  void olderOnDemandChanged();
   // The model was reset: its rows were read again.
   void reloaded();
 
@@ -106,6 +141,14 @@ class MessageListModel : public QAbstractListModel {
   // Rows whose day or group flag depends on the row above `index` changed.
   void neighbourChanged(std::size_t index);
   QVariant value(std::size_t index, int role) const;
+  // The stored receipts of the conversation read again; the rows whose "read by" changed
+  // get dataChanged.
+  void readReceipts();
+  // The directory was stored: senders' names as it now gives them.
+  void readNames();
+  int readByCount(const TimelineMessage& m) const;
+  bool deliveredToAnyone(const TimelineMessage& m) const;
+  Seq firstUnreadSeq() const;
 
   QPointer<ChatClient> chat_;
   const QString conversation_id_;
@@ -116,6 +159,9 @@ class MessageListModel : public QAbstractListModel {
   bool store_start_reached_ = true;  // the store has no older message than the rows
   bool fetching_ = false;  // load_older() asked, its page not stored yet
   bool in_fetch_more_ = false;
+  bool older_on_demand_ = false;
+  Seq read_seq_at_open_ = 0;
+  std::vector<Receipt> receipts_;  // the other members' cursors, as stored
 };
 
 }  // namespace confab::qt
