@@ -1,0 +1,154 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Confab
+
+// Where the user writes. Enter sends, Shift+Enter starts a new line, Up in an empty box
+// edits the user's last message, Escape cancels an edit or a quote. Keystrokes tell the
+// others the user is typing; clearing the box tells them the user stopped.
+Rectangle {
+    id: composer
+    property string conversationId
+    property string threadRootId
+    property string placeholder: qsTr("Write a message")
+    property var timelineModel: null
+    // A quote ("reply to") or an edit in progress.
+    property string replyToId
+    property string replyToLabel
+    property string editingId
+    property var editingLocalId: 0
+    readonly property var chat: app.chat
+
+    function focusInput() { input.forceActiveFocus() }
+    function quote(messageId, sender, text) {
+        cancelEdit()
+        replyToId = messageId
+        replyToLabel = sender + ": " + text
+        input.forceActiveFocus()
+    }
+    function startEdit(messageId, localId, text) {
+        replyToId = ""
+        editingId = messageId
+        editingLocalId = localId
+        input.text = text
+        input.cursorPosition = input.length
+        input.forceActiveFocus()
+    }
+    function cancelEdit() {
+        if (editingId === "" && editingLocalId === 0) return
+        editingId = ""
+        editingLocalId = 0
+        input.text = ""
+    }
+    function lastOwnMessage() {
+        if (!timelineModel) return null
+        for (let row = timelineModel.count - 1; row >= 0; --row) {
+            const m = timelineModel.get(row)
+            if (m.isOwn && !m.deleted) return { id: m.messageId, local: m.localId, text: m.text }
+        }
+        return null
+    }
+    function submit() {
+        const text = input.text.trim()
+        if (text.length === 0) return
+        let done
+        if (editingId !== "" || editingLocalId !== 0)
+            done = chat.edit(conversationId, editingId, editingLocalId, text)
+        else if (replyToId !== "")
+            done = chat.reply(conversationId, text, replyToId) >= 0
+        else
+            done = chat.send(conversationId, text, threadRootId) >= 0
+        if (!done) return
+        editingId = ""
+        editingLocalId = 0
+        replyToId = ""
+        input.text = ""
+    }
+
+    implicitHeight: box.implicitHeight + 24
+    color: Theme.background
+
+    ColumnLayout {
+        id: box
+        anchors.fill: parent
+        anchors.margins: 12
+        anchors.topMargin: 4
+        spacing: 6
+
+        RowLayout {
+            visible: composer.replyToId !== "" || composer.editingId !== "" || composer.editingLocalId !== 0
+            Layout.fillWidth: true
+            Text {
+                Layout.fillWidth: true
+                text: composer.replyToId !== "" ? qsTr("Replying to %1").arg(composer.replyToLabel)
+                                                : qsTr("Editing your message")
+                elide: Text.ElideRight
+                color: Theme.textMuted
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.smallFontSize
+            }
+            LinkButton {
+                text: qsTr("Cancel")
+                onClicked: { composer.replyToId = ""; composer.cancelEdit() }
+            }
+        }
+
+        Rectangle {
+            Layout.fillWidth: true
+            implicitHeight: Math.min(160, Math.max(46, input.implicitHeight + 8))
+            radius: 12
+            color: Theme.surface
+            border.width: input.activeFocus ? 2 : 1
+            border.color: input.activeFocus ? Theme.accent : Theme.divider
+
+            RowLayout {
+                anchors.fill: parent
+                anchors.leftMargin: 10
+                anchors.rightMargin: 6
+                spacing: 4
+                ScrollView {
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    TextArea {
+                        id: input
+                        objectName: composer.threadRootId !== "" ? "threadComposerInput" : "composerInput"
+                        placeholderText: composer.placeholder
+                        placeholderTextColor: Theme.textMuted
+                        wrapMode: TextEdit.Wrap
+                        color: Theme.text
+                        font.family: Theme.fontFamily
+                        font.pixelSize: Theme.fontSize
+                        background: null
+                        verticalAlignment: TextEdit.AlignVCenter
+                        Keys.onPressed: (event) => {
+                            if ((event.key === Qt.Key_Return || event.key === Qt.Key_Enter)
+                                    && !(event.modifiers & Qt.ShiftModifier)) {
+                                composer.submit()
+                                event.accepted = true
+                            } else if (event.key === Qt.Key_Up && input.length === 0) {
+                                const last = composer.lastOwnMessage()
+                                if (last) composer.startEdit(last.id, last.local, last.text)
+                                event.accepted = last !== null
+                            } else if (event.key === Qt.Key_Escape) {
+                                composer.replyToId = ""
+                                composer.cancelEdit()
+                                event.accepted = true
+                            }
+                        }
+                        onTextChanged: {
+                            if (!composer.chat || composer.conversationId === "") return
+                            if (text.length > 0) composer.chat.typing(composer.conversationId)
+                            else composer.chat.stopTyping(composer.conversationId)
+                        }
+                    }
+                }
+                IconButton {
+                    glyph: "\u27A4"
+                    tip: qsTr("Send (Enter)")
+                    glyphColor: input.text.trim().length > 0 ? Theme.accent : Theme.textMuted
+                    onClicked: composer.submit()
+                }
+            }
+        }
+    }
+}
