@@ -1,0 +1,33 @@
+// confab/confab.h compiles as C++ (C++11 and the project's C++20) with -Wall -Wextra
+// -Werror -pedantic: header_check.c's code, which a C++ app or a binding generator would
+// write the same way. Compiled only (tests/CMakeLists.txt), not run.
+#include <confab/confab.h>
+
+#include <stdio.h>
+
+static void on_event(int kind, const char *event_json, void *payload) {
+  (void)payload;
+  printf("%d %s\n", kind, event_json);
+}
+
+static int provide(confab_secret *out, void *payload) { return confab_secret_set(out, (const char *)payload); }
+
+int header_check(void);
+int header_check(void) {
+  confab_client_options options = CONFAB_CLIENT_OPTIONS_INIT;
+  confab_send_options send = CONFAB_SEND_OPTIONS_INIT;
+  confab_message_ref root = {"c_general", "m_1", 0};
+  confab_client *client = NULL;
+  char *echo = NULL;
+  int state = CONFAB_STATE_INITIALIZED;
+  options.device_id = "header-check";
+  options.database_path = ":memory:";
+  send.thread_root = &root;
+  if (confab_client_new(&client, &options) != CONFAB_OK) return puts(confab_errmsg(NULL));
+  confab_set_event_callback(client, CONFAB_EVENT_ALL & ~(unsigned)CONFAB_EVENT_TYPING, on_event, NULL);
+  confab_connect_with_credential_provider(client, "https://chat.example", provide, (void *)"secret");
+  confab_send(&echo, client, "c_general", "hello", &send);
+  confab_free(echo);
+  confab_connection_state(&state, client);
+  return confab_client_free(client) + state;
+}
