@@ -37,7 +37,7 @@ class AppController : public QObject {
     QString data_dir;        // where each account's databases live
     QString settings_file;   // the remembered sign-in and theme (INI)
     QString device_id;       // empty: "qt-" and the host name
-    bool fast_retries = false;  // short outbox and connection timers (the tour and tests)
+    bool fast_retries = false;  // short outbox and connection timers (tests)
   };
   explicit AppController(Options options, QObject* parent = nullptr);
   ~AppController() override;

@@ -71,9 +71,14 @@ TEST_F(QtModels, AnOwnMessageGoesFromSentToDeliveredToReadByEachMember) {
 }
 
 TEST_F(QtModels, TypingComesAndGoesAsRowsAndAsTheConversationsLine) {
-  auto alice = chat("alice-laptop");
-  auto bob = chat("bob-phone");
-  auto carol = chat("carol-phone");
+  // Typing lasts until it is stopped, however slowly the test runs.
+  auto lasting = [](ClientOptions& o) {
+    o.live.typing_idle = 60s;
+    o.live.typing_ttl = 60s;
+  };
+  auto alice = chat("alice-laptop", lasting);
+  auto bob = chat("bob-phone", lasting);
+  auto carol = chat("carol-phone", lasting);
   ASSERT_TRUE(connect(*alice, "token-alice"));
   ASSERT_TRUE(connect(*bob, "token-bob"));
   ASSERT_TRUE(connect(*carol, "token-carol"));
@@ -219,6 +224,20 @@ TEST_F(QtModels, AQuoteShowsWhatItQuotesAndTheUnreadMarkerWhereReadingStopped) {
   EXPECT_EQ(model.get(1).value("text").toString(), "second");
   EXPECT_TRUE(model.get(99).isEmpty());
   EXPECT_EQ(alice->reply(kGeneral, "", quoted), -1) << "an empty text is refused";
+
+  // The quote follows what it quotes.
+  QSignalSpy data(&model, &QAbstractItemModel::dataChanged);
+  ASSERT_TRUE(bob->edit(kGeneral, quoted, 0, "second, edited"));
+  ASSERT_TRUE(processUntil([&] { return role(model, 3, MessageListModel::ReplyToTextRole) == "second, edited"; }));
+  EXPECT_GE(changesOf(data, MessageListModel::ReplyToTextRole), 1) << "the quoting row was told";
+
+  // Coming back after reading: the unread line moves to where reading stopped.
+  ASSERT_TRUE(alice->markRead(kGeneral, 4));
+  QSignalSpy moved(&model, &MessageListModel::unreadLineChanged);
+  model.resetUnreadLine();
+  EXPECT_EQ(moved.count(), 1);
+  EXPECT_EQ(model.readSeqAtOpen(), 4);
+  for (int row = 0; row < model.count(); ++row) EXPECT_FALSE(role(model, row, MessageListModel::FirstUnreadRole).toBool());
 }
 
 TEST_F(QtModels, OlderOnDemandKeepsViewsFromPagingTheWholeHistoryIn) {
@@ -233,11 +252,13 @@ TEST_F(QtModels, OlderOnDemandKeepsViewsFromPagingTheWholeHistoryIn) {
   EXPECT_EQ(model.count(), 50) << "the newest page";
   EXPECT_TRUE(model.hasOlder());
   EXPECT_FALSE(model.canFetchMore({})) << "views are told no";
+  QSignalSpy has_older(&model, &MessageListModel::hasOlderChanged);
   model.loadOlder();
   EXPECT_EQ(model.count(), 100) << "the app asks for the next page";
   model.loadOlder();
   EXPECT_EQ(model.count(), 120);
   EXPECT_FALSE(model.hasOlder());
+  EXPECT_EQ(has_older.count(), 1) << "a view's \"start of the conversation\" follows it";
   EXPECT_EQ(role(model, 0, MessageListModel::TextRole), "m0");
 }
 

@@ -16,7 +16,7 @@ constexpr int kRoles[] = {
     ConversationListModel::WorkspaceIdRole,       ConversationListModel::UnreadCountRole,
     ConversationListModel::LastMessageTextRole,   ConversationListModel::LastMessageSenderRole,
     ConversationListModel::LastActivityRole,      ConversationListModel::MemberCountRole,
-    ConversationListModel::PeerIdRole,
+    ConversationListModel::PeerIdRole,            ConversationListModel::PeerPresenceRole,
 };
 
 }  // namespace

@@ -64,6 +64,31 @@ MessageListModel::MessageListModel(ChatClient* chat, const QString& conversation
   if (receipts.ok()) receipts_ = std::move(*receipts);
   rows_ = readAll(&more_on_server_);
   store_start_reached_ = storedRows() < kPage;
+  had_older_ = hasOlder();
+}
+
+void MessageListModel::tellHasOlder() {
+  if (hasOlder() == had_older_) return;
+  had_older_ = hasOlder();
+  emit hasOlderChanged();
+}
+
+void MessageListModel::resetUnreadLine() {
+  if (!chat_) return;
+  auto info = chat_->client().conversation(conversation_id_.toStdString());
+  if (!info.ok() || info->read_seq == read_seq_at_open_) return;
+  read_seq_at_open_ = info->read_seq;
+  if (!rows_.empty()) emit dataChanged(index(0), index(count() - 1), {FirstUnreadRole});
+  emit unreadLineChanged();
+}
+
+void MessageListModel::quotedChanged(const std::string& message_id) {
+  if (message_id.empty()) return;
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    if (rows_[i].reply_to != message_id) continue;
+    auto changed = createIndex(static_cast<int>(i), 0);
+    emit dataChanged(changed, changed, {ReplyToSenderRole, ReplyToTextRole});
+  }
 }
 
 qint64 MessageListModel::newestSeq() const {
@@ -306,6 +331,10 @@ void MessageListModel::loadOlder() {
 
 void MessageListModel::fetchMore(const QModelIndex& parent) {
   if (!canFetchMore(parent) || !chat_) return;
+  struct Tell {
+    MessageListModel* model;
+    ~Tell() { model->tellHasOlder(); }
+  } tell{this};
   // A view (or Qt's model tester) may call again from a slot of the signals below.
   QScopedValueRollback<bool> inside(in_fetch_more_, true);
   auto& client = chat_->client();
@@ -427,6 +456,7 @@ void MessageListModel::insertAll(std::vector<TimelineMessage> rows) {
                  std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(j)));
     endInsertRows();
     neighbourChanged(at + (j - i));
+    for (auto k = at; k < at + (j - i); ++k) quotedChanged(rows_[k].message_id);
     i = j;
   }
   emit countChanged();
@@ -459,6 +489,8 @@ void MessageListModel::update(std::size_t index, TimelineMessage data) {
   if (!roles.isEmpty()) {
     auto changed = createIndex(static_cast<int>(at), 0);
     emit dataChanged(changed, changed, roles);
+    if (roles.contains(TextRole) || roles.contains(DeletedRole) || roles.contains(MessageIdRole))
+      quotedChanged(rows_[at].message_id);
   }
   neighbourChanged(at);
   neighbourChanged(at + 1);
@@ -485,6 +517,7 @@ void MessageListModel::reload() {
   endResetModel();
   setFetching(false);
   emit countChanged();
+  tellHasOlder();
   emit reloaded();
 }
 
@@ -518,7 +551,6 @@ void MessageListModel::apply(const ConversationChange& c) {
   }
   insertAll(std::move(stored));
   if (c.older && fetching_) {  // what fetchMore() asked for is stored, and inserted above
-    setFetching(false);
     auto oldest = std::find_if(rows_.begin(), rows_.end(), [](const TimelineMessage& m) { return m.seq != 0; });
     if (oldest != rows_.end()) {
       auto page = chat_->client().messages(conversation_id_.toStdString(), oldest->seq, 1);
@@ -527,6 +559,8 @@ void MessageListModel::apply(const ConversationChange& c) {
         store_start_reached_ = page->messages.empty();
       }
     }
+    setFetching(false);
+    tellHasOlder();
   }
   for (const auto& u : c.updated) {
     auto index = u.local_id != 0 ? findEcho(u.local_id) : findStored(u.seq);

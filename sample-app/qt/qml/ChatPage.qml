@@ -31,6 +31,8 @@ Item {
     function open(conversationId) {
         if (conversationId === currentConversation) return
         currentConversation = conversationId
+        const timelineModel = app.timeline(conversationId)
+        if (timelineModel) timelineModel.resetUnreadLine()
         closeThread()
         composer.focusInput()
     }
@@ -70,6 +72,7 @@ Item {
         spacing: 0
 
         Sidebar {
+            id: sidebar
             Layout.preferredWidth: 268
             Layout.fillHeight: true
             currentConversation: page.currentConversation
@@ -232,6 +235,6 @@ Item {
         }
     }
 
-    NewChannelDialog { id: newChannelDialog; anchors.centerIn: parent }
+    NewChannelDialog { id: newChannelDialog; anchors.centerIn: parent; workspaceId: sidebar.workspaceId }
     NewDmDialog { id: newDmDialog; anchors.centerIn: parent }
 }

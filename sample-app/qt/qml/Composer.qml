@@ -20,6 +20,9 @@ Rectangle {
     readonly property var chat: app.chat
 
     function focusInput() { input.forceActiveFocus() }
+    // An edit or a quote belongs to the conversation (and thread) it was started in.
+    onConversationIdChanged: { replyToId = ""; cancelEdit() }
+    onThreadRootIdChanged: { replyToId = ""; cancelEdit() }
     function quote(messageId, sender, text) {
         cancelEdit()
         replyToId = messageId

@@ -6,7 +6,7 @@ import Confab
 // exclamation mark when it failed.
 Row {
     id: indicator
-    property string state: "sent"
+    property string delivery: "sent"
     property int readByCount: 0
     property color color: Theme.bubbleOwnMuted
     spacing: 3
@@ -14,17 +14,17 @@ Row {
     Text {
         font.family: Theme.fontFamily
         font.pixelSize: Theme.smallFontSize
-        color: indicator.state === "read" ? Theme.readTick
-             : indicator.state === "failed" ? Theme.danger : indicator.color
-        text: indicator.state === "pending" ? "\u25F7"
-            : indicator.state === "sending" ? "\u25CB"
-            : indicator.state === "sent" ? "\u2713"
-            : indicator.state === "failed" ? "!"
+        color: indicator.delivery === "read" ? Theme.readTick
+             : indicator.delivery === "failed" ? Theme.danger : indicator.color
+        text: indicator.delivery === "pending" ? "\u25F7"
+            : indicator.delivery === "sending" ? "\u25CB"
+            : indicator.delivery === "sent" ? "\u2713"
+            : indicator.delivery === "failed" ? "!"
             : "\u2713\u2713"
-        Accessible.name: indicator.state
+        Accessible.name: indicator.delivery
     }
     Text {
-        visible: indicator.state === "read"
+        visible: indicator.delivery === "read"
         font.family: Theme.fontFamily
         font.pixelSize: Theme.smallFontSize
         color: indicator.color

@@ -155,8 +155,11 @@ Item {
                     color: row.deleted ? "transparent"
                          : row.deliveryState === "failed" ? Theme.dangerSoft
                          : row.isOwn ? Theme.bubbleOwn : Theme.bubbleOther
-                    border.width: row.deleted ? 1 : 0
-                    border.color: Theme.divider
+                    // A search result jumped to is outlined.
+                    readonly property bool highlighted: row.ListView.view !== null && row.messageId !== ""
+                                                        && row.ListView.view.highlighted === row.messageId
+                    border.width: highlighted ? 2 : row.deleted ? 1 : 0
+                    border.color: highlighted ? Theme.accent : Theme.divider
                     opacity: row.deliveryState === "pending" || row.deliveryState === "sending" ? 0.8 : 1
 
                     ColumnLayout {
@@ -231,7 +234,7 @@ Item {
                             }
                             DeliveryIndicator {
                                 visible: row.isOwn
-                                state: row.deliveryState
+                                delivery: row.deliveryState
                                 readByCount: row.readByCount
                                 color: meta.tone
                             }
@@ -304,7 +307,7 @@ Item {
                 Layout.alignment: Qt.AlignVCenter
                 spacing: 2
                 IconButton { glyph: "👍"; tip: qsTr("React"); onClicked: row.chat.react(row.conversationId, row.messageId, row.localId, "👍") }
-                IconButton { glyph: "\u21A9"; tip: qsTr("Quote"); onClicked: row.replyRequested(row.messageId, row.senderName, row.text) }
+                IconButton { visible: !row.inThread; glyph: "\u21A9"; tip: qsTr("Quote"); onClicked: row.replyRequested(row.messageId, row.senderName, row.text) }
                 IconButton { visible: !row.inThread; glyph: "💬"; tip: qsTr("Reply in thread"); onClicked: row.openThread(row.messageId, row.senderId, row.senderName, row.text) }
                 IconButton { visible: row.isOwn; glyph: "\u270E"; tip: qsTr("Edit"); onClicked: row.editRequested(row.messageId, row.localId, row.text) }
                 IconButton { visible: row.isOwn; glyph: "🗑"; tip: qsTr("Delete"); onClicked: row.chat.remove(row.conversationId, row.messageId, row.localId) }

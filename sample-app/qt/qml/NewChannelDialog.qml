@@ -11,6 +11,7 @@ Dialog {
     width: 380
     padding: 20
     standardButtons: Dialog.Cancel
+    property string workspaceId  // where a new channel goes (empty: the user's first workspace)
     background: Rectangle { radius: 14; color: Theme.raised; border.width: 1; border.color: Theme.divider }
     header: Text {
         text: dialog.title
@@ -40,7 +41,7 @@ Dialog {
             text: qsTr("Create")
             enabled: nameField.text.trim().length > 0
             onClicked: {
-                app.chat.createChannel("", nameField.text.trim(), isPrivate.checked)
+                app.chat.createChannel(dialog.workspaceId, nameField.text.trim(), isPrivate.checked)
                 nameField.text = ""
                 dialog.close()
             }

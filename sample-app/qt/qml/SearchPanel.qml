@@ -9,7 +9,7 @@ Popup {
     signal resultPicked(string conversationId, string messageId, string threadRootId)
     padding: 0
     modal: false
-    focus: true
+    focus: false  // the search field keeps the keyboard while results show
     closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutsideParent
     readonly property var results: app.search
 
@@ -51,8 +51,9 @@ Popup {
             HoverHandler { id: resultHover }
             TapHandler {
                 onTapped: {
-                    popup.resultPicked(conversationId, messageId, threadRootId)
+                    const picked = [conversationId, messageId, threadRootId]
                     popup.close()
+                    popup.resultPicked(picked[0], picked[1], picked[2])
                 }
             }
             ColumnLayout {

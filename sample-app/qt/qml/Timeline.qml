@@ -21,6 +21,7 @@ Item {
         if (!model) return false
         const row = model.rowOf(messageId)
         if (row < 0) return false
+        list.stickToNewest = false
         list.positionViewAtIndex(row, ListView.Center)
         list.highlighted = messageId
         return true
@@ -38,7 +39,7 @@ Item {
         property string highlighted
         topMargin: 8
         bottomMargin: 12
-        ScrollBar.vertical: ScrollBar { }
+        ScrollBar.vertical: ScrollBar { id: scrollBar }
 
         header: Item {
             width: list.width
@@ -66,6 +67,7 @@ Item {
         onCountChanged: if (stickToNewest) Qt.callLater(positionViewAtEnd)
         onMovementEnded: stickToNewest = atYEnd
         onContentYChanged: {
+            if (moving || scrollBar.pressed) stickToNewest = atYEnd
             if (atYBeginning && timeline.model && timeline.model.hasOlder && !timeline.model.fetching && count > 0)
                 Qt.callLater(() => { if (timeline.model) timeline.model.loadOlder() })
         }

@@ -34,12 +34,13 @@ class MessageListModel : public QAbstractListModel {
   Q_PROPERTY(int count READ count NOTIFY countChanged)
   // Older history was asked of the server (fetchMore()) and has not come yet.
   Q_PROPERTY(bool fetching READ fetching NOTIFY fetchingChanged)
-  // The user's read cursor in the conversation when the model was made (FirstUnreadRole).
-  Q_PROPERTY(qint64 readSeqAtOpen READ readSeqAtOpen CONSTANT)
+  // The user's read cursor in the conversation when the model was made, or when
+  // resetUnreadLine() was last called (FirstUnreadRole).
+  Q_PROPERTY(qint64 readSeqAtOpen READ readSeqAtOpen NOTIFY unreadLineChanged)
   // The seq of the newest stored row (0 when none): what markRead() takes.
   Q_PROPERTY(qint64 newestSeq READ newestSeq NOTIFY countChanged)
   // Older messages exist, in the store or on the server (loadOlder() brings them).
-  Q_PROPERTY(bool hasOlder READ hasOlder NOTIFY countChanged)
+  Q_PROPERTY(bool hasOlder READ hasOlder NOTIFY hasOlderChanged)
   // Qt Quick's views call fetchMore() whenever canFetchMore() holds, until it no longer
   // does: for a timeline that grows at the top, that pages in the whole history. Set, the
   // model says no to views, and older history comes only from loadOlder(), which an app
@@ -99,6 +100,9 @@ class MessageListModel : public QAbstractListModel {
   void setOlderOnDemand(bool on);
   // The next older page, whatever olderOnDemand says (see fetchMore()).
   Q_INVOKABLE void loadOlder();
+  // Moves the unread line to the user's read cursor as it is now (an app calls it when the
+  // user comes back to the conversation).
+  Q_INVOKABLE void resetUnreadLine();
   // The row of a message by its server id, or -1 (a jump to a search result).
   Q_INVOKABLE int rowOf(const QString& messageId) const;
   // A row's roles by name (as QML's ListModel.get()); empty for a row out of range.
@@ -119,6 +123,8 @@ class MessageListModel : public QAbstractListModel {
   void countChanged();
   void fetchingChanged();
   void olderOnDemandChanged();
+  void hasOlderChanged();
+  void unreadLineChanged();
   // The model was reset: its rows were read again.
   void reloaded();
 
@@ -146,6 +152,10 @@ class MessageListModel : public QAbstractListModel {
   void readReceipts();
   // The directory was stored: senders' names as it now gives them.
   void readNames();
+  // The rows that quote `message_id` show its sender and text: dataChanged for them.
+  void quotedChanged(const std::string& message_id);
+  // hasOlderChanged, if hasOlder() is not what it was last told.
+  void tellHasOlder();
   int readByCount(const TimelineMessage& m) const;
   bool deliveredToAnyone(const TimelineMessage& m) const;
   Seq firstUnreadSeq() const;
@@ -160,6 +170,7 @@ class MessageListModel : public QAbstractListModel {
   bool fetching_ = false;  // load_older() asked, its page not stored yet
   bool in_fetch_more_ = false;
   bool older_on_demand_ = false;
+  bool had_older_ = false;  // hasOlder() as last told
   Seq read_seq_at_open_ = 0;
   std::vector<Receipt> receipts_;  // the other members' cursors, as stored
 };
