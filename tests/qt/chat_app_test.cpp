@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app_controller.h"
+#include "confab/qt/message_list_model.h"
 #include "qt_fixture.h"
 #include "ui.h"
 
@@ -116,6 +117,38 @@ TEST_F(ChatApp, TheOfflineBannerFollowsTheConnectionAndCountsWhatWaits) {
   chat.setNetworkAvailable(true);
   ASSERT_TRUE(processUntil([&] { return chat.connected() && chat.pendingCount() == 0; }));
   ASSERT_TRUE(processUntil([&] { return !banner->isVisible(); })) << "gone once connected and caught up";
+}
+
+TEST_F(ChatApp, ASearchResultOlderThanTheLoadedRowsIsPagedInAndShown) {
+  auto bob = openClient(dir_.path() / "bob.db", "bob-phone");
+  ASSERT_TRUE(bob->connect(server().url(), "token-bob").ok());
+  for (int i = 0; i < 130; ++i) ASSERT_TRUE(bob->send("c_general", "note " + std::to_string(i)).ok());
+  ASSERT_TRUE(processUntil([&] { return bob->unsent_messages().empty(); }, 60s));
+  ASSERT_TRUE(app_->signIn(bootstrapUrl(), "token-alice"));
+  auto* timeline = find("timeline");
+  auto* list = find("timelineList");
+  ASSERT_NE(timeline, nullptr);
+  ASSERT_NE(list, nullptr);
+  // The window shows #general once the client has told it of the conversations (the
+  // store may be ahead of what the window was told).
+  ASSERT_TRUE(processUntil([&] {
+    auto info = app_->chatClient()->client().conversation("c_general");
+    return info.ok() && info->synced_seq == 130 && timeline->property("conversationId").toString() == "c_general";
+  }));
+  auto* model = qobject_cast<qt::MessageListModel*>(app_->timeline("c_general"));
+  ASSERT_TRUE(processUntil([&] { return model->newestSeq() == 130; }));
+  auto found = app_->chatClient()->client().search("note 7", "c_general");
+  ASSERT_TRUE(found.ok());
+  ASSERT_FALSE(found->empty());
+  ASSERT_EQ(found->back().text, "note 7");
+  auto id = QString::fromStdString(found->back().message_id);
+  ASSERT_LT(model->rowOf(id), 0) << "older than the newest page";
+
+  QVariant shown;
+  ASSERT_TRUE(QMetaObject::invokeMethod(timeline, "jumpTo", Q_RETURN_ARG(QVariant, shown), Q_ARG(QVariant, id)));
+  EXPECT_TRUE(shown.toBool());
+  EXPECT_GE(model->rowOf(id), 0) << "paged in from the store";
+  EXPECT_EQ(list->property("highlighted").toString(), id) << "and outlined";
 }
 
 TEST_F(ChatApp, ASignInThatCannotStartSaysWhyAndTheLastOneIsRemembered) {

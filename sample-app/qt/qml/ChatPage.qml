@@ -174,6 +174,7 @@ Item {
 
             Timeline {
                 id: timeline
+                objectName: "timeline"
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 conversationId: page.currentConversation

@@ -16,10 +16,15 @@ Item {
     signal editRequested(string messageId, var localId, string text)
 
     function positionAtNewest() { list.positionViewAtEnd() }
-    // Shows the message `messageId` if the timeline holds it; false if not.
+    // Shows the message `messageId`, paging older history in from the store until the
+    // timeline holds it (a search result is stored); false if it is not found.
     function jumpTo(messageId) {
         if (!model) return false
-        const row = model.rowOf(messageId)
+        let row = model.rowOf(messageId)
+        for (let pages = 0; row < 0 && model.hasOlder && !model.fetching && pages < 200; ++pages) {
+            model.loadOlder()
+            row = model.rowOf(messageId)
+        }
         if (row < 0) return false
         list.stickToNewest = false
         list.positionViewAtIndex(row, ListView.Center)
