@@ -37,9 +37,10 @@ struct Credentials {
 };
 
 TEST_F(CApiExchange, AMessageComesBackToTheSenderByCallbackAndToAnotherDeviceByPoll) {
-  // Alice hears events through the callback; she connects with a token.
-  CClient alice("alice-c");
+  // Alice hears events through the callback; she connects with a token. (The log outlives
+  // the client: callbacks may come until the client is freed.)
   EventLog alice_events;
+  CClient alice("alice-c");
   ASSERT_EQ(confab_set_event_callback(alice, CONFAB_EVENT_ALL, EventLog::record, &alice_events), CONFAB_OK);
   ASSERT_EQ(confab_connect(alice, server_.url().c_str(), "token-alice"), CONFAB_OK) << alice.errmsg();
 
@@ -93,8 +94,8 @@ TEST_F(CApiExchange, AMessageComesBackToTheSenderByCallbackAndToAnotherDeviceByP
 }
 
 TEST_F(CApiExchange, ARequestIsAnsweredByAnEventWithTheCallersRequestIdAndTheStoreAgrees) {
+  EventLog events;  // outlives the client, whose callbacks write to it
   CClient alice("alice-requests");
-  EventLog events;
   ASSERT_EQ(confab_set_event_callback(alice, CONFAB_EVENT_CONNECTION | CONFAB_EVENT_REQUEST, EventLog::record, &events),
             CONFAB_OK);
   ASSERT_EQ(confab_connect_with_credential(alice, bootstrap_url().c_str(), "token-alice"), CONFAB_OK) << alice.errmsg();

@@ -277,8 +277,8 @@ TEST(CApiEvents, PollTimesOutEmptyHandedAndLeavesTheErrorAlone) {
 // Both modes hear what they asked for: an outbox change, and a request answered at once
 // (offline), with the caller's request id.
 TEST(CApiEvents, CallbackAndPollEachHearTheKindsTheyAskedFor) {
+  EventLog log;  // outlives the client, whose callbacks write to it
   CClient client("both-modes");
-  EventLog log;
   ASSERT_EQ(confab_set_event_callback(client, CONFAB_EVENT_OUTBOX | CONFAB_EVENT_REQUEST, EventLog::record, &log),
             CONFAB_OK);
   ASSERT_EQ(confab_set_poll_kinds(client, CONFAB_EVENT_REQUEST), CONFAB_OK);
@@ -365,8 +365,8 @@ int misbehaving_provider(confab_secret* out, void* payload) {
 }
 
 Json failed_connection(const ProviderCase& provider_case) {
+  EventLog log;  // outlives the client, whose callbacks write to it
   CClient client("provider");
-  EventLog log;
   EXPECT_EQ(confab_set_event_callback(client, CONFAB_EVENT_CONNECTION, EventLog::record, &log), CONFAB_OK);
   // Nothing listens on port 1: the client must fail from the provider, before connecting.
   EXPECT_EQ(confab_connect_with_token_provider(client, "ws://127.0.0.1:1/", misbehaving_provider,
