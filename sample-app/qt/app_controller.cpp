@@ -120,32 +120,35 @@ void AppController::signOut() {
   emit signedInChanged();
 }
 
+template <typename Make>
+QObject* AppController::model(const QString& key, Make make) {
+  auto& model = models_[key];
+  if (!model) model = owned(make());
+  return model;
+}
+
 QObject* AppController::timeline(const QString& conversationId) {
   if (!chat_ || conversationId.isEmpty()) return nullptr;
-  auto& model = models_["timeline/" + conversationId];
-  if (!model) model = owned(new confab::qt::MessageListModel(chat_.get(), conversationId, {}, this));
-  return model;
+  return model("timeline/" + conversationId,
+               [&] { return new confab::qt::MessageListModel(chat_.get(), conversationId, {}, this); });
 }
 
 QObject* AppController::thread(const QString& conversationId, const QString& rootMessageId) {
   if (!chat_ || conversationId.isEmpty() || rootMessageId.isEmpty()) return nullptr;
-  auto& model = models_["thread/" + rootMessageId];
-  if (!model) model = owned(new confab::qt::MessageListModel(chat_.get(), conversationId, rootMessageId, this));
-  return model;
+  return model("thread/" + rootMessageId, [&] {
+    return new confab::qt::MessageListModel(chat_.get(), conversationId, rootMessageId, this);
+  });
 }
 
 QObject* AppController::members(const QString& conversationId) {
   if (!chat_ || conversationId.isEmpty()) return nullptr;
-  auto& model = models_["members/" + conversationId];
-  if (!model) model = owned(new confab::qt::MemberListModel(chat_.get(), conversationId, this));
-  return model;
+  return model("members/" + conversationId,
+               [&] { return new confab::qt::MemberListModel(chat_.get(), conversationId, this); });
 }
 
 QObject* AppController::typing(const QString& conversationId) {
   if (!chat_ || conversationId.isEmpty()) return nullptr;
-  auto& model = models_["typing/" + conversationId];
-  if (!model) model = owned(new confab::qt::TypingModel(chat_.get(), conversationId, this));
-  return model;
+  return model("typing/" + conversationId, [&] { return new confab::qt::TypingModel(chat_.get(), conversationId, this); });
 }
 
 QString AppController::dayLabel(const QDateTime& time) const {

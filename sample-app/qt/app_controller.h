@@ -74,6 +74,9 @@ class AppController : public QObject {
 
  private:
   void setSignInError(const QString& error);
+  // The model kept under `key`, made by `make` the first time.
+  template <typename Make>
+  QObject* model(const QString& key, Make make);
   void saveSettings();
 
   Options options_;

@@ -1,6 +1,7 @@
-/* confab/confab.h compiles alone, as C11 (and, copied to header_check.cpp's, as C++), with
- * -Wall -Wextra -Werror -pedantic: the structs filled by their _INIT macros, the callbacks
- * of the app's kinds, the calls of an app. Compiled only (tests/CMakeLists.txt), not run. */
+/* confab/confab.h compiles alone, as C11 and as C++ (this same file, compiled with -x c++),
+ * with -Wall -Wextra -Werror -pedantic: the structs filled by their _INIT macros, the
+ * callbacks of the app's kinds, the calls of an app. Compiled only (tests/c/CMakeLists.txt),
+ * not run. */
 #include <confab/confab.h>
 
 #include <stdio.h>

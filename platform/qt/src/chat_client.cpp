@@ -175,21 +175,20 @@ void ChatClient::setInBackground(bool background) {
 qint64 ChatClient::send(const QString& conversationId, const QString& text, const QString& threadRootId) {
   SendOptions options;
   if (!threadRootId.isEmpty()) options.thread_root = MessageRef::server(utf8(conversationId), utf8(threadRootId));
-  auto sent = client_->send(utf8(conversationId), utf8(text), options);
-  if (!sent.ok()) {
-    emit requestFailed("send", reason(sent.error()));
-    return -1;
-  }
-  recountUnsent();
-  return sent->local_id;
+  return sendWith("send", conversationId, text, options);
 }
 
 qint64 ChatClient::reply(const QString& conversationId, const QString& text, const QString& replyToId) {
   SendOptions options;
   options.reply_to = MessageRef::server(utf8(conversationId), utf8(replyToId));
+  return sendWith("reply", conversationId, text, options);
+}
+
+qint64 ChatClient::sendWith(const QString& operation, const QString& conversationId, const QString& text,
+                            const SendOptions& options) {
   auto sent = client_->send(utf8(conversationId), utf8(text), options);
   if (!sent.ok()) {
-    emit requestFailed("reply", reason(sent.error()));
+    emit requestFailed(operation, reason(sent.error()));
     return -1;
   }
   recountUnsent();

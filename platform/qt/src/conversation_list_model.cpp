@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "confab/qt/chat_client.h"
+#include "row_roles.h"
 
 namespace confab::qt {
 
@@ -60,15 +61,7 @@ int ConversationListModel::indexOf(const QString& conversationId) const {
   return -1;
 }
 
-QVariantMap ConversationListModel::get(int row) const {
-  QVariantMap out;
-  if (row < 0 || row >= count()) return out;
-  auto names = roleNames();
-  for (auto it = names.cbegin(); it != names.cend(); ++it) {
-    out.insert(QString::fromLatin1(it.value()), value(rows_[static_cast<std::size_t>(row)], it.key()));
-  }
-  return out;
-}
+QVariantMap ConversationListModel::get(int row) const { return rowRoles(*this, row); }
 
 int ConversationListModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_.size());

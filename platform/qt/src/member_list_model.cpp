@@ -17,13 +17,12 @@ MemberListModel::MemberListModel(ChatClient* chat, const QString& conversationId
     refresh();
     if (!rows_.empty()) emit dataChanged(index(0), index(count() - 1), {NameRole, RoleRole});
   });
-  connect(chat, &ChatClient::presenceChanged, this, [this](const QString& user, const QString& status) {
+  connect(chat, &ChatClient::presenceChanged, this, [this](const QString& user) {
+    if (!chat_) return;
     auto id = user.toStdString();
     for (std::size_t i = 0; i < rows_.size(); ++i) {
       if (rows_[i].user_id != id) continue;
-      auto now = status == QLatin1String("online") ? PresenceStatus::online
-                 : status == QLatin1String("idle") ? PresenceStatus::idle
-                                                   : PresenceStatus::offline;
+      auto now = chat_->client().presence(id);
       if (rows_[i].presence == now) continue;
       rows_[i].presence = now;
       auto row = index(static_cast<int>(i));

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "confab/qt/chat_client.h"
+#include "row_roles.h"
 
 namespace confab::qt {
 
@@ -106,15 +107,7 @@ int MessageListModel::rowOf(const QString& messageId) const {
   return -1;
 }
 
-QVariantMap MessageListModel::get(int row) const {
-  QVariantMap out;
-  if (row < 0 || row >= count()) return out;
-  auto names = roleNames();
-  for (auto it = names.cbegin(); it != names.cend(); ++it) {
-    out.insert(QString::fromLatin1(it.value()), value(static_cast<std::size_t>(row), it.key()));
-  }
-  return out;
-}
+QVariantMap MessageListModel::get(int row) const { return rowRoles(*this, row); }
 
 int MessageListModel::readByCount(const TimelineMessage& m) const {
   if (!acknowledged(m)) return 0;

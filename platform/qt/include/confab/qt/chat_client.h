@@ -158,6 +158,9 @@ class ChatClient : public QObject {
   // Runs `work` on this object's thread, unless the object is gone by then.
   void post(std::function<void()> work);
   void conversationRequest(const QString& operation, confab::Pending<confab::ConversationInfo> pending);
+  // send() and reply(): the local id of the echo, or -1 (and requestFailed naming `operation`).
+  qint64 sendWith(const QString& operation, const QString& conversationId, const QString& text,
+                  const confab::SendOptions& options);
   bool check(const QString& operation, const confab::Result<void>& result);
   // unsentCount and pendingCount from the client's copy of the outbox (which never waits on
   // the network).
