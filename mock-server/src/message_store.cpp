@@ -422,7 +422,7 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
   event.sender_id = r.user_id;
   event.client_message_id = r.client_message_id;
   event.body.text = r.text;
-  event.body.attachments = r.attachments;
+  for (const auto& id : r.attachments) event.body.attachments.push_back(protocol::AttachmentRef{.id = id});
   event.reply_to = r.reply_to;
   event.thread_root_id = r.thread_root_id;
   event.created_at_ms = now_ms;
@@ -609,7 +609,7 @@ std::vector<protocol::Event> MessageStore::read_events(SQLite::Statement& statem
   q->bind(3, out.back().conversation_seq);
   while (q->executeStep()) {
     auto found = by_message.find(q->getColumn(0).getString());
-    if (found != by_message.end()) found->second->body.attachments.push_back(q->getColumn(1).getString());
+    if (found != by_message.end()) found->second->body.attachments.push_back(protocol::AttachmentRef{.id = q->getColumn(1).getString()});
   }
   return out;
 }

@@ -78,7 +78,8 @@ TEST(ProtocolCodec, ConversationSyncAndEphemeralFramesSurviveRoundTrip) {
       << "a listed DM carries its members";
   Event joined{"c_a", 1, "", "alice", "", {}, 5, EventKind::member_joined, "", "bob", "", ""};
   Event renamed{"c_a", 2, "", "alice", "", {}, 6, EventKind::conversation_updated, "", "", "launch", "day two"};
-  Event message{"c_a", 3, "m1", "bob", "cm1", {"hi", {"a_1", "a_2"}}, 7, EventKind::message_created, "", "", "", "",
+  Event message{"c_a", 3, "m1", "bob", "cm1", {"hi", {AttachmentRef{"a_1", "cat.png", 2048, "image/png", std::string(64, 'a'), 640, 480, "AAAA"},
+                                                   AttachmentRef{.id = "a_2"}}}, 7, EventKind::message_created, "", "", "", "",
                 "m0", "m0"};
   EXPECT_EQ(round_trip_server(message), message);
   MessageSend threaded{"s", "c_a", "cm2", {"in thread", {}}, "m0", "m0"};

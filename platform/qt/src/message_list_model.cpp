@@ -18,6 +18,23 @@ constexpr int kPage = 50;                                // rows read at a time 
 constexpr int kServerPage = 100;                         // older events asked of the server at a time
 constexpr std::int64_t kGroupPauseMs = 5 * 60 * 1000;    // a pause this long starts a new group
 
+// A message's files as QML reads them: one map per attachment.
+QVariantList attachmentsOf(const confab::TimelineMessage& m) {
+  QVariantList out;
+  for (const auto& a : m.attachments) {
+    QVariantMap file;
+    file["attachmentId"] = QString::fromStdString(a.attachment_id);
+    file["name"] = QString::fromStdString(a.name);
+    file["contentType"] = QString::fromStdString(a.content_type);
+    file["size"] = static_cast<qint64>(a.size);
+    file["width"] = a.width;
+    file["height"] = a.height;
+    file["preview"] = a.preview.empty() ? QString() : "data:image/jpeg;base64," + QString::fromStdString(a.preview);
+    out.push_back(file);
+  }
+  return out;
+}
+
 // Rows with a seq by seq, then the echoes waiting for their ack by local id
 // (conversation.h's order).
 bool before(const TimelineMessage& a, const TimelineMessage& b) {
@@ -278,11 +295,8 @@ QVariant MessageListModel::value(std::size_t index, int role) const {
       if (role == ReplyToTextRole) return quoted->deleted ? tr("This message was deleted") : toQString(quoted->text);
       return toQString(quoted->sender_name.empty() ? quoted->sender_id : quoted->sender_name);
     }
-    case AttachmentsRole: {
-      QStringList ids;
-      for (const auto& id : m.attachments) ids.push_back(toQString(id));
-      return ids;
-    }
+    case AttachmentsRole:
+      return attachmentsOf(m);
     case FirstUnreadRole:
       return m.seq != 0 && m.seq == firstUnreadSeq();
     case ErrorRole:

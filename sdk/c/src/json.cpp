@@ -26,6 +26,21 @@ Json connection_json(const ConnectionChange& change) {
           {"retryInMs", change.retry_in ? Json(change.retry_in->count()) : Json(nullptr)}};
 }
 
+Json attachments_json(const std::vector<Attachment>& attachments) {
+  Json out = Json::array();
+  for (const auto& a : attachments) {
+    out.push_back({{"attachmentId", id_or_null(a.attachment_id)},
+                   {"name", a.name},
+                   {"contentType", a.content_type},
+                   {"size", a.size},
+                   {"sha256", a.sha256},
+                   {"width", a.width},
+                   {"height", a.height},
+                   {"preview", a.preview}});
+  }
+  return out;
+}
+
 Json local_message_json(const LocalMessage& m) {
   return {{"localId", m.local_id},
           {"clientMessageId", m.client_message_id},
@@ -41,6 +56,7 @@ Json local_message_json(const LocalMessage& m) {
           {"threadRootLocalId", m.thread_root_local_id},
           {"createdAtMs", m.created_at_ms},
           {"state", name(to_string(m.state))},
+          {"attachments", attachments_json(m.attachments)},
           {"lastError", m.last_error ? error_json(*m.last_error) : Json(nullptr)},
           {"attempts", m.attempts},
           {"messageId", id_or_null(m.message_id)},
@@ -60,7 +76,7 @@ Json message_json(const Message& m) {
           {"memberId", id_or_null(m.member_id)},
           {"name", m.name},
           {"topic", m.topic},
-          {"attachments", m.attachments},
+          {"attachments", attachments_json(m.attachments)},
           {"replyTo", id_or_null(m.reply_to)},
           {"threadRootId", id_or_null(m.thread_root_id)}};
 }
@@ -78,7 +94,7 @@ Json timeline_message_json(const TimelineMessage& m) {
           {"createdAtMs", m.created_at_ms},
           {"edited", m.edited},
           {"deleted", m.deleted},
-          {"attachments", m.attachments},
+          {"attachments", attachments_json(m.attachments)},
           {"replyTo", id_or_null(m.reply_to)},
           {"threadRootId", id_or_null(m.thread_root_id)},
           {"replyCount", m.reply_count},

@@ -40,7 +40,9 @@ struct TimelineMessage {
   std::int64_t created_at_ms = 0;
   bool edited = false;
   bool deleted = false;  // kept in place as a tombstone
-  std::vector<std::string> attachments;
+  // Its files; for an echo, as send() took them (an attachment_id still empty is being
+  // uploaded: see Client::uploads()).
+  std::vector<Attachment> attachments;
   std::string reply_to;
   std::string thread_root_id;  // set on replies in a thread (which the main timeline leaves out)
   int reply_count = 0;         // on a thread's root: the replies stored (not deleted)

@@ -27,6 +27,22 @@ enum class OutboxState {
 
 CONFAB_API std::string_view to_string(OutboxState state) noexcept;
 
+// A file a message carries. Size, media type and SHA-256 are the server's record of the
+// bytes it stored; name, pixel size and preview are what the sender's device said.
+struct Attachment {
+  std::string attachment_id;  // the server's id; empty while this device still uploads it
+  std::string name;           // the file's name as the sender gave it (may be empty)
+  std::string content_type;   // e.g. "image/png"; as the sender declared it
+  std::int64_t size = 0;      // bytes
+  std::string sha256;         // 64 lowercase hex digits (empty for a file uploaded without one)
+  int width = 0;              // images: the pixel size, 0 when not known
+  int height = 0;
+  // Images: a small JPEG (at most 48 pixels a side) in base64, so that a timeline can show
+  // something before the download ("data:image/jpeg;base64," + preview); empty when none.
+  std::string preview;
+  friend bool operator==(const Attachment&, const Attachment&) = default;
+};
+
 // What an outbox row asks the server to do.
 enum class OutboxKind {
   message,  // post a new message (`text`)
@@ -73,6 +89,9 @@ struct LocalMessage {
   std::int64_t reply_to_local_id = 0;
   std::string thread_root_id;
   std::int64_t thread_root_local_id = 0;
+  // For a message: its files. An attachment with no attachment_id yet is still being
+  // uploaded; the message goes once all of them are (see Client::send()).
+  std::vector<Attachment> attachments;
   std::int64_t created_at_ms = 0;  // this device's clock, when send() was called
   OutboxState state = OutboxState::pending;
   std::optional<Error> last_error;  // why it failed, or why the last attempt did
@@ -98,7 +117,7 @@ struct Message {
   std::string member_id;           // member_joined and member_left: who
   std::string name;                // conversation_updated
   std::string topic;               // conversation_updated
-  std::vector<std::string> attachments;  // message_created: attachment ids (download over HTTP)
+  std::vector<Attachment> attachments;  // message_created: its files (see Client::download())
   std::string reply_to;            // message_created: the message it quotes
   std::string thread_root_id;      // message_created: the thread it is a reply in
 };

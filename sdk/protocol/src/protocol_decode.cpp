@@ -34,6 +34,45 @@ Json parse_bounded(std::string_view text) {
 // message stored before that rule.
 enum class TextLimit { as_written, as_utf8 };
 
+bool is_base64(std::string_view s) {
+  return s.size() % 4 == 0 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+                  c == '/' || c == '=';
+         });
+}
+
+// Each attachment is an object; a bare id (as written before attachments carried their
+// metadata) is read as an object with only its id.
+std::vector<AttachmentRef> read_attachments(const JsonReader& body) {
+  std::vector<AttachmentRef> out;
+  if (body.has("attachments") && body.is_array_of_strings("attachments")) {
+    for (auto& id : body.identifiers("attachments", kMaxAttachments, kMaxIdentifierBytes)) {
+      out.push_back(AttachmentRef{.id = std::move(id)});
+    }
+    return out;
+  }
+  for (const auto& f : body.objects("attachments", kMaxAttachments)) {
+    AttachmentRef a;
+    a.id = f.identifier("id", kMaxIdentifierBytes);
+    if (auto name = f.optional_text("name", kMaxFileNameBytes)) a.name = std::move(*name);
+    a.size = f.optional_integer("size", 0, kMaxAttachmentBytes, 0);
+    a.content_type = f.optional_string("contentType", kMaxContentTypeBytes);
+    if (!std::all_of(a.content_type.begin(), a.content_type.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+      f.fail("contentType", "field '" + f.field_path("contentType") + "' must be printable ASCII");
+    }
+    a.sha256 = f.optional_string("sha256", 64);
+    if (!a.sha256.empty() && !is_sha256_hex(a.sha256)) {
+      f.fail("sha256", "field '" + f.field_path("sha256") + "' must be 64 lowercase hex digits");
+    }
+    a.width = static_cast<int>(f.optional_integer("width", 0, kMaxPixelSize, 0));
+    a.height = static_cast<int>(f.optional_integer("height", 0, kMaxPixelSize, 0));
+    a.preview = f.optional_string("preview", kMaxPreviewBytes);
+    if (!is_base64(a.preview)) f.fail("preview", "field '" + f.field_path("preview") + "' must be base64");
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 Body read_body(const JsonReader& frame, TextLimit limit) {
   JsonReader body = frame.object("body");
   std::string kind = body.string("kind", 32);
@@ -43,7 +82,7 @@ Body read_body(const JsonReader& frame, TextLimit limit) {
     body.fail("text", "field 'body.text' takes " + std::to_string(json_string_bytes(out.text)) +
                           " bytes written in JSON (escapes count); the limit is " + std::to_string(kMaxTextBytes));
   }
-  if (body.has("attachments")) out.attachments = body.identifiers("attachments", kMaxAttachments, kMaxIdentifierBytes);
+  if (body.has("attachments")) out.attachments = read_attachments(body);
   return out;
 }
 
@@ -541,11 +580,51 @@ ErrorFrame to_error_frame(const DecodeError& error) {
   return frame;
 }
 
+std::vector<Attachment> to_attachments(const std::vector<AttachmentRef>& refs) {
+  std::vector<Attachment> out;
+  out.reserve(refs.size());
+  for (const auto& r : refs) {
+    out.push_back(Attachment{r.id, r.name, r.content_type, r.size, r.sha256, r.width, r.height, r.preview});
+  }
+  return out;
+}
+
+std::vector<AttachmentRef> to_refs(const std::vector<Attachment>& attachments) {
+  std::vector<AttachmentRef> out;
+  out.reserve(attachments.size());
+  for (const auto& a : attachments) {
+    out.push_back(AttachmentRef{a.attachment_id, a.name, a.size, a.content_type, a.sha256, a.width, a.height,
+                                a.preview});
+  }
+  return out;
+}
+
+std::vector<AttachmentRef> attachments_from_text(std::string_view text) {
+  if (text.empty()) return {};
+  if (text.front() != '[') {  // an older version's ids, one per line
+    std::vector<AttachmentRef> out;
+    while (!text.empty()) {
+      auto end = text.find('\n');
+      auto id = text.substr(0, end);
+      if (!id.empty()) out.push_back(AttachmentRef{.id = std::string(id)});
+      text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    }
+    return out;
+  }
+  try {
+    Json array = parse_bounded(text);
+    Json holder{{"attachments", std::move(array)}};
+    return read_attachments(JsonReader(holder));
+  } catch (...) {
+    return {};
+  }
+}
+
 Message to_message(const Event& event) {
   return Message{event.conversation_id, event.conversation_seq, event.message_id, event.sender_id,
                  event.client_message_id, event.body.text, event.created_at_ms, event.kind, event.emoji,
-                 event.member_id, event.name, event.topic, event.body.attachments, event.reply_to,
-                 event.thread_root_id};
+                 event.member_id, event.name, event.topic, to_attachments(event.body.attachments),
+                 event.reply_to, event.thread_root_id};
 }
 
 namespace {
@@ -569,6 +648,11 @@ bool has_control_character(std::string_view s) noexcept {
 
 bool is_valid_emoji(std::string_view s) noexcept {
   return !s.empty() && s.size() <= kMaxEmojiBytes && !has_control_character(s);
+}
+
+bool is_sha256_hex(std::string_view s) noexcept {
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool is_printable(std::string_view s, std::size_t max_bytes) noexcept {

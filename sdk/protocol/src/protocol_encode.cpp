@@ -22,9 +22,25 @@ Json envelope(std::string_view type, const std::string& id) {
   return json;
 }
 
+Json attachments_json(const std::vector<AttachmentRef>& attachments) {
+  Json files = Json::array();
+  for (const auto& a : attachments) {
+    Json f{{"id", a.id}};
+    if (!a.name.empty()) f["name"] = a.name;
+    if (a.size > 0) f["size"] = a.size;
+    if (!a.content_type.empty()) f["contentType"] = a.content_type;
+    if (!a.sha256.empty()) f["sha256"] = a.sha256;
+    if (a.width > 0) f["width"] = a.width;
+    if (a.height > 0) f["height"] = a.height;
+    if (!a.preview.empty()) f["preview"] = a.preview;
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
 Json body_json(const Body& body) {
   Json j{{"kind", "text"}, {"text", body.text}};
-  if (!body.attachments.empty()) j["attachments"] = body.attachments;
+  if (!body.attachments.empty()) j["attachments"] = attachments_json(body.attachments);
   return j;
 }
 
@@ -360,6 +376,11 @@ Json to_json(const Receipts& f) {
 }
 
 }  // namespace
+
+std::string attachments_text(const std::vector<AttachmentRef>& refs) {
+  if (refs.empty()) return {};
+  return attachments_json(refs).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 std::string encode(const ClientFrame& frame) {
   return std::visit([](const auto& f) { return dump(to_json(f)); }, frame);

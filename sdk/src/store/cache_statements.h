@@ -9,6 +9,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "protocol/protocol.h"
 #include "store/cache_store.h"
 
 namespace confab::store {
@@ -46,28 +47,6 @@ inline Role role_from(const std::string& name) {
   if (name == "admin") return Role::admin;
   return Role::member;
 }
-
-inline std::string join_lines(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const auto& id : ids) {
-    if (!out.empty()) out += '\n';
-    out += id;
-  }
-  return out;
-}
-
-inline std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 
 }  // namespace cache_sql
 

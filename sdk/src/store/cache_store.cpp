@@ -49,7 +49,7 @@ constexpr std::array<const char*, CacheStore::kSchemaVersion> kMigrations{
       created_at_ms     INTEGER NOT NULL DEFAULT 0,
       reply_to          TEXT NOT NULL DEFAULT '',
       thread_root_id    TEXT NOT NULL DEFAULT '',
-      attachments       TEXT NOT NULL DEFAULT ''    -- ids, one per line
+      attachments       TEXT NOT NULL DEFAULT ''    -- the wire's JSON array (older: ids, one per line)
     );
     CREATE UNIQUE INDEX messages_by_seq ON messages (conversation_id, seq);
     CREATE INDEX messages_in_thread ON messages (thread_root_id, seq) WHERE thread_root_id <> '';
@@ -380,7 +380,7 @@ void CacheStore::apply_event(const protocol::Event& e) {
       q->bind(7, e.created_at_ms);
       q->bind(8, e.reply_to);
       q->bind(9, e.thread_root_id);
-      q->bind(10, join_lines(e.body.attachments));
+      q->bind(10, protocol::attachments_text(e.body.attachments));
       q->exec();
       return;
     }

@@ -139,7 +139,7 @@ std::vector<TimelineMessage> CacheStore::read_messages(ReadStatements& s, SQLite
     m.created_at_ms = q.getColumn(6).getInt64();
     m.edited = q.getColumn(7).getInt() != 0;
     m.deleted = q.getColumn(8).getInt64() != 0;
-    m.attachments = split_lines(q.getColumn(9).getString());
+    m.attachments = protocol::to_attachments(protocol::attachments_from_text(q.getColumn(9).getString()));
     m.reply_to = q.getColumn(10).getString();
     m.thread_root_id = q.getColumn(11).getString();
     m.reply_count = q.getColumn(12).getInt();

@@ -41,6 +41,11 @@ inline constexpr std::size_t kMaxUsersPerRequest = 100;  // user ids in one crea
 inline constexpr int kMaxHistoryPage = 500;         // events per `history` frame
 inline constexpr int kDefaultHistoryPage = 100;
 inline constexpr std::size_t kMaxAttachments = 10;  // files one message references
+inline constexpr std::int64_t kMaxAttachmentBytes = 25LL * 1024 * 1024;  // one file
+inline constexpr std::size_t kMaxFileNameBytes = 255;     // an attachment's name
+inline constexpr std::size_t kMaxContentTypeBytes = 255;  // an attachment's media type
+inline constexpr std::size_t kMaxPreviewBytes = 1536;     // an image preview, in base64
+inline constexpr int kMaxPixelSize = 65535;               // an image's width or height
 inline constexpr int kMaxDirectoryPage = 500;       // users per `directory` frame
 inline constexpr std::size_t kMaxWorkspacesListed = 100;  // workspaces in a `directory` frame
 inline constexpr std::size_t kMaxDisplayNameBytes = 80;   // a user's or a workspace's name
@@ -83,9 +88,26 @@ bool is_valid_emoji(std::string_view s) noexcept;
 // checked by the JSON parser).
 bool is_printable(std::string_view s, std::size_t max_bytes) noexcept;
 
+// A file a message references. The server fills in size, contentType and sha256 from
+// its own record of the upload; name, width, height and preview are the sender's.
+struct AttachmentRef {
+  std::string id;            // the upload's attachment id
+  std::string name;          // 0..kMaxFileNameBytes, no control characters
+  std::int64_t size = 0;
+  std::string content_type;  // printable ASCII, 0..kMaxContentTypeBytes
+  std::string sha256;        // empty, or 64 lowercase hex digits
+  int width = 0;             // images: pixels, 0..kMaxPixelSize (0: unknown)
+  int height = 0;
+  std::string preview;       // images: a small JPEG, base64 (0..kMaxPreviewBytes)
+  friend bool operator==(const AttachmentRef&, const AttachmentRef&) = default;
+};
+
+// True for 64 lowercase hex digits.
+bool is_sha256_hex(std::string_view s) noexcept;
+
 struct Body {
   std::string text;  // kind "text" is the only kind in version 1
-  std::vector<std::string> attachments;  // ids of files the sender uploaded (at most kMaxAttachments)
+  std::vector<AttachmentRef> attachments;  // files the sender uploaded (at most kMaxAttachments)
   friend bool operator==(const Body&, const Body&) = default;
 };
 
@@ -463,5 +485,12 @@ std::string_view type_name(const ServerFrame& frame) noexcept;
 
 // A Message as the app sees it, from an `event` frame.
 Message to_message(const Event& event);
+// Between the wire's attachment references and the SDK's public attachments.
+std::vector<Attachment> to_attachments(const std::vector<AttachmentRef>& refs);
+std::vector<AttachmentRef> to_refs(const std::vector<Attachment>& attachments);
+// Attachments as stored in a text column: the wire's JSON array ("" for none). Reading
+// takes what an older version stored (ids one per line) too, and anything unreadable as none.
+std::string attachments_text(const std::vector<AttachmentRef>& refs);
+std::vector<AttachmentRef> attachments_from_text(std::string_view text);
 
 }  // namespace confab::protocol

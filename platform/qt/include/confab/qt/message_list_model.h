@@ -75,7 +75,7 @@ class MessageListModel : public QAbstractListModel {
     ReadByRole,           // their names
     ReplyToSenderRole,    // the quoted message's sender name, when the model holds it
     ReplyToTextRole,      // and its text (a preview)
-    AttachmentsRole,      // the attachment ids
+    AttachmentsRole,      // its files: a list of maps (attachmentId, name, contentType, size, width, height, preview)
     // The first message from others after the user's read cursor as it was when the model
     // was made: where an "unread" marker goes.
     FirstUnreadRole,
