@@ -36,6 +36,42 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+// A window of a file, [offset, offset + length), as Beast's file body sees a whole file:
+// how a range of an attachment is served without reading it into memory.
+class WindowFile {
+ public:
+  using native_handle_type = beast::file::native_handle_type;
+
+  void set_window(std::uint64_t offset, std::optional<std::uint64_t> length) {
+    offset_ = offset;
+    length_ = length;
+  }
+  bool is_open() const { return file_.is_open(); }
+  void close(beast::error_code& ec) { file_.close(ec); }
+  void open(const char* path, beast::file_mode mode, beast::error_code& ec) {
+    file_.open(path, mode, ec);
+    if (ec) return;
+    auto whole = file_.size(ec);
+    if (ec) return;
+    if (offset_ > whole) offset_ = whole;
+    if (!length_ || *length_ > whole - offset_) length_ = whole - offset_;
+    file_.seek(offset_, ec);
+  }
+  std::uint64_t size(beast::error_code& ec) const {
+    ec = {};
+    return length_.value_or(0);
+  }
+  std::uint64_t pos(beast::error_code& ec) const { return file_.pos(ec) - offset_; }
+  void seek(std::uint64_t offset, beast::error_code& ec) { file_.seek(offset_ + offset, ec); }
+  std::size_t read(void* buffer, std::size_t n, beast::error_code& ec) const { return file_.read(buffer, n, ec); }
+  std::size_t write(const void* buffer, std::size_t n, beast::error_code& ec) { return file_.write(buffer, n, ec); }
+
+ private:
+  beast::file file_;
+  std::uint64_t offset_ = 0;
+  std::optional<std::uint64_t> length_;
+};
+
 constexpr std::size_t kMaxHeadBytes = 16 * 1024;
 constexpr std::size_t kMaxTargetBytes = 8 * 1024;
 // What one read of a body takes at most.
@@ -198,6 +234,8 @@ class Connection {
     request.target = std::string(head.target());
     request.authorization = std::string(head[http::field::authorization]);
     request.content_type = std::string(head[http::field::content_type]);
+    request.range = std::string(head[http::field::range]);
+    request.upload_offset = std::string(head["Upload-Offset"]);
     if (request.target.size() > kMaxTargetBytes) {
       co_return co_await fail(414, Error::make(ErrorCode::frame_too_large, "the request target is over 8 KiB"));
     }
@@ -228,18 +266,25 @@ class Connection {
   // arrived whole; otherwise how the connection ends (the answer already written).
   awaitable<std::optional<Ending>> read_body(http::request_parser<http::buffer_body>& parser, const BodyPlan& plan,
                                              HttpRequest& request) {
-    if (parser.is_done() && plan.kind == BodyPlan::Kind::memory) co_return std::nullopt;
+    if (parser.is_done() && plan.kind == BodyPlan::Kind::memory) {
+      request.hold = plan.hold;
+      co_return std::nullopt;
+    }
+    const bool to_file = plan.kind == BodyPlan::Kind::file || plan.kind == BodyPlan::Kind::append;
     std::ofstream file;  // an upload gets its file even when it is empty
-    if (plan.kind == BodyPlan::Kind::file) {
-      file.open(plan.file, std::ios::binary | std::ios::trunc);
+    if (to_file) {
+      file.open(plan.file, std::ios::binary | (plan.kind == BodyPlan::Kind::append ? std::ios::app : std::ios::trunc));
       if (!file) {
-        spdlog::error("http: cannot create {}", plan.file.string());
+        spdlog::error("http: cannot open {}", plan.file.string());
         co_return co_await fail(500, Error::make(ErrorCode::internal, "cannot store the file"));
       }
     }
+    // A body that does not arrive whole: an upload's file goes; an append keeps what came
+    // (closed here, so that it is on disk before the plan's hold is let go).
     auto discard = [&] {
-      if (plan.kind != BodyPlan::Kind::file) return;
+      if (!to_file) return;
       file.close();
+      if (plan.kind == BodyPlan::Kind::append) return;
       std::error_code ignored;
       std::filesystem::remove(plan.file, ignored);
     };
@@ -261,8 +306,11 @@ class Connection {
         discard();
         co_return co_await fail(413, too_large(plan.limit));
       }
-      if (plan.kind == BodyPlan::Kind::file) {
+      if (to_file) {
         file.write(chunk.data(), static_cast<std::streamsize>(got));
+        // An append keeps each piece as it comes: a cut, even of the server, loses only
+        // what had not reached the file yet.
+        if (plan.kind == BodyPlan::Kind::append) file.flush();
       } else {
         request.body.append(chunk.data(), got);
       }
@@ -281,7 +329,8 @@ class Connection {
     }
     deadline_.cancel();
     request.body_bytes = received;
-    if (plan.kind == BodyPlan::Kind::file) {
+    request.hold = plan.hold;
+    if (to_file) {
       file.close();
       if (!file) {
         discard();
@@ -345,8 +394,9 @@ class Connection {
   // Writes `response` by `due`; false when it could not be written whole.
   awaitable<bool> write(const HttpResponse& response, bool head_only, bool close, Clock::time_point due) {
     if (!response.file.empty()) {
-      http::response<http::file_body> res{static_cast<http::status>(response.status), 11};
+      http::response<http::basic_file_body<WindowFile>> res{static_cast<http::status>(response.status), 11};
       beast::error_code ec;
+      res.body().file().set_window(response.file_offset, response.file_length);
       res.body().open(response.file.c_str(), beast::file_mode::scan, ec);
       if (!ec) {
         decorate(res, response, close);
@@ -365,7 +415,7 @@ class Connection {
   template <class Body>
   static void decorate(http::response<Body>& res, const HttpResponse& response, bool close) {
     res.set(http::field::server, "confab-server");
-    res.set(http::field::content_type, response.content_type);
+    if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
     res.set("X-Content-Type-Options", "nosniff");
     for (const auto& [name, value] : response.headers) res.set(name, value);
     res.keep_alive(!close);
@@ -414,7 +464,8 @@ class Connection {
     if (response.file.empty()) return response.body.size();
     std::error_code ec;
     auto size = std::filesystem::file_size(response.file, ec);
-    return ec ? 0 : size;
+    if (ec) return 0;
+    return response.file_length.value_or(size - std::min<std::uint64_t>(size, response.file_offset));
   }
 
   static Error too_large(std::uint64_t limit) {

@@ -36,10 +36,11 @@ HttpResponse error_response(const Error& error) { return error_response(http_sta
 HttpResponse error_response(int status, const Error& error) {
   HttpResponse res;
   res.status = status;
-  res.body = nlohmann::json{{"code", std::string(to_string(error.code))},
-                            {"retryable", error.retryable},
-                            {"message", error.message}}
-                 .dump();
+  nlohmann::json body{{"code", std::string(to_string(error.code))},
+                      {"retryable", error.retryable},
+                      {"message", error.message}};
+  if (error.retry_after_ms > 0) body["retryAfterMs"] = error.retry_after_ms;
+  res.body = body.dump();
   return res;
 }
 
