@@ -173,7 +173,7 @@ std::optional<Reaction> FrameHandler::send_request(const Peer& peer, const proto
         if constexpr (std::is_same_v<T, protocol::MessageSend>) {
           Reaction r;
           r.submit = SendRequest{peer.user_id, f.conversation_id, f.client_message_id, f.body.text, peer.connection_id};
-          for (const auto& a : f.body.attachments) r.submit->attachments.push_back(a.id);
+          r.submit->attachments = f.body.attachments;
           r.submit->reply_to = f.reply_to;
           r.submit->thread_root_id = f.thread_root_id;
           r.submit_id = f.id;

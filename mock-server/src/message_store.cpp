@@ -131,6 +131,16 @@ constexpr std::array<const char*, MessageStore::kSchemaVersion> kMigrations{
     CREATE UNIQUE INDEX events_by_sender_client_message_id ON events (conversation_id, sender_id, client_message_id);
     UPDATE conversations SET name = '' WHERE kind IN ('dm', 'group_dm');
     )sql",
+    // 8: an attachment's SHA-256 (as the server computed it), and what the sender of a
+    // message said of each file it carries (name, pixel size, preview).
+    R"sql(
+    ALTER TABLE attachments ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+    ALTER TABLE message_attachments ADD COLUMN name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE message_attachments ADD COLUMN width INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE message_attachments ADD COLUMN height INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE message_attachments ADD COLUMN preview TEXT NOT NULL DEFAULT '';
+    CREATE INDEX attachments_by_age ON attachments (created_at_ms);
+    )sql",
 };
 
 Error internal(const std::string& what) { return Error::make(ErrorCode::internal, what); }
@@ -160,8 +170,10 @@ struct MessageStore::Statements {
                "sender_id, client_message_id, body_text, created_at_ms, kind, emoji, member_id, topic, reply_to, thread_root "
                "FROM events WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
         page_attachments(db,
-                         "SELECT l.message_id, l.attachment_id FROM events e "
+                         "SELECT l.message_id, l.attachment_id, l.name, a.size, a.content_type, a.sha256, l.width, "
+                         "l.height, l.preview FROM events e "
                          "JOIN message_attachments l ON l.message_id = e.message_id "
+                         "JOIN attachments a ON a.id = l.attachment_id "
                          "WHERE e.conversation_id = ?1 AND e.seq BETWEEN ?2 AND ?3 ORDER BY e.seq, l.position"),
         role(db,
              "SELECT w.role FROM workspace_members w JOIN conversations c ON c.workspace_id = w.workspace_id "
@@ -342,12 +354,28 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
       return out;
     }
   }
-  for (const auto& attachment : r.attachments) {
-    SQLite::Statement q(*db_, "SELECT uploader_id FROM attachments WHERE id = ?1");
-    q.bind(1, attachment);
+  // Each file as the server recorded it, with what only the sender knows (its name, pixel
+  // size and preview); a size or SHA-256 the sender declared must be the server's.
+  std::vector<protocol::AttachmentRef> attachments;
+  for (const auto& declared : r.attachments) {
+    SQLite::Statement q(*db_, "SELECT uploader_id, size, content_type, sha256 FROM attachments WHERE id = ?1");
+    q.bind(1, declared.id);
     if (!q.executeStep() || q.getColumn(0).getString() != r.user_id) {
-      return Error::make(ErrorCode::not_found, "no attachment '" + attachment + "' uploaded by you");
+      return Error::make(ErrorCode::not_found, "no attachment '" + declared.id + "' uploaded by you");
     }
+    protocol::AttachmentRef file = declared;
+    file.size = q.getColumn(1).getInt64();
+    file.content_type = q.getColumn(2).getString();
+    file.sha256 = q.getColumn(3).getString();
+    if (declared.size != 0 && declared.size != file.size) {
+      return Error::make(ErrorCode::invalid_field, "attachment '" + declared.id + "' has " +
+                                                       std::to_string(file.size) + " bytes, not " +
+                                                       std::to_string(declared.size));
+    }
+    if (!declared.sha256.empty() && declared.sha256 != file.sha256) {
+      return Error::make(ErrorCode::invalid_field, "attachment '" + declared.id + "' does not have that sha256");
+    }
+    attachments.push_back(std::move(file));
   }
   for (const auto* referenced : {&r.reply_to, &r.thread_root_id}) {
     if (referenced->empty()) continue;
@@ -393,13 +421,17 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
     q->bind(12, r.thread_root_id);
     q->exec();
   }
-  for (std::size_t i = 0; i < r.attachments.size(); ++i) {
-    SQLite::Statement q(*db_, "INSERT INTO message_attachments (message_id, position, attachment_id, conversation_id) "
-                              "VALUES (?1, ?2, ?3, ?4)");
+  for (std::size_t i = 0; i < attachments.size(); ++i) {
+    SQLite::Statement q(*db_, "INSERT INTO message_attachments (message_id, position, attachment_id, conversation_id, "
+                              "name, width, height, preview) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     q.bind(1, event_id);
     q.bind(2, static_cast<std::int64_t>(i));
-    q.bind(3, r.attachments[i]);
+    q.bind(3, attachments[i].id);
     q.bind(4, r.conversation_id);
+    q.bind(5, attachments[i].name);
+    q.bind(6, attachments[i].width);
+    q.bind(7, attachments[i].height);
+    q.bind(8, attachments[i].preview);
     q.exec();
   }
   if (r.kind == EventKind::reaction_added || r.kind == EventKind::reaction_removed) {
@@ -422,7 +454,7 @@ AppendResult MessageStore::append_one(const SendRequest& r, std::int64_t now_ms)
   event.sender_id = r.user_id;
   event.client_message_id = r.client_message_id;
   event.body.text = r.text;
-  for (const auto& id : r.attachments) event.body.attachments.push_back(protocol::AttachmentRef{.id = id});
+  event.body.attachments = std::move(attachments);
   event.reply_to = r.reply_to;
   event.thread_root_id = r.thread_root_id;
   event.created_at_ms = now_ms;
@@ -442,7 +474,13 @@ bool MessageStore::same_request(const SendRequest& r, SQLite::Statement& stored)
       Use q(statements_->attachments_of);
       q->bind(1, stored.getColumn(8).getString());
       while (q->executeStep()) attachments.push_back(q->getColumn(0).getString());
-      return attachments == r.attachments;
+      // The same files, by id: what the sender says of them may differ between resends
+      // (a preview made again), and the first one stands.
+      if (attachments.size() != r.attachments.size()) return false;
+      for (std::size_t i = 0; i < attachments.size(); ++i) {
+        if (attachments[i] != r.attachments[i].id) return false;
+      }
+      return true;
     }
     case EventKind::message_edited: return same(4, r.target_message_id) && same(3, r.text);
     case EventKind::message_deleted: return same(4, r.target_message_id);
@@ -609,7 +647,17 @@ std::vector<protocol::Event> MessageStore::read_events(SQLite::Statement& statem
   q->bind(3, out.back().conversation_seq);
   while (q->executeStep()) {
     auto found = by_message.find(q->getColumn(0).getString());
-    if (found != by_message.end()) found->second->body.attachments.push_back(protocol::AttachmentRef{.id = q->getColumn(1).getString()});
+    if (found == by_message.end()) continue;
+    found->second->body.attachments.push_back(protocol::AttachmentRef{
+        .id = q->getColumn(1).getString(),
+        .name = q->getColumn(2).getString(),
+        .size = q->getColumn(3).getInt64(),
+        .content_type = q->getColumn(4).getString(),
+        .sha256 = q->getColumn(5).getString(),
+        .width = q->getColumn(6).getInt(),
+        .height = q->getColumn(7).getInt(),
+        .preview = q->getColumn(8).getString(),
+    });
   }
   return out;
 }

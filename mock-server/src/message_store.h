@@ -39,7 +39,9 @@ struct SendRequest {
   EventKind kind = EventKind::message_created;
   std::string target_message_id;
   std::string emoji;                // reactions
-  std::vector<std::string> attachments;  // created: files the sender uploaded
+  // created: files the sender uploaded, with what the sender says of them; the store
+  // checks the size and SHA-256 declared against its records and fills in its own.
+  std::vector<protocol::AttachmentRef> attachments;
   std::string reply_to;                  // created: the message it quotes
   std::string thread_root_id;            // created: the thread it is in
   // Refused before the store (over the connection's rate): the committer answers this,
@@ -65,6 +67,7 @@ struct AttachmentInfo {
   std::string uploader_id;
   std::int64_t size = 0;
   std::string content_type;
+  std::string sha256;  // 64 lowercase hex digits; "" for files stored before it was recorded
 };
 
 struct Appended {
@@ -153,6 +156,9 @@ class MessageStore {
   // The file, if `user_id` may read it: its uploader, or a member of a conversation where
   // a message references it. Otherwise `not_found`, so ids cannot be probed.
   Result<AttachmentInfo> readable_attachment(const std::string& attachment_id, const std::string& user_id);
+  // Deletes the records of attachments stored before `cutoff_ms` that no message
+  // references, and returns their ids (the caller deletes their files).
+  std::vector<std::string> expire_attachments(std::int64_t cutoff_ms);
 
   // ---- push outbox ----
 
@@ -168,7 +174,7 @@ class MessageStore {
   // Records what the provider made of a batch of notifications, in one transaction.
   Result<void> finish_pushes(const std::vector<PushOutcome>& outcomes);
 
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
 
   // Checkpoints the WAL so far, off the committing thread (for tests).
   int background_checkpoints() const;

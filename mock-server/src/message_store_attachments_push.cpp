@@ -13,13 +13,14 @@ Error internal(const std::string& what) { return Error::make(ErrorCode::internal
 
 Result<void> MessageStore::add_attachment(const AttachmentInfo& info, std::int64_t now_ms) {
   try {
-    SQLite::Statement q(*db_, "INSERT INTO attachments (id, uploader_id, size, content_type, created_at_ms) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5)");
+    SQLite::Statement q(*db_, "INSERT INTO attachments (id, uploader_id, size, content_type, created_at_ms, sha256) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     q.bind(1, info.id);
     q.bind(2, info.uploader_id);
     q.bind(3, info.size);
     q.bind(4, info.content_type);
     q.bind(5, now_ms);
+    q.bind(6, info.sha256);
     q.exec();
     return {};
   } catch (const std::exception& e) {
@@ -84,17 +85,34 @@ Result<void> MessageStore::finish_pushes(const std::vector<PushOutcome>& outcome
 Result<AttachmentInfo> MessageStore::readable_attachment(const std::string& attachment_id, const std::string& user_id) {
   try {
     SQLite::Statement q(*db_,
-                        "SELECT a.id, a.uploader_id, a.size, a.content_type FROM attachments a WHERE a.id = ?1 AND "
+                        "SELECT a.id, a.uploader_id, a.size, a.content_type, a.sha256 FROM attachments a "
+                        "WHERE a.id = ?1 AND "
                         "(a.uploader_id = ?2 OR EXISTS (SELECT 1 FROM message_attachments l JOIN members m "
                         "ON m.conversation_id = l.conversation_id WHERE l.attachment_id = a.id AND m.user_id = ?2))");
     q.bind(1, attachment_id);
     q.bind(2, user_id);
     if (!q.executeStep()) return Error::make(ErrorCode::not_found, "no attachment '" + attachment_id + "'");
     return AttachmentInfo{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
-                          q.getColumn(3).getString()};
+                          q.getColumn(3).getString(), q.getColumn(4).getString()};
   } catch (const std::exception& e) {
     return internal(std::string("cannot read the attachment: ") + e.what());
   }
+}
+
+std::vector<std::string> MessageStore::expire_attachments(std::int64_t cutoff_ms) {
+  std::vector<std::string> expired;
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_, "DELETE FROM attachments WHERE created_at_ms < ?1 AND NOT EXISTS "
+                              "(SELECT 1 FROM message_attachments l WHERE l.attachment_id = attachments.id) "
+                              "RETURNING id");
+    q.bind(1, cutoff_ms);
+    while (q.executeStep()) expired.push_back(q.getColumn(0).getString());
+    tx.commit();
+  } catch (const std::exception&) {
+    return {};  // nothing deleted; the next sweep tries again
+  }
+  return expired;
 }
 
 }  // namespace confab::server
