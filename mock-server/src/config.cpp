@@ -129,6 +129,7 @@ ServerConfig from_json(const Json& root) {
   std::string attachments;
   get_optional(root, "attachmentsDir", attachments);
   if (!attachments.empty()) config.attachments_dir = attachments;
+  get_optional_ms(root, "uploadTtlMs", config.upload_ttl);
   get_optional(root, "faultInjection", config.fault_injection);
   std::string push_file;
   get_optional(root, "pushFile", push_file);
@@ -192,6 +193,9 @@ Result<void> validate(const ServerConfig& config) {
   }
   if (config.presence_ttl.count() < 1000) return invalid("presenceTtlMs must be at least 1000");
   if (config.typing_ttl.count() < 100) return invalid("typingTtlMs must be at least 100");
+  if (config.upload_ttl.count() < 100 || config.upload_ttl > std::chrono::days(366)) {
+    return invalid("uploadTtlMs must be 100 to 31622400000 (366 days)");
+  }
   if (config.presence_fanout_limit > 1'000'000) return invalid("presenceFanoutLimit must be 0-1000000");
   std::map<std::string, std::set<std::string>> workspace_members;
   for (const auto& w : workspaces_of(config)) {

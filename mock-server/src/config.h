@@ -93,6 +93,9 @@ struct ServerConfig {
   std::chrono::seconds session_ttl{3600};
   std::filesystem::path attachments_dir;  // empty: next to the database, "<name>-attachments"
   std::size_t max_attachment_bytes = 25 * 1024 * 1024;
+  // An upload session expires this long after its creation or its last append, and an
+  // attachment no message references is deleted this long after it was stored.
+  std::chrono::milliseconds upload_ttl{24 * 3600 * 1000};
   std::filesystem::path push_file;  // push provider: empty logs; a path appends JSON lines
   bool fault_injection = false;    // the admin endpoint of docs/protocol.md, for tests only
 

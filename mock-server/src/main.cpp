@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   std::optional<int> threads;
   std::optional<std::uint16_t> http_port;
   std::optional<std::string> attachments;
+  std::optional<std::int64_t> upload_ttl_ms;
   bool fault_injection = false;
   std::optional<std::string> push_file;
   std::string log_level = "info";
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
   app.add_option("--http-port", http_port,
                  "Port of the HTTP side (bootstrap, history, attachments); 0 picks a free one (default 8701)");
   app.add_option("--attachments-dir", attachments, "Directory for uploaded files (default: next to the database, NAME-attachments)");
+  app.add_option("--upload-ttl-ms", upload_ttl_ms,
+                 "An upload session expires this long after its last append, and an attachment no message "
+                 "references is deleted this long after its upload (default 86400000, a day)")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{31'622'400'000}));
   app.add_flag("--enable-fault-injection", fault_injection,
                "Serve POST /v1/admin/faults, which drops connections and acks, delays and duplicates frames and "
                "refuses connections on request. For tests only; never in production");
@@ -67,6 +72,7 @@ int main(int argc, char** argv) {
   if (threads) config->threads = *threads;
   if (http_port) config->http_port = *http_port;
   if (attachments) config->attachments_dir = *attachments;
+  if (upload_ttl_ms) config->upload_ttl = std::chrono::milliseconds(*upload_ttl_ms);
   if (fault_injection) config->fault_injection = true;
   if (push_file) config->push_file = *push_file;
 
