@@ -185,7 +185,7 @@ ByteRange byte_range(std::string_view header, std::uint64_t size) {
   auto first = decimal(first_text);
   if (!first) return whole;
   std::optional<std::uint64_t> last = last_text.empty() ? std::optional<std::uint64_t>(size) : decimal(last_text);
-  if (!last || *last < *first) return whole;
+  if (!last || (!last_text.empty() && *last < *first)) return whole;
   if (*first >= size) return {ByteRange::Kind::unsatisfiable};
   range.first = *first;
   range.last = std::min(*last, size - 1);

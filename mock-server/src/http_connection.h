@@ -297,7 +297,8 @@ class Connection {
       auto& body = parser.get().body();
       body.data = chunk.data();
       body.size = chunk.size();
-      auto [ec, unused] = co_await http::async_read(socket_, buffer_, parser, kTuple);
+      // Whatever has arrived, not a full chunk: an append keeps what came before a cut.
+      auto [ec, unused] = co_await http::async_read_some(socket_, buffer_, parser, kTuple);
       if (ec == http::error::need_buffer) ec = {};
       std::size_t got = chunk.size() - body.size;
       received += got;
