@@ -179,6 +179,24 @@ std::optional<HttpReply> HttpClient::post(const std::string& target, const HttpH
   }
 }
 
+std::optional<HttpReply> HttpClient::request(const std::string& method, const std::string& target,
+                                             const HttpHeaders& headers, const std::string& body,
+                                             const std::string& content_type, std::string* error) const {
+  try {
+    RawHttpConnection connection(port_);
+    std::string request = head_of(method, target, headers);
+    if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
+    if (method != "GET" && (!body.empty() || !content_type.empty() || method == "PATCH" || method == "POST")) {
+      request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    request += "\r\n" + body;
+    return connection.exchange(request, timeout_, error);
+  } catch (const std::exception& e) {
+    if (error) *error = e.what();
+    return std::nullopt;
+  }
+}
+
 std::optional<HttpReply> HttpClient::post_chunked(const std::string& target, const HttpHeaders& headers,
                                                   const std::string& body, std::size_t chunk,
                                                   const std::string& content_type, std::string* error) const {

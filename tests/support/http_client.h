@@ -45,6 +45,11 @@ class HttpClient {
   std::optional<HttpReply> post(const std::string& target, std::string body, const std::string& content_type) const {
     return post(target, {}, std::move(body), content_type);
   }
+  // Any method, with a body (and its Content-Length) unless it is GET or the body is empty
+  // and no `content_type` is given (as for DELETE); extra headers (Range, Upload-Offset, …).
+  std::optional<HttpReply> request(const std::string& method, const std::string& target, const HttpHeaders& headers,
+                                   const std::string& body = {}, const std::string& content_type = {},
+                                   std::string* error = nullptr) const;
   // Sends the body in chunks (Transfer-Encoding: chunked), `chunk` bytes at a time.
   std::optional<HttpReply> post_chunked(const std::string& target, const HttpHeaders& headers, const std::string& body,
                                         std::size_t chunk, const std::string& content_type,

@@ -180,6 +180,12 @@ TEST_F(MessageStoreTest, ADatabaseOfTheEarlierSchemaUpgradesToDedupPerSenderAndN
     db.exec("DROP INDEX events_by_sender_client_message_id");
     db.exec("CREATE UNIQUE INDEX events_by_client_message_id ON events (conversation_id, client_message_id)");
     db.exec("UPDATE conversations SET name = 'dm' WHERE id = 'dm'");
+    // And without what schema 8 added (attachments' SHA-256 and metadata).
+    db.exec("DROP INDEX attachments_by_age");
+    db.exec("ALTER TABLE attachments DROP COLUMN sha256");
+    for (const char* column : {"name", "width", "height", "preview"}) {
+      db.exec(std::string("ALTER TABLE message_attachments DROP COLUMN ") + column);
+    }
     db.exec("PRAGMA user_version = 6");
   }
   auto store = open();
