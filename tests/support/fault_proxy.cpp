@@ -87,6 +87,7 @@ class FaultProxy::Impl : public std::enable_shared_from_this<Impl> {
   void blackhole(bool on) { blackhole_ = on; }
   void refuse(bool on) { refuse_ = on; }
   std::size_t accepted() const { return accepted_; }
+  std::size_t forwarded() const { return forwarded_; }
 
   void reset_all() {
     std::promise<void> done;
@@ -182,6 +183,7 @@ class FaultProxy::Impl : public std::enable_shared_from_this<Impl> {
           co_return;
         }
         link->forwarded += len;
+        forwarded_ += len;
         if (t.bytes_per_second > 0) {
           timer.expires_after(std::chrono::microseconds(len * 1'000'000 / t.bytes_per_second));
           co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -196,6 +198,7 @@ class FaultProxy::Impl : public std::enable_shared_from_this<Impl> {
   std::atomic<bool> blackhole_{false};
   std::atomic<bool> refuse_{false};
   std::atomic<std::size_t> accepted_{0};
+  std::atomic<std::size_t> forwarded_{0};
   std::mutex mutex_;
   Toxics toxics_;
   std::mt19937 random_{12345};
@@ -212,5 +215,6 @@ void FaultProxy::blackhole(bool on) { impl_->blackhole(on); }
 void FaultProxy::reset_all() { impl_->reset_all(); }
 void FaultProxy::refuse(bool on) { impl_->refuse(on); }
 std::size_t FaultProxy::connections_accepted() const { return impl_->accepted(); }
+std::size_t FaultProxy::bytes_forwarded() const { return impl_->forwarded(); }
 
 }  // namespace confab::test

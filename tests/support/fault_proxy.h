@@ -46,6 +46,8 @@ class FaultProxy {
   void refuse(bool on);
 
   std::size_t connections_accepted() const;
+  // Bytes forwarded so far, both directions and every connection together.
+  std::size_t bytes_forwarded() const;
 
  private:
   class Impl;

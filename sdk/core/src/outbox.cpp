@@ -25,6 +25,12 @@ std::vector<std::int64_t> awaited(const LocalMessage& m) {
   return out;
 }
 
+// A message whose files are not all on the server yet (an attachment with no id) waits.
+bool uploading(const LocalMessage& m) {
+  return std::any_of(m.attachments.begin(), m.attachments.end(),
+                     [](const Attachment& a) { return a.attachment_id.empty(); });
+}
+
 // `m` names the message `target_local_id`, which the server has now as `message_id`.
 void resolve(LocalMessage& m, std::int64_t target_local_id, const std::string& message_id) {
   if (m.kind != OutboxKind::message) {
@@ -185,7 +191,7 @@ void Outbox::flush_queue(const std::string& conversation_id, Now now, bool conne
     }
     // Order: nothing behind a waiting message may overtake it. A change waits until its
     // target has the server's id.
-    bool target_unsent = !awaited(m).empty();
+    bool target_unsent = !awaited(m).empty() || uploading(m);
     if (!connected || target_unsent || entry.next_attempt_at_ms > now_ms || in_flight >= policy_.window) return;
     transmit(entry, now_ms);
     ++in_flight;
@@ -313,6 +319,25 @@ std::optional<std::int64_t> Outbox::next_wakeup(Now now, bool connected) const {
     }
   }
   return next;
+}
+
+Result<void> Outbox::attachment_uploaded(std::int64_t local_id, std::size_t index, const std::string& attachment_id) {
+  Entry* entry = find(local_id);
+  if (entry == nullptr) return invalid("no unsent message with local id " + std::to_string(local_id));
+  auto& attachments = entry->row.message.attachments;
+  if (index >= attachments.size()) return invalid("message " + std::to_string(local_id) + " has no attachment " + std::to_string(index));
+  if (attachments[index].attachment_id == attachment_id) return {};
+  attachments[index].attachment_id = attachment_id;
+  changed(*entry);
+  return {};
+}
+
+Result<void> Outbox::upload_failed(std::int64_t local_id, Error error) {
+  Entry* entry = find(local_id);
+  if (entry == nullptr) return invalid("no unsent message with local id " + std::to_string(local_id));
+  if (entry->row.message.state != OutboxState::pending) return {};
+  fail(*entry, std::move(error));
+  return {};
 }
 
 const OutboxRow* Outbox::find_row(std::int64_t local_id) const {

@@ -14,7 +14,8 @@ constexpr std::string_view kListRequestId = "conversations";
 std::string encode_request(const LocalMessage& m) {
   if (m.kind == OutboxKind::message) {
     return protocol::encode(protocol::MessageSend{m.client_message_id, m.conversation_id, m.client_message_id,
-                                                  protocol::Body{m.text}, m.reply_to, m.thread_root_id});
+                                                  protocol::Body{m.text, protocol::to_refs(m.attachments)}, m.reply_to,
+                                                  m.thread_root_id});
   }
   protocol::MessageChange change;
   change.id = m.client_message_id;
@@ -261,6 +262,18 @@ void Session::enqueue(OutboxRow row) {
 
 Result<void> Session::retry(std::int64_t local_id) {
   auto done = outbox_.retry(local_id, clocks_.now());
+  flush_outbox();
+  return done;
+}
+
+Result<void> Session::attachment_uploaded(std::int64_t local_id, std::size_t index, const std::string& attachment_id) {
+  auto done = outbox_.attachment_uploaded(local_id, index, attachment_id);
+  flush_outbox();
+  return done;
+}
+
+Result<void> Session::upload_failed(std::int64_t local_id, Error error) {
+  auto done = outbox_.upload_failed(local_id, std::move(error));
   flush_outbox();
   return done;
 }

@@ -105,6 +105,30 @@ enum class Durability {
   full,    // synchronous=FULL: also survives the device losing power; slower send()
 };
 
+// Where files live on the device, and how many move at once.
+struct FileOptions {
+  // The server's HTTP API, where files go (http(s)://host[:port][/prefix]; http:// only
+  // with allow_insecure_transport). Empty: the bootstrap URL of connect_with_credential();
+  // with connect() and no URL here, transfers wait (`queued`).
+  std::string http_url;
+  // The SDK's own file area: copies of files waiting to be uploaded (kept until the server
+  // has them) and the cache of downloaded ones. Empty: `<database_path>.files` (with an
+  // in-memory outbox: a fresh directory under the system's temporary one).
+  std::filesystem::path directory;
+  // Uploads running at once (the others wait their turn); likewise downloads.
+  std::size_t parallel_uploads = 2;
+  std::size_t parallel_downloads = 2;
+  // Downloaded files kept in the cache, in bytes; the least recently used go first.
+  std::int64_t cache_bytes = 512LL * 1024 * 1024;
+  // An upload goes in requests of at most this many bytes; each one that arrives, even in
+  // part, is kept by the server, so an interrupted upload resumes where it stopped.
+  std::int64_t chunk_bytes = 8LL * 1024 * 1024;
+  // Backoff between attempts of a transfer that failed with a retryable error (full
+  // jitter, as the outbox's).
+  std::chrono::milliseconds retry_base{1'000};
+  std::chrono::milliseconds retry_cap{60'000};
+};
+
 struct ClientOptions {
   // Identifies this device to the server: 1-128 characters from [A-Za-z0-9._:-].
   std::string device_id;
@@ -120,6 +144,7 @@ struct ClientOptions {
   OutboxOptions outbox;
   ConnectionOptions connection;
   LiveOptions live;
+  FileOptions files;
 
   // ws:// sends tokens and messages in clear text; the client refuses it unless this is
   // set. wss:// (TLS) always verifies the server's certificate and host name.
@@ -156,12 +181,25 @@ struct MessageRef {
   static MessageRef local(std::int64_t local_id) { return MessageRef{{}, {}, local_id}; }
 };
 
+// A file to send with a message: a file on the device, or bytes in memory.
+struct FileToSend {
+  std::filesystem::path path;  // the file; or, when empty,
+  std::string bytes;           // its bytes
+  // The name the others see: 0-255 bytes of UTF-8 without control characters. Empty: the
+  // path's file name (and nothing for bytes).
+  std::string name;
+  // The media type, printable ASCII (e.g. "image/png"). Empty: from the name's extension
+  // for the common types, else application/octet-stream.
+  std::string content_type;
+};
+
 // ---- Replies and threads -------------------------------------------------------------
 // What send() may add to a message. A reference by local id names a message this device
 // sent (Client::send()'s LocalMessage::local_id) and works before the server has it.
 struct SendOptions {
   std::optional<MessageRef> reply_to;     // quote this message
   std::optional<MessageRef> thread_root;  // reply in this message's thread (left out of the main timeline)
+  std::vector<FileToSend> attachments;  // files that go with it (at most 10)
 };
 
 class CONFAB_API Client {
@@ -266,8 +304,61 @@ class CONFAB_API Client {
   // local id that names no message (or a change, not a message), or a message of another
   // conversation. A thread reply is shown by thread() (its echo too), not by messages(),
   // and once stored it counts in its root's reply_count and last_reply_at_ms.
+  //
+  // With `options.attachments` (1-10 files; the text may then be empty): before send()
+  // returns, each file is copied into the SDK's file area (FileOptions::directory; a copy,
+  // not a link, so that the app may change or delete its own file at once) with its
+  // SHA-256, and the row that names them is committed. The uploads then run in the
+  // background (FileOptions::parallel_uploads at once), each resumable from the last byte
+  // the server holds after a drop, a server restart or the app being killed, and the
+  // message goes as soon as its last upload is done, in its place in the conversation's
+  // order: later messages of that conversation wait for it, other conversations do not.
+  // Progress arrives through on_upload(). Images (PNG, JPEG, GIF, BMP) get their pixel
+  // size and a small preview (Attachment::preview). Fails, queueing nothing and keeping no
+  // copy, with invalid_argument for more than 10 files, a file over 25 MiB (26214400
+  // bytes), empty, or that cannot be read, a bad name or media type; `storage` when the
+  // copy cannot be written.
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text,
                             const SendOptions& options = {});
+
+  // ---- Files ------------------------------------------------------------------------
+
+  // Uploads: each attachment's progress, on the callback thread. When the callbacks fall
+  // behind, only an attachment's newest progress is delivered (a state change is never
+  // lost: the newest says it). A transient failure (the connection dropped, the server
+  // unavailable) is reported `queued` with its error, and tried again with the outbox's
+  // backoff (FileOptions::retry_base, retry_cap) from the last byte the server holds; a
+  // refusal for good (too large, forbidden, the bytes no longer match their SHA-256)
+  // fails the message with that error, which never holds up its conversation. retry() of
+  // such a message starts its uploads again where they stopped.
+  Subscription on_upload(std::function<void(const UploadProgress&)> callback);
+  // The uploads of an outgoing message as they are now (empty when it has none, or once it
+  // is sent).
+  std::vector<UploadProgress> uploads(std::int64_t local_id) const;
+  // Stops the uploads of a message not yet sent, frees its copies on the device and on the
+  // server, and discards the message (as discard()). invalid_argument when the message is
+  // not waiting for an upload.
+  Result<void> cancel_upload(std::int64_t local_id);
+
+  // Downloads an attachment into the device's file cache (FileOptions::cache_bytes, least
+  // recently used first out), and, when `destination` is given, copies it there (replacing
+  // a file of that name). Completes with the file's path (the destination, or the cached
+  // copy, which a later eviction may remove) once its size and SHA-256 are checked. A
+  // cached file answers at once; downloads of one attachment share one transfer. A drop
+  // resumes with an HTTP range request from the bytes already on the device, with the
+  // outbox's backoff. Fails with `not_found` or `forbidden` (only members of a conversation
+  // that references the file may read it), `invalid_field` when the bytes do not match the
+  // SHA-256, `cancelled` after cancel_download(), `offline` when the client is not
+  // connected nor trying to, `closed` when the client is destroyed first; invalid_argument
+  // at once for an attachment with no id. Progress arrives through on_download().
+  Pending<std::filesystem::path> download(const Attachment& attachment, std::filesystem::path destination = {});
+  Subscription on_download(std::function<void(const DownloadProgress&)> callback);
+  // Stops a download: its Pendings fail with `cancelled`, and its partial bytes are freed.
+  // invalid_argument when none is running for that attachment.
+  Result<void> cancel_download(std::string_view attachment_id);
+  // The cached copy of an attachment, when the cache holds it whole (checked when it was
+  // stored); nullopt otherwise. Never waits on the network.
+  std::optional<std::filesystem::path> cached_file(const Attachment& attachment) const;
 
   // Changes to a message, queued in the outbox like send(): each returns its own outbox
   // row (kind edit, remove, react or unreact) once committed, and reaches the server

@@ -39,6 +39,7 @@ enum class ErrorCode {
   too_old,              // an outgoing message was not delivered within the outbox's maximum age
   offline,              // a request needs the server, and the client is not connected nor trying
                         // to connect (never connected, disconnect() called, or `failed`)
+  cancelled,            // the app cancelled the transfer (cancel_upload(), cancel_download())
 
   unknown,              // a code this SDK version does not know (from a newer server)
 };

@@ -43,6 +43,37 @@ struct Attachment {
   friend bool operator==(const Attachment&, const Attachment&) = default;
 };
 
+// Where a file transfer is.
+enum class TransferState {
+  queued,     // waiting for its turn, for the connection, or for a retry's backoff
+  running,    // bytes are moving
+  done,       // the server has the whole file (upload), or it is on the device and checked (download)
+  failed,     // refused for good; `error` says why
+  cancelled,  // cancel_upload(), discard() or cancel_download()
+};
+
+CONFAB_API std::string_view to_string(TransferState state) noexcept;
+
+// An upload of one attachment of an outgoing message.
+struct UploadProgress {
+  std::int64_t local_id = 0;  // the message (LocalMessage::local_id)
+  std::size_t index = 0;      // which of its attachments
+  std::string name;
+  std::int64_t sent_bytes = 0;   // the server holds this many (never goes back within an attempt)
+  std::int64_t total_bytes = 0;
+  TransferState state = TransferState::queued;
+  std::optional<Error> error;  // failed: why; queued after a failed attempt: why it waits
+};
+
+// A download of one attachment.
+struct DownloadProgress {
+  std::string attachment_id;
+  std::int64_t received_bytes = 0;
+  std::int64_t total_bytes = 0;
+  TransferState state = TransferState::queued;
+  std::optional<Error> error;
+};
+
 // What an outbox row asks the server to do.
 enum class OutboxKind {
   message,  // post a new message (`text`)

@@ -112,6 +112,11 @@ std::vector<std::string> JsonReader::identifiers(std::string_view name, std::siz
   return out;
 }
 
+bool JsonReader::is_empty_string(std::string_view name) const {
+  const Json* value = find(name);
+  return value != nullptr && value->is_string() && value->get_ref<const std::string&>().empty();
+}
+
 bool JsonReader::is_array_of_strings(std::string_view name) const {
   const Json* value = find(name);
   return value != nullptr && value->is_array() && !value->empty() && value->front().is_string();

@@ -49,6 +49,8 @@ class JsonReader {
   std::optional<std::string> optional_text(std::string_view name, std::size_t max_bytes) const;
   // Required array of at most max_items identifiers.
   std::vector<std::string> identifiers(std::string_view name, std::size_t max_items, std::size_t max_bytes) const;
+  // Whether the field is the empty string.
+  bool is_empty_string(std::string_view name) const;
   // Whether the field is a non-empty array whose first item is a string.
   bool is_array_of_strings(std::string_view name) const;
   // Required nested object.

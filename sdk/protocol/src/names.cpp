@@ -18,7 +18,7 @@ struct CodeInfo {
   bool retryable;
 };
 
-constexpr std::array<CodeInfo, 22> kCodes{{
+constexpr std::array<CodeInfo, 23> kCodes{{
     {ErrorCode::bad_frame, "bad_frame", false},
     {ErrorCode::unknown_type, "unknown_type", false},
     {ErrorCode::invalid_field, "invalid_field", false},
@@ -40,6 +40,7 @@ constexpr std::array<CodeInfo, 22> kCodes{{
     {ErrorCode::storage, "storage", false},
     {ErrorCode::too_old, "too_old", false},
     {ErrorCode::offline, "offline", true},
+    {ErrorCode::cancelled, "cancelled", false},
     {ErrorCode::unknown, "unknown", false},
 }};
 
@@ -148,6 +149,17 @@ std::string_view to_string(ConversationKind kind) noexcept {
     case ConversationKind::group_dm: return "group_dm";
   }
   return "channel";
+}
+
+std::string_view to_string(TransferState state) noexcept {
+  switch (state) {
+    case TransferState::queued: return "queued";
+    case TransferState::running: return "running";
+    case TransferState::done: return "done";
+    case TransferState::failed: return "failed";
+    case TransferState::cancelled: return "cancelled";
+  }
+  return "queued";
 }
 
 }  // namespace confab

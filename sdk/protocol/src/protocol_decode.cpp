@@ -43,7 +43,8 @@ bool is_base64(std::string_view s) {
 
 // Each attachment is an object; a bare id (as written before attachments carried their
 // metadata) is read as an object with only its id.
-std::vector<AttachmentRef> read_attachments(const JsonReader& body) {
+// `stored`: read from the device's own store, where a file still uploading has no id yet.
+std::vector<AttachmentRef> read_attachments(const JsonReader& body, bool stored = false) {
   std::vector<AttachmentRef> out;
   if (body.has("attachments") && body.is_array_of_strings("attachments")) {
     for (auto& id : body.identifiers("attachments", kMaxAttachments, kMaxIdentifierBytes)) {
@@ -53,7 +54,7 @@ std::vector<AttachmentRef> read_attachments(const JsonReader& body) {
   }
   for (const auto& f : body.objects("attachments", kMaxAttachments)) {
     AttachmentRef a;
-    a.id = f.identifier("id", kMaxIdentifierBytes);
+    a.id = stored ? f.optional_identifier("id", kMaxIdentifierBytes) : f.identifier("id", kMaxIdentifierBytes);
     if (auto name = f.optional_text("name", kMaxFileNameBytes)) a.name = std::move(*name);
     a.size = f.optional_integer("size", 0, kMaxAttachmentBytes, 0);
     a.content_type = f.optional_string("contentType", kMaxContentTypeBytes);
@@ -77,12 +78,15 @@ Body read_body(const JsonReader& frame, TextLimit limit) {
   JsonReader body = frame.object("body");
   std::string kind = body.string("kind", 32);
   if (kind != "text") body.fail("kind", "body kind '" + kind + "' is not supported (only 'text')");
-  Body out{body.string("text", kMaxTextBytes), {}};
+  // The text may be empty only when files go with it.
+  Body out{body.has("attachments") && body.is_empty_string("text") ? std::string() : body.string("text", kMaxTextBytes),
+           {}};
   if (limit == TextLimit::as_written && json_string_bytes(out.text) > kMaxTextBytes) {
     body.fail("text", "field 'body.text' takes " + std::to_string(json_string_bytes(out.text)) +
                           " bytes written in JSON (escapes count); the limit is " + std::to_string(kMaxTextBytes));
   }
   if (body.has("attachments")) out.attachments = read_attachments(body);
+  if (out.text.empty() && out.attachments.empty()) body.fail("text", "field 'body.text' is empty and no file goes with it");
   return out;
 }
 
@@ -614,7 +618,7 @@ std::vector<AttachmentRef> attachments_from_text(std::string_view text) {
   try {
     Json array = parse_bounded(text);
     Json holder{{"attachments", std::move(array)}};
-    return read_attachments(JsonReader(holder));
+    return read_attachments(JsonReader(holder), true);
   } catch (...) {
     return {};
   }

@@ -25,7 +25,8 @@ Json envelope(std::string_view type, const std::string& id) {
 Json attachments_json(const std::vector<AttachmentRef>& attachments) {
   Json files = Json::array();
   for (const auto& a : attachments) {
-    Json f{{"id", a.id}};
+    Json f = Json::object();
+    if (!a.id.empty()) f["id"] = a.id;  // none yet: a file still uploading, as the device stores it
     if (!a.name.empty()) f["name"] = a.name;
     if (a.size > 0) f["size"] = a.size;
     if (!a.content_type.empty()) f["contentType"] = a.content_type;

@@ -44,6 +44,8 @@ class Bootstrapper {
   // stops refreshing.
   void stop();
   bool active() const { return active_; }
+  // The bootstrap URL given to start(): the server's HTTP API.
+  const net::HttpUrl& base() const { return base_; }
 
   // The session in hand if its token can still be used at `now_wall_ms` (it is not due for
   // a refresh), else nullptr.

@@ -31,6 +31,8 @@
 #include "client/send_options.h"
 #include "client/store_writer.h"
 #include "client/stores.h"
+#include "client/transfers.h"
+#include "files/file_area.h"
 #include "protocol/ids.h"
 #include "protocol/protocol.h"
 #include "core/session.h"
@@ -93,6 +95,9 @@ class Client::Impl {
                   for (const auto& c : rewind) session_.store_failed(c.conversation_id, c.cursor);
                   asio::post(io_, [this] { apply(session_.take_actions()); });  // their requests
                 }),
+        files_(std::move(opened.files)),
+        transfers_(io_, *files_, *store_, net::HttpOptions{options_.connect_step_timeout, 64 * 1024, tls_}, options_.files,
+                   transfer_hooks(), notifier_.callback_executor()),
         network_thread_([this] { io_.run(); }) {
     view_.report_to([this](const ConversationChange& change) { notifier_.conversation(change); });
     view_.set_user_id(opened.user_id);
@@ -102,8 +107,12 @@ class Client::Impl {
     });
     asio::post(io_, [this, unsent = std::move(opened.unsent), cursors = std::move(opened.cursors)]() mutable {
       for (const auto& c : cursors) session_.restore_cursor(c.conversation_id, c.cursor);
-      session_.restore(std::move(unsent));
+      session_.restore(unsent);
       apply(session_.take_actions());
+      // Uploads an earlier run left unfinished resume (from the bytes the server holds).
+      for (const auto& row : unsent) {
+        if (const core::OutboxRow* now = session_.find_unsent(row.message.local_id)) transfers_.upload(now->message);
+      }
     });
   }
 
@@ -121,6 +130,7 @@ class Client::Impl {
       io_.stop();
       network_thread_.join();
     });
+    transfers_.stop();  // the network thread is gone: downloads still waiting fail `closed`
     transport_.reset();
     // Best effort: what cannot be written now is recovered at the next open (a row whose
     // `sent` is missing is resent and answered with its original ack).
@@ -281,7 +291,10 @@ class Client::Impl {
 
   Result<LocalMessage> send(std::string_view conversation_id, std::string_view text, const SendOptions& options) {
     if (auto ok = check_conversation(conversation_id); !ok) return ok.error();
-    if (auto ok = client::check_text(text); !ok) return ok.error();
+    if (auto ok = client::check_text(text, !options.attachments.empty()); !ok) return ok.error();
+    if (options.attachments.size() > protocol::kMaxAttachments) {
+      return invalid("a message may carry at most " + std::to_string(protocol::kMaxAttachments) + " files");
+    }
 
     core::OutboxRow row;
     auto& m = row.message;
@@ -292,6 +305,15 @@ class Client::Impl {
     row.age_from_ms = m.created_at_ms;
     auto by_local_id = client::references_by_server_id(options, row.message);
     if (!by_local_id) return by_local_id.error();
+    // The files are copied into the file area before the row that names them is committed;
+    // on any failure, nothing is queued and no copy is left.
+    Staged staged(*files_, m.client_message_id);
+    for (std::size_t i = 0; i < options.attachments.size(); ++i) {
+      auto file = files_->stage(options.attachments[i], files::outgoing_key(m.client_message_id, i));
+      if (!file) return file.error();
+      staged.count = i + 1;
+      m.attachments.push_back(std::move(file).value());
+    }
     if (*by_local_id) {
       // Whether a local id names a message still in the outbox, or one the server has, must
       // be decided where acks are applied: on the network thread.
@@ -306,18 +328,80 @@ class Client::Impl {
         if (!resolved) return resolved.error();
         return queue_here(std::move(row));
       };
-      return calls_.run(std::move(on_network_thread), Result<LocalMessage>(closing()));
+      auto queued = calls_.run(std::move(on_network_thread), Result<LocalMessage>(closing()));
+      if (queued) staged.count = 0;
+      return queued;
     }
     auto stored = store_->insert(std::move(row));
     if (!stored) return stored.error();
+    staged.count = 0;  // the row names them now
     LocalMessage echo = stored->message;
     view_.outbox_changed(echo);
     asio::post(io_, [this, row = std::move(stored).value()]() mutable {
-      session_.enqueue(std::move(row));
+      session_.enqueue(row);
       apply(session_.take_actions());
+      if (!row.message.attachments.empty()) transfers_.upload(row.message);
     });
     return echo;
   }
+
+  // The copies send() made for a message that is not queued after all are removed.
+  struct Staged {
+    Staged(files::FileArea& area, std::string client_message_id) : area(area), id(std::move(client_message_id)) {}
+    ~Staged() {
+      for (std::size_t i = 0; i < count; ++i) area.unstage(files::outgoing_key(id, i));
+    }
+    files::FileArea& area;
+    std::string id;
+    std::size_t count = 0;
+  };
+
+  // ---- Files ----
+
+  client::Transfers::Hooks transfer_hooks() {
+    client::Transfers::Hooks hooks;
+    hooks.endpoint = [this]() -> std::optional<std::pair<net::HttpUrl, std::string>> {
+      if (!session_.is_connected() || session_.token().empty()) return std::nullopt;
+      if (!options_.files.http_url.empty()) {
+        auto url = net::parse_http_url(options_.files.http_url);
+        if (!url) return std::nullopt;
+        return std::make_pair(std::move(url).value(), session_.token());
+      }
+      if (bootstrapper_.active()) return std::make_pair(bootstrapper_.base(), session_.token());
+      return std::nullopt;
+    };
+    hooks.trying = [this] {
+      auto state = session_.state();
+      return state != ConnectionState::initialized && state != ConnectionState::failed &&
+             state != ConnectionState::closed;
+    };
+    hooks.uploaded = [this](std::int64_t local_id, std::size_t index, const std::string& attachment_id) {
+      static_cast<void>(session_.attachment_uploaded(local_id, index, attachment_id));
+      apply(session_.take_actions());
+    };
+    hooks.refused = [this](std::int64_t local_id, const Error& error) {
+      static_cast<void>(session_.upload_failed(local_id, error));
+      apply(session_.take_actions());
+    };
+    hooks.upload_progress = [this](const UploadProgress& p) { notifier_.upload(p); };
+    hooks.download_progress = [this](const DownloadProgress& p) { notifier_.download(p); };
+    return hooks;
+  }
+
+  Result<void> cancel_upload(std::int64_t local_id) {
+    auto on_network_thread = [this, local_id]() -> Result<void> {
+      const core::OutboxRow* row = session_.find_unsent(local_id);
+      bool waits = row != nullptr && std::any_of(row->message.attachments.begin(), row->message.attachments.end(),
+                                                 [](const Attachment& a) { return a.attachment_id.empty(); });
+      if (!waits) return invalid("message " + std::to_string(local_id) + " is not waiting for an upload");
+      return discard_durably(local_id);
+    };
+    return calls_.run(std::move(on_network_thread), Result<void>(closing()));
+  }
+
+  client::Transfers& transfers() { return transfers_; }
+  const client::Transfers& transfers() const { return transfers_; }
+  files::FileArea& file_area() const { return *files_; }
 
   Result<LocalMessage> change(const MessageRef& target, OutboxKind kind, std::string_view text,
                               std::string_view emoji) {
@@ -609,6 +693,24 @@ class Client::Impl {
   }
 
   // Carries out the core's actions, in order, on the network thread.
+  // An outgoing message with files changed state: its uploads start again (retry()), end
+  // (discard()), or are no longer needed (sent).
+  void files_changed(const LocalMessage& m) {
+    switch (m.state) {
+      case OutboxState::pending:
+        transfers_.upload(m);
+        break;
+      case OutboxState::discarded:
+        transfers_.cancel_uploads(m);
+        break;
+      case OutboxState::sent:
+        transfers_.sent(m);
+        break;
+      default:
+        break;
+    }
+  }
+
   void apply(std::vector<core::Action> actions) {
     for (auto& action : actions) {
       std::visit(
@@ -640,9 +742,11 @@ class Client::Impl {
                 connection_ = a.change;
               }
               if (a.change.state == ConnectionState::failed) bootstrapper_.stop();
+              if (a.change.state == ConnectionState::connected) transfers_.connected();
               notifier_.connection(std::move(a.change));
             } else if constexpr (std::is_same_v<T, core::NotifyOutbox>) {
               view_.outbox_changed(a.message);
+              if (!a.message.attachments.empty()) files_changed(a.message);
               notifier_.outbox(a.message);
             } else if constexpr (std::is_same_v<T, core::PersistOutbox>) {
               outbox_writer_.changed(std::move(a.row));
@@ -740,6 +844,8 @@ class Client::Impl {
   client::Bootstrapper bootstrapper_;        // active after connect_with_credential()
   std::uint64_t attempt_ = 0;                // counts OpenTransport: a bootstrap answers one attempt
   client::StoreWriter writer_;
+  std::unique_ptr<files::FileArea> files_;
+  client::Transfers transfers_;
 
   std::thread network_thread_;  // last: starts once everything above exists
 };
@@ -793,6 +899,24 @@ Result<LocalMessage> Client::unreact(const MessageRef& target, std::string_view 
   return impl_->change(target, OutboxKind::unreact, {}, emoji);
 }
 Result<void> Client::retry(std::int64_t local_id) { return impl_->retry(local_id); }
+Subscription Client::on_upload(std::function<void(const UploadProgress&)> callback) {
+  return impl_->notifier().on_upload(std::move(callback));
+}
+std::vector<UploadProgress> Client::uploads(std::int64_t local_id) const { return impl_->transfers().uploads(local_id); }
+Result<void> Client::cancel_upload(std::int64_t local_id) { return impl_->cancel_upload(local_id); }
+Pending<std::filesystem::path> Client::download(const Attachment& attachment, std::filesystem::path destination) {
+  return impl_->transfers().download(attachment, std::move(destination));
+}
+Subscription Client::on_download(std::function<void(const DownloadProgress&)> callback) {
+  return impl_->notifier().on_download(std::move(callback));
+}
+Result<void> Client::cancel_download(std::string_view attachment_id) {
+  return impl_->transfers().cancel_download(std::string(attachment_id));
+}
+std::optional<std::filesystem::path> Client::cached_file(const Attachment& attachment) const {
+  if (!protocol::is_identifier(attachment.attachment_id)) return std::nullopt;
+  return impl_->file_area().cached(attachment.attachment_id);
+}
 Result<void> Client::discard(std::int64_t local_id) { return impl_->discard(local_id); }
 std::vector<LocalMessage> Client::unsent_messages() const { return impl_->unsent_messages(); }
 Subscription Client::on_connection(std::function<void(const ConnectionChange&)> callback) {

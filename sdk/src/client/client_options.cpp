@@ -9,6 +9,7 @@
 
 #include "protocol/protocol.h"
 #include "protocol/utf8.h"
+#include "net/url.h"
 
 namespace confab::client {
 namespace {
@@ -45,6 +46,20 @@ Result<void> check_options(const ClientOptions& options) {
     return invalid("the platform must be 1-32 characters from A-Z a-z 0-9 . _ : -");
   }
   if (options.request_timeout <= std::chrono::milliseconds::zero()) return invalid("request_timeout must be positive");
+  const auto& files = options.files;
+  if (files.parallel_uploads == 0 || files.parallel_downloads == 0 || files.cache_bytes < 0 ||
+      files.chunk_bytes < 64 * 1024 || files.retry_base <= std::chrono::milliseconds::zero() ||
+      files.retry_cap < files.retry_base) {
+    return invalid("files: parallel transfers at least 1, cache_bytes not negative, chunk_bytes at least 64 KiB, "
+                   "retry times positive and retry_cap at least retry_base");
+  }
+  if (!files.http_url.empty()) {
+    auto url = net::parse_http_url(files.http_url);
+    if (!url) return invalid("files.http_url: " + url.error().message);
+    if (!url->secure && !options.allow_insecure_transport) {
+      return invalid("files.http_url is http://, which is unencrypted; use https://, or set allow_insecure_transport");
+    }
+  }
   const auto& live = options.live;
   if (live.heartbeat_interval <= std::chrono::milliseconds::zero() || live.typing_renew <= std::chrono::milliseconds::zero() ||
       live.typing_idle <= std::chrono::milliseconds::zero() || live.typing_ttl <= std::chrono::milliseconds::zero()) {
@@ -104,8 +119,8 @@ Result<void> check_token(const std::string& token) {
   return {};
 }
 
-Result<void> check_text(std::string_view text) {
-  if (text.empty()) return invalid("the message text is empty");
+Result<void> check_text(std::string_view text, bool files) {
+  if (text.empty() && !files) return invalid("the message text is empty");
   if (!utf8::is_valid(text)) return invalid("the message text is not valid UTF-8");
   // The server's rule: the text as written in JSON, escapes included.
   if (auto written = protocol::json_string_bytes(text); written > protocol::kMaxTextBytes) {

@@ -23,7 +23,7 @@ std::string platform_of(const ClientOptions& options);
 
 // What the client accepts as a token and as a message text (invalid_argument, saying why).
 Result<void> check_token(const std::string& token);
-Result<void> check_text(std::string_view text);
+Result<void> check_text(std::string_view text, bool files = false);
 
 // TLS for wss:// (and https://): net/tls.h.
 using net::make_tls_context;

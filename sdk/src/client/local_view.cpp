@@ -134,6 +134,7 @@ TimelineMessage LocalView::echo(const LocalMessage& m) const {
   t.created_at_ms = m.created_at_ms;
   t.reply_to = m.reply_to;
   t.thread_root_id = m.thread_root_id;
+  t.attachments = m.attachments;
   t.local = m;
   return t;
 }

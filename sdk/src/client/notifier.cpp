@@ -57,6 +57,8 @@ Notifier::Notifier()
       typing_listeners_(std::make_shared<ListenerTable<TypingChange>>(thread_)),
       presence_listeners_(std::make_shared<ListenerTable<PresenceChange>>(thread_)),
       receipt_listeners_(std::make_shared<ListenerTable<ReceiptChange>>(thread_)),
+      upload_listeners_(std::make_shared<ListenerTable<UploadProgress>>(thread_)),
+      download_listeners_(std::make_shared<ListenerTable<DownloadProgress>>(thread_)),
       directory_listeners_(std::make_shared<ListenerTable<Signal>>(thread_)) {}
 
 Notifier::~Notifier() { stop(); }
@@ -173,6 +175,39 @@ void Notifier::presence(const PresenceChange& change) {
   presence_queued_.emplace(change.user_id, std::prev(queue_.end()));
 }
 
+Subscription Notifier::on_upload(std::function<void(const UploadProgress&)> callback) {
+  return upload_listeners_->add(std::move(callback));
+}
+
+Subscription Notifier::on_download(std::function<void(const DownloadProgress&)> callback) {
+  return download_listeners_->add(std::move(callback));
+}
+
+void Notifier::upload(const UploadProgress& progress) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || upload_listeners_->empty()) return;
+  std::pair key{progress.local_id, progress.index};
+  if (auto queued = upload_queued_.find(key); queued != upload_queued_.end()) {
+    *queued->second = progress;
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(progress);
+  upload_queued_.emplace(key, std::prev(queue_.end()));
+}
+
+void Notifier::download(const DownloadProgress& progress) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || download_listeners_->empty()) return;
+  if (auto queued = download_queued_.find(progress.attachment_id); queued != download_queued_.end()) {
+    *queued->second = progress;
+    queue_.splice(queue_.end(), queue_, queued->second);
+    return;
+  }
+  append(progress);
+  download_queued_.emplace(progress.attachment_id, std::prev(queue_.end()));
+}
+
 void Notifier::append(Note note) {
   queue_.push_back(std::move(note));
   schedule();
@@ -210,6 +245,10 @@ void Notifier::deliver_next() {
             presence_queued_.erase(n.user_id);
           } else if constexpr (std::is_same_v<T, ReceiptChange>) {
             receipt_queued_.erase({n.conversation_id, n.receipt.user_id});
+          } else if constexpr (std::is_same_v<T, UploadProgress>) {
+            upload_queued_.erase({n.local_id, n.index});
+          } else if constexpr (std::is_same_v<T, DownloadProgress>) {
+            download_queued_.erase(n.attachment_id);
           }
         },
         note);
@@ -241,6 +280,10 @@ void Notifier::deliver_next() {
           presence_listeners_->call(n);
         } else if constexpr (std::is_same_v<T, ReceiptChange>) {
           receipt_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, UploadProgress>) {
+          upload_listeners_->call(n);
+        } else if constexpr (std::is_same_v<T, DownloadProgress>) {
+          download_listeners_->call(n);
         }
       },
       note);
@@ -282,6 +325,8 @@ void Notifier::stop() {
     typing_queued_.clear();
     presence_queued_.clear();
     receipt_queued_.clear();
+    upload_queued_.clear();
+    download_queued_.clear();
     messages_queued_ = 0;
   }
   thread_->stop();

@@ -91,6 +91,12 @@ class Notifier {
   // A member's newest cursors replace the queued ones of that member and conversation.
   void receipt(const ReceiptChange& change);
 
+  // ---- Files: an attachment's newest progress replaces its queued one ----
+  Subscription on_upload(std::function<void(const UploadProgress&)> callback);
+  Subscription on_download(std::function<void(const DownloadProgress&)> callback);
+  void upload(const UploadProgress& progress);
+  void download(const DownloadProgress& progress);
+
   // ---- Identity and requests ----
   Subscription on_directory(std::function<void()> callback);
   // The directory or the workspaces were stored: at most one such notification waits.
@@ -109,7 +115,7 @@ class Notifier {
  private:
   using Note =
       std::variant<ConnectionChange, LocalMessage, Message, ConversationChange, SyncProgress, TypingChange, PresenceChange,
-                   ReceiptChange>;
+                   ReceiptChange, UploadProgress, DownloadProgress>;
   using Queue = std::list<Note>;
 
   // With mutex_ held: queues a new entry last.
@@ -131,6 +137,8 @@ class Notifier {
   std::shared_ptr<ListenerTable<TypingChange>> typing_listeners_;
   std::shared_ptr<ListenerTable<PresenceChange>> presence_listeners_;
   std::shared_ptr<ListenerTable<ReceiptChange>> receipt_listeners_;
+  std::shared_ptr<ListenerTable<UploadProgress>> upload_listeners_;
+  std::shared_ptr<ListenerTable<DownloadProgress>> download_listeners_;
 
   mutable std::mutex mutex_;
   Queue queue_;
@@ -140,6 +148,8 @@ class Notifier {
   std::map<std::string, Queue::iterator> typing_queued_;    // by conversation id
   std::map<std::string, Queue::iterator> presence_queued_;  // by user id
   std::map<std::pair<std::string, std::string>, Queue::iterator> receipt_queued_;  // by conversation, user
+  std::map<std::pair<std::int64_t, std::size_t>, Queue::iterator> upload_queued_;  // by local id, index
+  std::map<std::string, Queue::iterator> download_queued_;                          // by attachment id
   std::size_t messages_queued_ = 0;
   bool delivering_ = false;  // a delivery task is posted
   bool stopped_ = false;

@@ -1,5 +1,9 @@
 #include "client/stores.h"
 
+#include <set>
+
+#include "protocol/ids.h"
+
 namespace confab::client {
 namespace {
 
@@ -12,6 +16,14 @@ std::filesystem::path cache_path_for(const ClientOptions& options) {
   if (!options.cache_path.empty()) return options.cache_path;
   if (options.database_path == ":memory:") return ":memory:";
   return options.database_path.string() + ".cache";
+}
+
+std::filesystem::path files_path_for(const ClientOptions& options) {
+  if (!options.files.directory.empty()) return options.files.directory;
+  if (options.database_path == ":memory:") {
+    return std::filesystem::temp_directory_path() / ("confab-files-" + ids::new_uuid_v7());
+  }
+  return options.database_path.string() + ".files";
 }
 
 Result<Opened> open_stores(const ClientOptions& options) {
@@ -52,6 +64,20 @@ Result<Opened> open_stores(const ClientOptions& options) {
   auto user = opened.cache->user_id();
   if (!user) return user.error();
   opened.user_id = std::move(user).value();
+
+  bool temporary = options.files.directory.empty() && options.database_path == ":memory:";
+  auto files = files::FileArea::open(files_path_for(options), options.files.cache_bytes, temporary);
+  if (!files) return files.error();
+  opened.files = std::move(files).value();
+  // Copies no queued message names any more (a crash between the copy and the commit, or
+  // after the message was sent) are removed.
+  std::set<std::string> keep;
+  for (const auto& row : opened.unsent) {
+    for (std::size_t i = 0; i < row.message.attachments.size(); ++i) {
+      keep.insert(files::outgoing_key(row.message.client_message_id, i));
+    }
+  }
+  opened.files->sweep_outgoing([&keep](const std::string& key) { return keep.contains(key); });
   return opened;
 }
 

@@ -9,6 +9,7 @@
 
 #include "confab/client.h"
 #include "core/outbox.h"
+#include "files/file_area.h"
 #include "store/cache_store.h"
 #include "store/outbox_store.h"
 
@@ -23,7 +24,11 @@ struct Opened {
   std::vector<store::CacheCursor> cursors;
   std::string user_id;
   StoreRecovery recovery;
+  std::unique_ptr<files::FileArea> files;
 };
+
+// Where the file area lives when FileOptions::directory is empty.
+std::filesystem::path files_path_for(const ClientOptions& options);
 
 // Where the cache lives when ClientOptions::cache_path is empty.
 std::filesystem::path cache_path_for(const ClientOptions& options);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -136,6 +138,173 @@ awaitable<Result<HttpResponse>> exchange(Stream& stream, const HttpRequest& requ
   co_return error_from_response(response, retry_after_ms(answer[http::field::retry_after]));
 }
 
+// Connects `stream` to the request's host (and does the TLS handshake), each step under
+// its deadline.
+template <class Stream>
+awaitable<Result<void>> open_stream(Stream& stream, const HttpUrl& url, std::chrono::milliseconds timeout) {
+  constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  beast::error_code ec;
+  auto endpoints = co_await resolve(url, timeout, ec);
+  if (ec) co_return step_failed("resolving " + url.host, ec, timeout);
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  tcp_layer.expires_after(timeout);
+  co_await tcp_layer.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return step_failed("connecting to " + url.host + ":" + url.port, ec, timeout);
+  tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+  if constexpr (kTls) {
+    if (auto prepared = prepare_tls_stream(stream, url.host); !prepared) co_return prepared.error();
+    tcp_layer.expires_after(timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return step_failed("the TLS handshake with " + url.host, ec, timeout);
+  }
+  co_return Result<void>{};
+}
+
+constexpr std::size_t kPiece = 64 * 1024;
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+template <class Stream>
+awaitable<Result<TransferResponse>> transfer_over(Stream& stream, const TransferRequest& request,
+                                                  const HttpOptions& options) {
+  const auto& url = request.url;
+  const auto timeout = options.step_timeout;
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  auto cancelled = [&] { return Error::make(ErrorCode::cancelled, "the transfer was cancelled"); };
+  if (request.control) {
+    request.control->on_cancel([&tcp_layer] {
+      beast::error_code ignored;
+      tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp_layer.socket().close(ignored);
+    });
+  }
+  struct Forget {
+    const std::shared_ptr<TransferControl>& control;
+    ~Forget() {
+      if (control) control->on_cancel(nullptr);
+    }
+  } forget{request.control};
+  auto is_cancelled = [&] { return request.control && request.control->cancelled(); };
+
+  if (auto opened = co_await open_stream(stream, url, timeout); !opened) {
+    co_return is_cancelled() ? cancelled() : opened.error();
+  }
+  if (is_cancelled()) co_return cancelled();
+
+  beast::error_code ec;
+  // The head, then the body in pieces.
+  http::request<http::buffer_body> out{http::string_to_verb(request.method), url.target, 11};
+  out.set(http::field::host, host_header(url));
+  out.set(http::field::user_agent, "confab-sdk");
+  out.set(http::field::connection, "close");
+  if (!request.bearer.empty()) out.set(http::field::authorization, "Bearer " + request.bearer);
+  for (const auto& [name, value] : request.headers) out.set(name, value);
+  const bool from_file = !request.body_file.empty();
+  const std::int64_t body_length = from_file ? request.body_length : static_cast<std::int64_t>(request.body.size());
+  if (from_file || !request.body.empty() || request.method == "POST" || request.method == "PATCH") {
+    out.set(http::field::content_type, request.content_type);
+    out.content_length(static_cast<std::uint64_t>(body_length));
+  }
+  out.body().data = nullptr;
+  out.body().more = body_length > 0;
+  http::request_serializer<http::buffer_body> serializer{out};
+  tcp_layer.expires_after(timeout);
+  co_await http::async_write_header(stream, serializer, asio::redirect_error(use_awaitable, ec));
+  if (is_cancelled()) co_return cancelled();
+  if (ec) co_return step_failed("sending the request to " + url.host, ec, timeout);
+  if (body_length > 0) {
+    std::ifstream file;
+    if (from_file) {
+      file.open(request.body_file, std::ios::binary);
+      file.seekg(request.body_offset);
+      if (!file) co_return Error::make(ErrorCode::storage, "cannot read " + request.body_file.string());
+    }
+    std::vector<char> piece(kPiece);
+    std::int64_t sent = 0;
+    while (sent < body_length) {
+      auto n = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(kPiece), body_length - sent));
+      const char* data = request.body.data() + sent;
+      if (from_file) {
+        file.read(piece.data(), static_cast<std::streamsize>(n));
+        if (static_cast<std::size_t>(file.gcount()) != n) {
+          co_return Error::make(ErrorCode::storage, "cannot read " + request.body_file.string());
+        }
+        data = piece.data();
+      }
+      out.body().data = const_cast<char*>(data);
+      out.body().size = n;
+      out.body().more = sent + static_cast<std::int64_t>(n) < body_length;
+      tcp_layer.expires_after(timeout);
+      co_await http::async_write(stream, serializer, asio::redirect_error(use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (is_cancelled()) co_return cancelled();
+      if (ec) co_return step_failed("sending the body to " + url.host, ec, timeout);
+      sent += static_cast<std::int64_t>(n);
+      if (from_file && request.progress) request.progress(sent);
+    }
+  }
+
+  // The answer: its head, then its body in pieces, into the file (a 2xx answer with
+  // response_file) or into memory (under a cap).
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.header_limit(kMaxHeaderBytes);
+  parser.body_limit(boost::none);
+  tcp_layer.expires_after(timeout);
+  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+  if (is_cancelled()) co_return cancelled();
+  if (ec) co_return step_failed("reading the answer from " + url.host, ec, timeout);
+  TransferResponse response;
+  const auto& head = parser.get();
+  response.status = static_cast<int>(head.result_int());
+  response.content_range = std::string(head[http::field::content_range]);
+  response.sha256 = std::string(head["X-Confab-Sha256"]);
+  const std::int64_t retry_after = retry_after_ms(head[http::field::retry_after]);
+  const bool success = response.status >= 200 && response.status < 300;
+  const bool to_file = success && !request.response_file.empty();
+  std::ofstream sink;
+  if (to_file) {
+    sink.open(request.response_file, std::ios::binary | (response.status == 206 ? std::ios::app : std::ios::trunc));
+    if (!sink) co_return Error::make(ErrorCode::storage, "cannot write " + request.response_file.string());
+  }
+  std::vector<char> piece(kPiece);
+  std::optional<Error> cut;
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    tcp_layer.expires_after(timeout);
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    auto got = piece.size() - parser.get().body().size;
+    if (got > 0) {
+      if (to_file) {
+        sink.write(piece.data(), static_cast<std::streamsize>(got));
+        sink.flush();
+        if (!sink) co_return Error::make(ErrorCode::storage, "cannot write " + request.response_file.string());
+      } else if (response.body.size() + got <= (success ? options.max_response_bytes : kMaxErrorBody)) {
+        response.body.append(piece.data(), got);
+      } else {
+        co_return Error::make(ErrorCode::transport, "the answer from " + url.host + " is too large");
+      }
+      response.body_bytes += static_cast<std::int64_t>(got);
+      if (to_file && request.progress) request.progress(response.body_bytes);
+    }
+    if (is_cancelled()) co_return cancelled();
+    if (ec) {
+      cut = step_failed("reading the answer from " + url.host, ec, timeout);
+      break;
+    }
+  }
+  tcp_layer.close();
+  if (!success && request.keep_error_answers && !cut) co_return response;
+  if (!success) {
+    co_return error_from_response(HttpResponse{response.status, std::string(head[http::field::content_type]), response.body},
+                                  retry_after);
+  }
+  if (cut) co_return *cut;
+  if (!parser.is_done()) co_return Error::make(ErrorCode::transport, "the answer was cut short");
+  co_return response;
+}
+
 Error bad_answer(const std::string& why) {
   return Error::make(ErrorCode::bad_frame, "the bootstrap answer " + why);
 }
@@ -182,6 +351,17 @@ awaitable<Result<HttpResponse>> http_request(HttpRequest request, HttpOptions op
   }
   beast::tcp_stream stream(executor);
   co_return co_await exchange(stream, request, options);
+}
+
+awaitable<Result<TransferResponse>> http_transfer(TransferRequest request, HttpOptions options) {
+  auto executor = co_await asio::this_coro::executor;
+  if (request.url.secure) {
+    if (!options.tls) co_return Error::make(ErrorCode::invalid_argument, "https:// needs a TLS context");
+    TlsStream stream(executor, *options.tls);
+    co_return co_await transfer_over(stream, request, options);
+  }
+  beast::tcp_stream stream(executor);
+  co_return co_await transfer_over(stream, request, options);
 }
 
 Error error_from_response(const HttpResponse& response, std::int64_t retry_after_header_ms) {

@@ -20,9 +20,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -63,6 +66,62 @@ boost::asio::awaitable<Result<HttpResponse>> http_request(HttpRequest request, H
 
 // The Error a non-2xx answer stands for (see above). Exposed for tests.
 Error error_from_response(const HttpResponse& response, std::int64_t retry_after_header_ms = 0);
+
+// ---- file transfers ----
+
+// Stops a transfer in progress: on the io_context's thread only. cancel() closes its
+// connection; the transfer then ends with `cancelled`.
+class TransferControl {
+ public:
+  void cancel() {
+    cancelled_ = true;
+    if (close_) close_();
+  }
+  bool cancelled() const { return cancelled_; }
+  // The transfer says how to close its connection (and forgets it when done).
+  void on_cancel(std::function<void()> close) { close_ = std::move(close); }
+
+ private:
+  bool cancelled_ = false;
+  std::function<void()> close_;
+};
+
+// A request whose body may be a range of a file, streamed, and whose 2xx answer's body may
+// be appended to a file, streamed; each step's deadline applies to each piece, so a
+// transfer that stalls ends in `timeout` however long it is.
+struct TransferRequest {
+  std::string method = "GET";  // GET, POST, PATCH, DELETE
+  HttpUrl url;
+  std::string bearer;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent as `content_type` unless body_file is set
+  std::string content_type = "application/json";
+  std::filesystem::path body_file;  // the body: body_length bytes of it from body_offset
+  std::int64_t body_offset = 0;
+  std::int64_t body_length = 0;
+  std::filesystem::path response_file;  // a 2xx answer's body is appended here
+  // The body's bytes written so far (a request with body_file), or the answer's bytes
+  // appended so far (with response_file): called on the io_context's thread.
+  std::function<void(std::int64_t)> progress;
+  std::shared_ptr<TransferControl> control;
+  // Answers that are not 2xx come back as responses (body in memory) rather than errors,
+  // for a caller that reads their status (409, 416).
+  bool keep_error_answers = false;
+};
+
+struct TransferResponse {
+  int status = 0;
+  std::string body;              // the answer's body, unless it went to response_file
+  std::int64_t body_bytes = 0;   // bytes of the body received
+  std::string content_range;     // Content-Range, as sent
+  std::string sha256;            // X-Confab-Sha256, as sent
+};
+
+// A 200 answer replaces what response_file held; a 206 answer is appended to it.
+// Errors as http_request()'s; `cancelled` after TransferControl::cancel(); `storage` when a
+// file cannot be read or written. A body cut short still leaves in response_file what
+// arrived (the caller resumes from there).
+boost::asio::awaitable<Result<TransferResponse>> http_transfer(TransferRequest request, HttpOptions options);
 
 // ---- bootstrap ----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "protocol/protocol.h"
 #include "store/damage.h"
 #include "store/migrations.h"
 #include "store/use_statement.h"
@@ -55,13 +56,24 @@ constexpr std::array<const char*, OutboxStore::kSchemaVersion> kMigrations{
     ALTER TABLE outbox ADD COLUMN thread_root_id TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbox ADD COLUMN thread_root_local_id INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 5: files: a message's attachments (the wire's JSON, an attachment's id empty until
+    // its upload is done), and the server's upload session of each while it runs.
+    R"sql(
+    ALTER TABLE outbox ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+    CREATE TABLE uploads (
+      local_id   INTEGER NOT NULL,
+      idx        INTEGER NOT NULL,
+      upload_id  TEXT    NOT NULL,
+      PRIMARY KEY (local_id, idx)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 constexpr const char* kColumns =
     "local_id, client_message_id, conversation_id, text, state, attempts, next_attempt_at_ms, "
     "age_from_ms, created_at_ms, error_code, error_retryable, error_message, error_retry_after_ms, "
     "message_id, conversation_seq, kind, emoji, target_message_id, target_local_id, "
-    "reply_to, reply_to_local_id, thread_root_id, thread_root_local_id";
+    "reply_to, reply_to_local_id, thread_root_id, thread_root_local_id, attachments";
 
 Error storage(const std::string& what) { return Error::make(ErrorCode::storage, what); }
 
@@ -110,6 +122,7 @@ core::OutboxRow read_row(SQLite::Statement& q) {
   m.reply_to_local_id = q.getColumn(20).getInt64();
   m.thread_root_id = q.getColumn(21).getString();
   m.thread_root_local_id = q.getColumn(22).getInt64();
+  m.attachments = protocol::to_attachments(protocol::attachments_from_text(q.getColumn(23).getString()));
   return row;
 }
 
@@ -120,20 +133,22 @@ struct OutboxStore::Statements {
       : insert(db,
                "INSERT INTO outbox (client_message_id, conversation_id, text, state, attempts, "
                "next_attempt_at_ms, age_from_ms, created_at_ms, kind, emoji, target_message_id, target_local_id, "
-               "reply_to, reply_to_local_id, thread_root_id, thread_root_local_id) "
-               "VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+               "reply_to, reply_to_local_id, thread_root_id, thread_root_local_id, attachments) "
+               "VALUES (?1, ?2, ?3, 'pending', 0, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
         update(db,
                "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at_ms = ?4, age_from_ms = ?5, "
                "error_code = ?6, error_retryable = ?7, error_message = ?8, error_retry_after_ms = ?9, "
-               "message_id = ?10, conversation_seq = ?11, target_message_id = ?12, reply_to = ?13, thread_root_id = ?14 "
-               "WHERE local_id = ?1"),
+               "message_id = ?10, conversation_seq = ?11, target_message_id = ?12, reply_to = ?13, thread_root_id = ?14, "
+               "attachments = ?15 WHERE local_id = ?1"),
         remove(db, "DELETE FROM outbox WHERE local_id = ?1"),
+        forget_uploads(db, "DELETE FROM uploads WHERE local_id = ?1"),
         unsent(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE state <> 'sent' ORDER BY local_id"),
         get(db, std::string("SELECT ") + kColumns + " FROM outbox WHERE local_id = ?1") {}
 
   SQLite::Statement insert;
   SQLite::Statement update;
   SQLite::Statement remove;
+  SQLite::Statement forget_uploads;
   SQLite::Statement unsent;
   SQLite::Statement get;
 };
@@ -266,6 +281,7 @@ Result<core::OutboxRow> OutboxStore::insert(core::OutboxRow row) {
     q->bind(11, m.reply_to_local_id);
     q->bind(12, m.thread_root_id);
     q->bind(13, m.thread_root_local_id);
+    q->bind(14, protocol::attachments_text(protocol::to_refs(m.attachments)));
     q->exec();  // autocommit: durable (to the level `synchronous` gives) when this returns
     m.local_id = db_->getLastInsertRowid();
     m.state = OutboxState::pending;
@@ -283,6 +299,11 @@ Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
     SQLite::Transaction tx(*db_);
     for (const auto& row : rows) {
       const auto& m = row.message;
+      if (m.state == OutboxState::discarded || m.state == OutboxState::sent) {
+        Use forget(statements_->forget_uploads);
+        forget->bind(1, m.local_id);
+        forget->exec();
+      }
       if (m.state == OutboxState::discarded) {
         Use q(statements_->remove);
         q->bind(1, m.local_id);
@@ -308,6 +329,7 @@ Result<void> OutboxStore::write(std::span<const core::OutboxRow> rows) {
       q->bind(12, m.target_message_id);
       q->bind(13, m.reply_to);
       q->bind(14, m.thread_root_id);
+      q->bind(15, protocol::attachments_text(protocol::to_refs(m.attachments)));
       q->exec();
     }
     tx.commit();
@@ -354,6 +376,46 @@ Result<core::OutboxRow> OutboxStore::get(std::int64_t local_id) {
     return read_row(*q);
   } catch (const std::exception& e) {
     return storage(std::string("cannot read the outbox: ") + e.what());
+  }
+}
+
+Result<void> OutboxStore::set_upload_id(std::int64_t local_id, std::size_t index, const std::string& upload_id) {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Statement q(*db_, "INSERT OR REPLACE INTO uploads (local_id, idx, upload_id) VALUES (?1, ?2, ?3)");
+    q.bind(1, local_id);
+    q.bind(2, static_cast<std::int64_t>(index));
+    q.bind(3, upload_id);
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot record the upload: ") + e.what());
+  }
+}
+
+Result<std::map<std::size_t, std::string>> OutboxStore::upload_ids(std::int64_t local_id) {
+  std::lock_guard lock(mutex_);
+  try {
+    std::map<std::size_t, std::string> out;
+    SQLite::Statement q(*db_, "SELECT idx, upload_id FROM uploads WHERE local_id = ?1");
+    q.bind(1, local_id);
+    while (q.executeStep()) out[static_cast<std::size_t>(q.getColumn(0).getInt64())] = q.getColumn(1).getString();
+    return out;
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot read the uploads: ") + e.what());
+  }
+}
+
+Result<void> OutboxStore::forget_upload(std::int64_t local_id, std::size_t index) {
+  std::lock_guard lock(mutex_);
+  try {
+    SQLite::Statement q(*db_, "DELETE FROM uploads WHERE local_id = ?1 AND idx = ?2");
+    q.bind(1, local_id);
+    q.bind(2, static_cast<std::int64_t>(index));
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return storage(std::string("cannot update the uploads: ") + e.what());
   }
 }
 

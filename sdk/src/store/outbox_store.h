@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -34,7 +35,7 @@ class OutboxStore {
  public:
   // The newest schema this version writes. Migrations are forward-only, run in one
   // transaction each, and keep every row.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // The migration steps (step N takes version N-1 to N), for upgrade tests.
   static std::span<const char* const> migrations();
@@ -71,6 +72,12 @@ class OutboxStore {
   Result<std::vector<core::OutboxRow>> load_recent_sent(int limit);
   // The row with this local id, in any state.
   Result<core::OutboxRow> get(std::int64_t local_id);
+
+  // The server's upload session of a message's attachment `index`, while it runs (a row
+  // sent or discarded forgets its sessions).
+  Result<void> set_upload_id(std::int64_t local_id, std::size_t index, const std::string& upload_id);
+  Result<std::map<std::size_t, std::string>> upload_ids(std::int64_t local_id);
+  Result<void> forget_upload(std::int64_t local_id, std::size_t index);
 
   int schema_version();
 

@@ -14,6 +14,9 @@
 //   target is acknowledged (and so has the server's id); if the target fails or is
 //   discarded, so are the changes that wait for it. So does a message that quotes
 //   (reply_to) or replies in the thread of (thread_root) a message still in the outbox.
+// - A message with attachments waits until each has the server's attachment id
+//   (attachment_uploaded()); an upload refused for good fails it (upload_failed()), and
+//   the rest of its conversation goes on.
 // - The server holds back a connection's later sends to a conversation after it refused
 //   one with a retryable error, until that one comes again. A row refused so on this
 //   connection that fails or is discarded instead is reported by take_withdrawn(), so that
@@ -84,6 +87,12 @@ class Outbox {
   // maximum age; discard() drops a row that is not on the wire.
   Result<void> retry(std::int64_t local_id, Now now);
   Result<void> discard(std::int64_t local_id);
+
+  // An upload of the message's attachment `index` is done: the server's id for it. Once
+  // every attachment has one, the message may go.
+  Result<void> attachment_uploaded(std::int64_t local_id, std::size_t index, const std::string& attachment_id);
+  // An upload of the message was refused for good: the pending message fails with `error`.
+  Result<void> upload_failed(std::int64_t local_id, Error error);
 
   // The unsent row with this local id, if any.
   const OutboxRow* find_row(std::int64_t local_id) const;

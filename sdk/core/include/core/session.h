@@ -230,6 +230,9 @@ class Session {
   // The app's outbox requests (see Outbox::retry and Outbox::discard).
   Result<void> retry(std::int64_t local_id);
   Result<void> discard(std::int64_t local_id);
+  // The file uploads of outgoing messages (see Outbox::attachment_uploaded, upload_failed).
+  Result<void> attachment_uploaded(std::int64_t local_id, std::size_t index, const std::string& attachment_id);
+  Result<void> upload_failed(std::int64_t local_id, Error error);
   // Time passed: reconnect when the backoff ends, ping, drop a dead connection, resend
   // unanswered messages, send backed-off ones, expire old ones.
   void tick();
@@ -244,6 +247,9 @@ class Session {
   void transport_closed(const Error& why);
 
   ConnectionState state() const noexcept { return state_; }
+  bool is_connected() const noexcept { return state_ == ConnectionState::connected; }
+  // The token of the connection (for the HTTP requests that go with it).
+  const std::string& token() const noexcept { return token_; }
   // When the next automatic attempt starts (monotonic clock), while disconnected or suspended.
   std::optional<std::int64_t> retry_at() const noexcept { return retry_at_; }
   // The server's id for this user, once authenticated.
