@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
 
 #include <hiredis/hiredis.h>
@@ -41,8 +40,12 @@ struct Connection {
   bool ok() const { return context && context->err == 0; }
 };
 
-// redis-server on a free loopback port, its files in `dir`, stopped with SIGTERM when
-// this goes.
+// redis-server from Debian on a free loopback port, its files in `dir`, with only the
+// durability settings on its command line (no configuration file): `appendonly yes`,
+// `appendfsync always`, `save ''`. Stopped with SIGTERM when this goes; started through
+// setpriv with a parent-death signal, so that it goes too if confab-load is killed
+// before its destructors run (the signal follows the thread that started it: this is
+// made on the benchmark's main thread).
 class LocalRedis {
  public:
   // Starts from an empty directory: a stream left by an earlier run would be read again.
@@ -50,16 +53,11 @@ class LocalRedis {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     port_ = free_loopback_port();
-    std::ofstream(dir / "redis.conf") << "bind 127.0.0.1\n"
-                                      << "port " << port_ << "\n"
-                                      << "dir " << dir.string() << "\n"
-                                      << "appendonly yes\n"
-                                      << "appendfsync always\n"
-                                      << "save \"\"\n"
-                                      << "protected-mode yes\n"
-                                      << "daemonize no\n";
     process_ = std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{"/usr/bin/redis-server", (dir / "redis.conf").string()}, dir / "redis.log");
+        std::vector<std::string>{"/usr/bin/setpriv", "--pdeathsig", "TERM", "--", "/usr/bin/redis-server", "--bind",
+                                 "127.0.0.1", "--port", std::to_string(port_), "--dir", dir.string(), "--appendonly",
+                                 "yes", "--appendfsync", "always", "--save", ""},
+        dir / "redis.log");
   }
   ~LocalRedis() { process_->kill_and_wait(15); }
   LocalRedis(const LocalRedis&) = delete;
