@@ -42,10 +42,8 @@ struct Connection {
 
 // redis-server from Debian on a free loopback port, its files in `dir`, with only the
 // durability settings on its command line (no configuration file): `appendonly yes`,
-// `appendfsync always`, `save ''`. Stopped with SIGTERM when this goes; started through
-// setpriv with a parent-death signal, so that it goes too if confab-load is killed
-// before its destructors run (the signal follows the thread that started it: this is
-// made on the benchmark's main thread).
+// `appendfsync always`, `save ''`. Stopped with SIGTERM when this goes, or when
+// confab-load does (ending_with_us).
 class LocalRedis {
  public:
   // Starts from an empty directory: a stream left by an earlier run would be read again.
@@ -54,9 +52,8 @@ class LocalRedis {
     std::filesystem::create_directories(dir);
     port_ = free_loopback_port();
     process_ = std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{"/usr/bin/setpriv", "--pdeathsig", "TERM", "--", "/usr/bin/redis-server", "--bind",
-                                 "127.0.0.1", "--port", std::to_string(port_), "--dir", dir.string(), "--appendonly",
-                                 "yes", "--appendfsync", "always", "--save", ""},
+        ending_with_us({"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port_), "--dir",
+                        dir.string(), "--appendonly", "yes", "--appendfsync", "always", "--save", ""}),
         dir / "redis.log");
   }
   ~LocalRedis() { process_->kill_and_wait(15); }
