@@ -3,6 +3,7 @@
 // SDK does (permessage-deflate, 1 KiB windows), authenticate, and wait.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -97,10 +98,16 @@ IdleResult idle_connections(const Workspace& ws, std::size_t connections, bool c
   IdleResult result;
   result.connections = connections;
   // Both this process and the server (which inherits it) need a descriptor per connection.
+  // The hard limit is raised too where that is allowed (as root), else the soft one goes
+  // up to it.
   rlimit files{};
   ::getrlimit(RLIMIT_NOFILE, &files);
-  files.rlim_cur = files.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &files);
+  rlimit wanted{std::max<rlim_t>(files.rlim_max, connections + 1024), std::max<rlim_t>(files.rlim_max, connections + 1024)};
+  if (::setrlimit(RLIMIT_NOFILE, &wanted) != 0) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  ::getrlimit(RLIMIT_NOFILE, &files);
   if (files.rlim_cur < connections + 256) {
     result.note = "the descriptor limit (" + std::to_string(files.rlim_cur) + ") is too low";
     return result;

@@ -49,6 +49,11 @@ bool parse_numbered(const char* data, std::size_t size, std::size_t& index);
 // takes its port from its configuration.
 std::uint16_t free_loopback_port();
 
+// `command` run through setpriv with a parent-death signal: the process gets SIGTERM when
+// the thread that started it ends, so a server or broker never outlives a confab-load
+// that was killed before its destructors ran. Start such processes from the main thread.
+std::vector<std::string> ending_with_us(std::vector<std::string> command);
+
 // Where each stack's processes keep their files.
 struct Workspace {
   std::filesystem::path dir;

@@ -10,9 +10,8 @@ LocalServer::LocalServer(const Workspace& ws, const std::filesystem::path& dir, 
                          const std::string& durability) {
   std::ofstream(dir / "server.json") << config_json;
   process_ = std::make_unique<test::ChildProcess>(
-      std::vector<std::string>{ws.confab_server, "--config", (dir / "server.json").string(), "--port", "0",
-                               "--http-port", "0", "--database", (dir / "server.db").string(), "--durability", durability,
-                               "--log-level", "warn"},
+      ending_with_us({ws.confab_server, "--config", (dir / "server.json").string(), "--port", "0", "--http-port", "0",
+                      "--database", (dir / "server.db").string(), "--durability", durability, "--log-level", "warn"}),
       dir / "server.log");
   // "confab-server listening on ADDRESS:PORT" once it accepts connections.
   if (auto ready = process_->read_line(std::chrono::seconds(15))) {

@@ -105,7 +105,8 @@ int idle(const Workspace& ws, const std::vector<std::size_t>& counts, bool compr
     if (!r.note.empty()) std::printf("  %zu connections: %s\n", n, r.note.c_str());
     std::printf("| %zu | %zu | %.1f MiB | %.1f MiB | %.1f KiB |\n", n, r.authenticated, r.rss_before_kib / 1024.0,
                 r.rss_after_kib / 1024.0, r.per_connection_kib());
-    std::printf("csv,idle,%zu,%.1f,%.2f\n", n, r.rss_after_kib / 1024.0, r.per_connection_kib());
+    // A size that did not come up whole leaves no point on the curve.
+    if (r.authenticated == n) std::printf("csv,idle,%zu,%.1f,%.2f\n", n, r.rss_after_kib / 1024.0, r.per_connection_kib());
     std::fflush(stdout);
     if (r.authenticated != n) status = 1;
   }

@@ -97,6 +97,11 @@ std::uint16_t free_loopback_port() {
   return port;
 }
 
+std::vector<std::string> ending_with_us(std::vector<std::string> command) {
+  command.insert(command.begin(), {"/usr/bin/setpriv", "--pdeathsig", "TERM", "--"});
+  return command;
+}
+
 LatencyResult tcp_latency(const StreamPlan& plan) {
   LatencyResult result{"TCP relay (floor)", 0, 0, {}, {}};
   std::uint16_t port = 0;
@@ -179,7 +184,8 @@ LatencyResult mqtt_latency(const Workspace& ws, const StreamPlan& plan) {
                                         << "persistence_location " << dir.string() << "/\n"
                                         << "max_inflight_messages 100\n"
                                         << "max_queued_messages 1000000\n";
-  test::ChildProcess broker({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()}, dir / "mosquitto.log");
+  test::ChildProcess broker(ending_with_us({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()}),
+                            dir / "mosquitto.log");
 
   mosquitto_lib_init();
   Arrivals arrivals(plan);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
 
 #include <hiredis/hiredis.h>
@@ -41,8 +40,10 @@ struct Connection {
   bool ok() const { return context && context->err == 0; }
 };
 
-// redis-server on a free loopback port, its files in `dir`, stopped with SIGTERM when
-// this goes.
+// redis-server from Debian on a free loopback port, its files in `dir`, with only the
+// durability settings on its command line (no configuration file): `appendonly yes`,
+// `appendfsync always`, `save ''`. Stopped with SIGTERM when this goes, or when
+// confab-load does (ending_with_us).
 class LocalRedis {
  public:
   // Starts from an empty directory: a stream left by an earlier run would be read again.
@@ -50,16 +51,10 @@ class LocalRedis {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     port_ = free_loopback_port();
-    std::ofstream(dir / "redis.conf") << "bind 127.0.0.1\n"
-                                      << "port " << port_ << "\n"
-                                      << "dir " << dir.string() << "\n"
-                                      << "appendonly yes\n"
-                                      << "appendfsync always\n"
-                                      << "save \"\"\n"
-                                      << "protected-mode yes\n"
-                                      << "daemonize no\n";
     process_ = std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{"/usr/bin/redis-server", (dir / "redis.conf").string()}, dir / "redis.log");
+        ending_with_us({"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port_), "--dir",
+                        dir.string(), "--appendonly", "yes", "--appendfsync", "always", "--save", ""}),
+        dir / "redis.log");
   }
   ~LocalRedis() { process_->kill_and_wait(15); }
   LocalRedis(const LocalRedis&) = delete;
