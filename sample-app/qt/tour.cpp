@@ -18,6 +18,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <QFile>
+#include <QImage>
+#include <QPainter>
+#include <QPainterPath>
+#include <QUrl>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +38,30 @@
 namespace {
 
 using namespace std::chrono_literals;
+
+// A small line chart, as a user would share one.
+QImage draw_chart() {
+  QImage image(640, 360, QImage::Format_RGB32);
+  image.fill(QColor("#ffffff"));
+  QPainter p(&image);
+  p.setRenderHint(QPainter::Antialiasing);
+  p.setPen(QPen(QColor("#e6e8ec"), 1));
+  for (int y = 60; y <= 300; y += 60) p.drawLine(40, y, 610, y);
+  p.setPen(QColor("#1b1e25"));
+  p.setFont(QFont("Inter", 18, QFont::DemiBold));
+  p.drawText(40, 38, "iOS crash-free sessions");
+  const double points[] = {96.1, 95.8, 96.0, 95.2, 97.9, 99.1, 99.4, 99.6, 99.7};
+  QPainterPath line;
+  for (int i = 0; i < 9; ++i) {
+    QPointF at(40 + i * 70, 300 - (points[i] - 95.0) * 50);
+    if (i == 0) line.moveTo(at); else line.lineTo(at);
+  }
+  p.setPen(QPen(QColor("#3565e0"), 4));
+  p.drawPath(line);
+  p.setPen(QPen(QColor("#2fb36d"), 2, Qt::DashLine));
+  p.drawLine(320, 60, 320, 300);
+  return image;
+}
 using confab::qt::MessageListModel;
 
 constexpr const char* kGeneral = "c_general";
@@ -61,8 +91,9 @@ struct Peer {
   std::unique_ptr<confab::Client> client;
 };
 
-Peer open_peer(const QString& dir, const std::string& name) {
+Peer open_peer(const QString& dir, const std::string& name, const QString& http_url) {
   confab::ClientOptions options;
+  options.files.http_url = http_url.toStdString();
   options.device_id = "tour-" + name;
   options.database_path = QDir(dir).filePath(QString::fromStdString(name + ".db")).toStdString();
   options.allow_insecure_transport = true;
@@ -167,8 +198,8 @@ int Tour::run() {
   shoot("sign-in");
 
   if (!app_->signIn(http_url_, "dev-alice")) fail(app_->signInError().toStdString());
-  auto bob = open_peer(dir_.path(), "bob");
-  auto carol = open_peer(dir_.path(), "carol");
+  auto bob = open_peer(dir_.path(), "bob", http_url_);
+  auto carol = open_peer(dir_.path(), "carol", http_url_);
   if (!bob.client->connect(ws_url_, "dev-bob").ok() || !carol.client->connect(ws_url_, "dev-carol").ok()) fail("peers");
   wait_for("everyone to connect", [&] {
     return chat().connected() && bob.client->connection_state() == confab::ConnectionState::connected &&
@@ -263,12 +294,36 @@ int Tour::run() {
   shoot("thread");
   QMetaObject::invokeMethod(page, "closeThread");
 
+  // Files: bob's chart (shown from its preview at once, then itself once downloaded) and a
+  // document.
+  auto chart = dir_.filePath("crash-rate.png");
+  if (!draw_chart().save(chart)) fail("cannot write the chart");
+  confab::SendOptions with_files;
+  with_files.attachments = {confab::FileToSend{chart.toStdString(), {}, {}, {}}};
+  peer_says(bob, kGeneral, "Crash rate since the fix went to beta:", with_files);
+  confab::SendOptions with_doc;
+  with_doc.attachments = {confab::FileToSend{{}, std::string(184 * 1024, 'x'), "release-checklist-2.4.pdf", "application/pdf"}};
+  peer_says(carol, kGeneral, "", with_doc);
+  wait_for("the chart on alice's screen", [&] {
+    int row = row_of("Crash rate since the fix went to beta:");
+    if (row < 0) return false;
+    auto files = general()->get(row).value("attachments").toList();
+    return !files.isEmpty() && !files.front().toMap().value("fileUrl").toString().isEmpty();
+  });
+  shoot("files");
+
   // Offline (the server cuts and refuses connections): two messages wait, with the banner.
   faults(R"({"dropConnections": true, "refuseConnectionsMs": 600000})");
   wait_for("offline", [&] { return !chat().connected(); });
   alice_says("On the train, will merge once I'm back online.");
   alice_says("The fix is in review #412.");
-  wait_for("the banner", [&] { return chat().pendingCount() == 2 && chat().retryInSeconds() > 0; });
+  auto trace = dir_.filePath("crash-trace.log");
+  {
+    QFile file(trace);
+    if (!file.open(QIODevice::WriteOnly) || file.write(QByteArray(2 * 1024 * 1024 + 311 * 1024, 'x')) < 0) fail("trace");
+  }
+  if (chat().sendFiles(kGeneral, "", QStringList{QUrl::fromLocalFile(trace).toString()}) < 0) fail("alice's file");
+  wait_for("the banner", [&] { return chat().pendingCount() == 3 && chat().retryInSeconds() > 0; });
   shoot("offline");
 
   // Back online ("Retry now"), dark.

@@ -3,9 +3,13 @@
 // presence, a DM's peer, search, quotes and the unread marker. Each model runs under Qt's
 // QAbstractItemModelTester while real traffic changes it.
 #include <QAbstractItemModelTester>
+#include <QFileInfo>
 #include <QSignalSpy>
+#include <QUrl>
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "confab/qt/conversation_list_model.h"
 #include "confab/qt/member_list_model.h"
@@ -260,6 +264,49 @@ TEST_F(QtModels, OlderOnDemandKeepsViewsFromPagingTheWholeHistoryIn) {
   EXPECT_FALSE(model.hasOlder());
   EXPECT_EQ(has_older.count(), 1) << "a view's \"start of the conversation\" follows it";
   EXPECT_EQ(role(model, 0, MessageListModel::TextRole), "m0");
+}
+
+TEST_F(QtModels, AFileUploadsInItsRowAndIsDownloadedWhereTheOthersSeeIt) {
+  auto http = [this](ClientOptions& o) { o.files.http_url = "http://127.0.0.1:" + std::to_string(server().http_port()); };
+  auto alice = chat("alice-laptop", http);
+  auto bob = chat("bob-phone", http);
+  ASSERT_TRUE(connect(*alice, "token-alice"));
+  ASSERT_TRUE(connect(*bob, "token-bob"));
+  MessageListModel mine(alice.get(), kGeneral);
+  MessageListModel theirs(bob.get(), kGeneral);
+  QAbstractItemModelTester tester(&mine, Mode::Fatal);
+  QSignalSpy inserted(&mine, &QAbstractItemModel::rowsInserted);
+  QSignalSpy removed(&mine, &QAbstractItemModel::rowsRemoved);
+  QSignalSpy data(&mine, &QAbstractItemModel::dataChanged);
+
+  const auto file = dir_.path() / "notes.txt";
+  {
+    std::ofstream out(file);
+    out << std::string(300 * 1024, 'n');
+  }
+  ASSERT_GT(alice->sendFiles(kGeneral, "the notes", QStringList{QUrl::fromLocalFile(QString::fromStdString(file.string())).toString()}), 0);
+  ASSERT_TRUE(processUntil([&] { return role(mine, 0, MessageListModel::DeliveryStateRole) == "sent"; }));
+  auto files = role(mine, 0, MessageListModel::AttachmentsRole).toList();
+  ASSERT_EQ(files.size(), 1);
+  EXPECT_EQ(files[0].toMap().value("name").toString(), "notes.txt");
+  EXPECT_EQ(files[0].toMap().value("size").toLongLong(), 300 * 1024);
+  EXPECT_GE(changesOf(data, MessageListModel::AttachmentsRole), 1) << "the upload's progress, as dataChanged";
+  EXPECT_EQ(inserted.count(), 1) << "the echo became the stored message in place";
+  EXPECT_EQ(removed.count(), 0);
+
+  ASSERT_TRUE(processUntil([&] { return theirs.count() == 1; }));
+  auto seen = role(theirs, 0, MessageListModel::AttachmentsRole).toList();
+  ASSERT_EQ(seen.size(), 1);
+  EXPECT_TRUE(seen[0].toMap().value("fileUrl").toString().isEmpty());
+  QSignalSpy finished(bob.get(), &ChatClient::downloadFinished);
+  bob->download(seen[0].toMap());
+  ASSERT_TRUE(processUntil([&] {
+    auto now = role(theirs, 0, MessageListModel::AttachmentsRole).toList();
+    return !now.isEmpty() && !now[0].toMap().value("fileUrl").toString().isEmpty();
+  }));
+  EXPECT_TRUE(processUntil([&] { return finished.count() == 1; }));
+  auto url = role(theirs, 0, MessageListModel::AttachmentsRole).toList()[0].toMap().value("fileUrl").toString();
+  EXPECT_EQ(QFileInfo(QUrl(url).toLocalFile()).size(), 300 * 1024);
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "confab/qt/chat_client.h"
 
 #include <QMetaObject>
+#include <QUrl>
 #include <QVariantMap>
 
 #include <algorithm>
+#include <filesystem>
 
 #include <mutex>
 
@@ -90,6 +92,18 @@ ChatClient::ChatClient(std::unique_ptr<confab::Client> client, QObject* parent)
       emit receiptsChanged(toQString(change.conversation_id), toQString(change.receipt.user_id),
                            change.receipt.read_seq, change.receipt.delivered_seq);
     });
+  }));
+  subscriptions_.push_back(client_->on_upload([relay, this](const UploadProgress& p) {
+    auto state = toQString(to_string(p.state));
+    relay->post([this, p, state] {
+      emit uploadProgress(p.local_id, static_cast<int>(p.index), p.sent_bytes, p.total_bytes, state);
+      if (p.state == TransferState::failed || p.state == TransferState::done) recountUnsent();
+    });
+  }));
+  subscriptions_.push_back(client_->on_download([relay, this](const DownloadProgress& p) {
+    auto id = toQString(p.attachment_id);
+    auto state = toQString(to_string(p.state));
+    relay->post([this, id, p, state] { emit downloadProgress(id, p.received_bytes, p.total_bytes, state); });
   }));
   subscriptions_.push_back(client_->on_directory([relay, this] {
     relay->post([this] {
@@ -193,6 +207,62 @@ qint64 ChatClient::sendWith(const QString& operation, const QString& conversatio
   }
   recountUnsent();
   return sent->local_id;
+}
+
+qint64 ChatClient::sendFiles(const QString& conversationId, const QString& text, const QStringList& files,
+                             const QString& threadRootId) {
+  SendOptions options;
+  if (!threadRootId.isEmpty()) options.thread_root = MessageRef::server(utf8(conversationId), utf8(threadRootId));
+  for (const auto& file : files) {
+    QUrl url(file);
+    QString path = url.isLocalFile() ? url.toLocalFile() : file;
+    options.attachments.push_back(FileToSend{std::filesystem::path(path.toStdString()), {}, {}, {}});
+  }
+  return sendWith("sendFiles", conversationId, text, options);
+}
+
+bool ChatClient::cancelUpload(qint64 localId) {
+  auto cancelled = client_->cancel_upload(localId);
+  if (cancelled.ok()) recountUnsent();
+  return check("cancelUpload", cancelled);
+}
+
+void ChatClient::download(const QVariantMap& attachment, const QString& destination) {
+  auto file = attachmentOf(attachment);
+  auto id = toQString(file.attachment_id);
+  auto pending = client_->download(file, destination.isEmpty() ? std::filesystem::path()
+                                                               : std::filesystem::path(destination.toStdString()));
+  auto relay = relay_;
+  pending.then([relay, this, id](const Result<std::filesystem::path>& result) {
+    if (result.ok()) {
+      auto url = QUrl::fromLocalFile(QString::fromStdString(result->string())).toString();
+      relay->post([this, id, url] { emit downloadFinished(id, url); });
+    } else {
+      auto why = reason(result.error());
+      relay->post([this, why] { emit requestFailed("download", why); });
+    }
+  });
+}
+
+bool ChatClient::cancelDownload(const QString& attachmentId) {
+  return check("cancelDownload", client_->cancel_download(utf8(attachmentId)));
+}
+
+QString ChatClient::cachedFile(const QVariantMap& attachment) const {
+  auto path = client_->cached_file(attachmentOf(attachment));
+  return path ? QUrl::fromLocalFile(QString::fromStdString(path->string())).toString() : QString();
+}
+
+QVariantList ChatClient::uploads(qint64 localId) const {
+  QVariantList out;
+  for (const auto& p : client_->uploads(localId)) {
+    out.push_back(QVariantMap{{"index", static_cast<int>(p.index)},
+                              {"name", toQString(p.name)},
+                              {"sentBytes", static_cast<qint64>(p.sent_bytes)},
+                              {"totalBytes", static_cast<qint64>(p.total_bytes)},
+                              {"state", toQString(to_string(p.state))}});
+  }
+  return out;
 }
 
 bool ChatClient::edit(const QString& conversationId, const QString& messageId, qint64 localId, const QString& text) {
@@ -361,6 +431,29 @@ void ChatClient::rename(const QString& conversationId, const QString& name) {
 
 void ChatClient::setTopic(const QString& conversationId, const QString& topic) {
   conversationRequest("setTopic", client_->set_topic(utf8(conversationId), utf8(topic)));
+}
+
+QVariantMap attachmentMap(const Attachment& a) {
+  return QVariantMap{{"attachmentId", toQString(a.attachment_id)},
+                     {"name", toQString(a.name)},
+                     {"contentType", toQString(a.content_type)},
+                     {"size", static_cast<qint64>(a.size)},
+                     {"sha256", toQString(a.sha256)},
+                     {"width", a.width},
+                     {"height", a.height},
+                     {"preview", a.preview.empty() ? QString() : "data:image/jpeg;base64," + toQString(a.preview)}};
+}
+
+Attachment attachmentOf(const QVariantMap& map) {
+  Attachment a;
+  a.attachment_id = map.value("attachmentId").toString().toStdString();
+  a.name = map.value("name").toString().toStdString();
+  a.content_type = map.value("contentType").toString().toStdString();
+  a.size = map.value("size").toLongLong();
+  a.sha256 = map.value("sha256").toString().toStdString();
+  a.width = map.value("width").toInt();
+  a.height = map.value("height").toInt();
+  return a;
 }
 
 }  // namespace confab::qt

@@ -18,23 +18,6 @@ constexpr int kPage = 50;                                // rows read at a time 
 constexpr int kServerPage = 100;                         // older events asked of the server at a time
 constexpr std::int64_t kGroupPauseMs = 5 * 60 * 1000;    // a pause this long starts a new group
 
-// A message's files as QML reads them: one map per attachment.
-QVariantList attachmentsOf(const confab::TimelineMessage& m) {
-  QVariantList out;
-  for (const auto& a : m.attachments) {
-    QVariantMap file;
-    file["attachmentId"] = QString::fromStdString(a.attachment_id);
-    file["name"] = QString::fromStdString(a.name);
-    file["contentType"] = QString::fromStdString(a.content_type);
-    file["size"] = static_cast<qint64>(a.size);
-    file["width"] = a.width;
-    file["height"] = a.height;
-    file["preview"] = a.preview.empty() ? QString() : "data:image/jpeg;base64," + QString::fromStdString(a.preview);
-    out.push_back(file);
-  }
-  return out;
-}
-
 // Rows with a seq by seq, then the echoes waiting for their ack by local id
 // (conversation.h's order).
 bool before(const TimelineMessage& a, const TimelineMessage& b) {
@@ -71,6 +54,13 @@ MessageListModel::MessageListModel(ChatClient* chat, const QString& conversation
   // is applied again, which changes nothing (each entry is idempotent).
   connect(chat, &ChatClient::conversationChanged, this, &MessageListModel::apply);
   connect(chat, &ChatClient::directoryChanged, this, &MessageListModel::readNames);
+  connect(chat, &ChatClient::uploadProgress, this, &MessageListModel::uploadMoved);
+  connect(chat, &ChatClient::downloadProgress, this,
+          [this](const QString& id, qint64 received, qint64 total, const QString& state) {
+            downloadMoved(id, received, total, state, {});
+          });
+  connect(chat, &ChatClient::downloadFinished, this,
+          [this](const QString& id, const QString& url) { downloadMoved(id, 1, 1, "done", url); });
   connect(chat, &ChatClient::receiptsChanged, this, [this](const QString& conversation) {
     if (conversation == conversation_id_) readReceipts();
   });
@@ -83,6 +73,53 @@ MessageListModel::MessageListModel(ChatClient* chat, const QString& conversation
   rows_ = readAll(&more_on_server_);
   store_start_reached_ = storedRows() < kPage;
   had_older_ = hasOlder();
+}
+
+QVariantList MessageListModel::attachmentsOf(const TimelineMessage& m) const {
+  QVariantList out;
+  const bool uploading = m.local && m.local->state != OutboxState::sent;
+  for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+    const auto& a = m.attachments[i];
+    auto file = attachmentMap(a);
+    Transfer transfer;
+    if (uploading) {
+      if (auto it = uploads_.find({m.local->local_id, static_cast<int>(i)}); it != uploads_.end()) transfer = it->second;
+    } else if (auto it = downloads_.find(toQString(a.attachment_id)); it != downloads_.end()) {
+      transfer = it->second;
+    }
+    if (transfer.fileUrl.isEmpty() && !a.attachment_id.empty() && chat_) transfer.fileUrl = chat_->cachedFile(file);
+    file["progress"] = transfer.progress;
+    file["transfer"] = transfer.state;
+    file["fileUrl"] = transfer.fileUrl;
+    out.push_back(file);
+  }
+  return out;
+}
+
+void MessageListModel::uploadMoved(qint64 localId, int index, qint64 sent, qint64 total, const QString& state) {
+  auto& t = uploads_[{localId, index}];
+  t.progress = total > 0 ? static_cast<double>(sent) / static_cast<double>(total) : 0;
+  t.state = state;
+  if (state == "cancelled") uploads_.erase({localId, index});
+  if (auto row = findEcho(localId)) {
+    auto changed = createIndex(static_cast<int>(*row), 0);
+    emit dataChanged(changed, changed, {AttachmentsRole});
+  }
+}
+
+void MessageListModel::downloadMoved(const QString& attachmentId, qint64 received, qint64 total, const QString& state,
+                                     const QString& fileUrl) {
+  auto& t = downloads_[attachmentId];
+  t.progress = total > 0 ? static_cast<double>(received) / static_cast<double>(total) : 0;
+  t.state = state;
+  if (!fileUrl.isEmpty()) t.fileUrl = fileUrl;
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const auto& files = rows_[i].attachments;
+    bool shows = std::any_of(files.begin(), files.end(), [&](const Attachment& a) { return toQString(a.attachment_id) == attachmentId; });
+    if (!shows) continue;
+    auto changed = createIndex(static_cast<int>(i), 0);
+    emit dataChanged(changed, changed, {AttachmentsRole});
+  }
 }
 
 void MessageListModel::tellHasOlder() {

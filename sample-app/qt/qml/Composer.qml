@@ -1,11 +1,13 @@
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import Confab
 
 // Where the user writes. Enter sends, Shift+Enter starts a new line, Up in an empty box
 // edits the user's last message, Escape cancels an edit or a quote. Keystrokes tell the
-// others the user is typing; clearing the box tells them the user stopped.
+// others the user is typing; clearing the box tells them the user stopped. The paperclip
+// picks files, shown as chips above the box until they go with the next message.
 Rectangle {
     id: composer
     property string conversationId
@@ -17,11 +19,19 @@ Rectangle {
     property string replyToLabel
     property string editingId
     property var editingLocalId: 0
+    // Files chosen to go with the next message (file:// URLs).
+    property var files: []
     readonly property var chat: app.chat
+    function addFiles(urls) {
+        const next = composer.files.slice()
+        for (const url of urls) if (next.length < 10 && next.indexOf(url.toString()) < 0) next.push(url.toString())
+        composer.files = next
+    }
+    function fileName(url) { return decodeURIComponent(url.substring(url.lastIndexOf("/") + 1)) }
 
     function focusInput() { input.forceActiveFocus() }
     // An edit or a quote belongs to the conversation (and thread) it was started in.
-    onConversationIdChanged: { replyToId = ""; cancelEdit() }
+    onConversationIdChanged: { replyToId = ""; cancelEdit(); files = [] }
     onThreadRootIdChanged: { replyToId = ""; cancelEdit() }
     function quote(messageId, sender, text) {
         cancelEdit()
@@ -53,9 +63,14 @@ Rectangle {
     }
     function submit() {
         const text = input.text.trim()
-        if (text.length === 0) return
+        if (text.length === 0 && composer.files.length === 0) return
         let done
-        if (editingId !== "" || editingLocalId !== 0)
+        if (composer.files.length > 0 && editingId === "" && editingLocalId === 0) {
+            done = chat.sendFiles(conversationId, text, composer.files, threadRootId) >= 0
+            if (done) composer.files = []
+        } else if (text.length === 0)
+            return
+        else if (editingId !== "" || editingLocalId !== 0)
             done = chat.edit(conversationId, editingId, editingLocalId, text)
         else if (replyToId !== "")
             done = chat.reply(conversationId, text, replyToId) >= 0
@@ -70,6 +85,13 @@ Rectangle {
 
     implicitHeight: box.implicitHeight + 24
     color: Theme.background
+
+    FileDialog {
+        id: picker
+        title: qsTr("Attach files")
+        fileMode: FileDialog.OpenFiles
+        onAccepted: composer.addFiles(selectedFiles)
+    }
 
     ColumnLayout {
         id: box
@@ -93,6 +115,53 @@ Rectangle {
             LinkButton {
                 text: qsTr("Cancel")
                 onClicked: { composer.replyToId = ""; composer.cancelEdit() }
+            }
+        }
+
+        Flow {
+            visible: composer.files.length > 0
+            Layout.fillWidth: true
+            spacing: 6
+            Repeater {
+                model: composer.files
+                Rectangle {
+                    required property string modelData
+                    required property int index
+                    radius: 14
+                    color: Theme.raised
+                    border.width: 1
+                    border.color: Theme.divider
+                    implicitWidth: chipRow.implicitWidth + 18
+                    implicitHeight: 28
+                    Row {
+                        id: chipRow
+                        anchors.centerIn: parent
+                        spacing: 6
+                        Text {
+                            text: "\uD83D\uDCCE " + composer.fileName(modelData)
+                            color: Theme.text
+                            font.family: Theme.fontFamily
+                            font.pixelSize: Theme.smallFontSize
+                            anchors.verticalCenter: parent.verticalCenter
+                        }
+                        Text {
+                            text: "\u2715"
+                            color: Theme.textMuted
+                            font.pixelSize: Theme.smallFontSize
+                            anchors.verticalCenter: parent.verticalCenter
+                            MouseArea {
+                                anchors.fill: parent
+                                anchors.margins: -4
+                                cursorShape: Qt.PointingHandCursor
+                                onClicked: {
+                                    const next = composer.files.slice()
+                                    next.splice(index, 1)
+                                    composer.files = next
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
 
@@ -146,9 +215,16 @@ Rectangle {
                     }
                 }
                 IconButton {
+                    objectName: "attachButton"
+                    glyph: "\uD83D\uDCCE"
+                    tip: qsTr("Attach files (up to 10, 25 MB each)")
+                    glyphColor: Theme.textMuted
+                    onClicked: picker.open()
+                }
+                IconButton {
                     glyph: "\u27A4"
                     tip: qsTr("Send (Enter)")
-                    glyphColor: input.text.trim().length > 0 ? Theme.accent : Theme.textMuted
+                    glyphColor: input.text.trim().length > 0 || composer.files.length > 0 ? Theme.accent : Theme.textMuted
                     onClicked: composer.submit()
                 }
             }

@@ -5,8 +5,9 @@ import Confab
 
 // One row of a timeline: a day separator and the unread marker when they start here, the
 // sender's name at the start of a group, the bubble (quote, text, time, edited mark,
-// delivery), its reactions and thread replies, and for a failed message why, with Retry
-// and Discard.
+// delivery, its files: an image shown from its preview until it is downloaded, other
+// files as a chip with their size, each with its upload or download progress), its
+// reactions and thread replies, and for a failed message why, with Retry and Discard.
 Item {
     id: row
     required property int index
@@ -33,6 +34,7 @@ Item {
     required property string replyToText
     required property string replyTo
     required property bool firstUnread
+    required property var attachments
 
     property bool inThread: false
     property string conversationId
@@ -147,8 +149,8 @@ Item {
                 Rectangle {
                     id: bubble
                     Layout.alignment: row.isOwn ? Qt.AlignRight : Qt.AlignLeft
-                    implicitWidth: Math.max(body.implicitWidth, quote.visible ? quote.implicitWidth : 0,
-                                            meta.implicitWidth) + 28
+                    implicitWidth: Math.max(body.visible ? body.implicitWidth : 0, quote.visible ? quote.implicitWidth : 0,
+                                            files.visible ? files.implicitWidth : 0, meta.implicitWidth) + 28
                     implicitHeight: bubbleContent.implicitHeight + 18
                     Layout.maximumWidth: Math.min(560, row.width * 0.68)
                     radius: Theme.radius
@@ -196,8 +198,25 @@ Item {
                             }
                         }
 
+                        Column {
+                            id: files
+                            visible: !row.deleted && row.attachments.length > 0
+                            spacing: 6
+                            Repeater {
+                                model: row.attachments
+                                AttachmentView {
+                                    required property var modelData
+                                    file: modelData
+                                    own: row.ownStyle
+                                    localId: row.localId
+                                    uploading: row.isOwn && row.messageId === ""
+                                }
+                            }
+                        }
+
                         Text {
                             id: body
+                            visible: row.deleted || row.text !== ""
                             Layout.fillWidth: true
                             text: row.deleted ? qsTr("This message was deleted") : row.text
                             textFormat: Text.PlainText

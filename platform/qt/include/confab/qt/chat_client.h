@@ -94,6 +94,25 @@ class ChatClient : public QObject {
   // A failed message: send it again, or give it up.
   Q_INVOKABLE bool retry(qint64 localId);
   Q_INVOKABLE bool discard(qint64 localId);
+  // ---- Files ----
+  // Sends `text` (may be empty) with files: local paths or file:// URLs (at most 10, each
+  // at most 25 MiB). The files are copied before this returns; they upload in the background
+  // (uploadProgress), and the message goes once they are up. The echo's local id, or -1 (and
+  // requestFailed) when refused.
+  Q_INVOKABLE qint64 sendFiles(const QString& conversationId, const QString& text, const QStringList& files,
+                               const QString& threadRootId = {});
+  // Stops the uploads of a message not yet sent and discards it.
+  Q_INVOKABLE bool cancelUpload(qint64 localId);
+  // Downloads an attachment (a map as MessageListModel's attachments role gives it) into
+  // the file cache, and copies it to `destination` when given; answered by
+  // downloadFinished, or requestFailed("download", why). Progress: downloadProgress.
+  Q_INVOKABLE void download(const QVariantMap& attachment, const QString& destination = {});
+  Q_INVOKABLE bool cancelDownload(const QString& attachmentId);
+  // The cached copy of an attachment as a file:// URL, or empty when not downloaded.
+  Q_INVOKABLE QString cachedFile(const QVariantMap& attachment) const;
+  // A message's uploads now: a list of {index, name, sentBytes, totalBytes, state}.
+  Q_INVOKABLE QVariantList uploads(qint64 localId) const;
+
   // The user has read the conversation up to `seq`.
   Q_INVOKABLE bool markRead(const QString& conversationId, qint64 seq);
 
@@ -148,6 +167,12 @@ class ChatClient : public QObject {
   void presenceChanged(const QString& userId, const QString& status);
   // A member's read and delivery cursors in a conversation moved forward (stored).
   void receiptsChanged(const QString& conversationId, const QString& userId, qint64 readSeq, qint64 deliveredSeq);
+  // An upload of a message's attachment `index` moved: "queued", "running", "done",
+  // "failed" or "cancelled".
+  void uploadProgress(qint64 localId, int index, qint64 sentBytes, qint64 totalBytes, const QString& state);
+  void downloadProgress(const QString& attachmentId, qint64 receivedBytes, qint64 totalBytes, const QString& state);
+  // A download is done and checked: where the file is (a file:// URL).
+  void downloadFinished(const QString& attachmentId, const QString& fileUrl);
   // A conversation request completed: the conversation, now in conversations().
   void conversationReady(const QString& conversationId);
   // A call was refused, or a request failed: what was asked, and why.
@@ -177,5 +202,10 @@ class ChatClient : public QObject {
 
 // Qt's text for SDK values.
 QString toQString(std::string_view text);
+
+// An attachment as QML reads it (a map: attachmentId, name, contentType, size, sha256,
+// width, height, preview as a data: URL), and back.
+QVariantMap attachmentMap(const confab::Attachment& attachment);
+confab::Attachment attachmentOf(const QVariantMap& map);
 
 }  // namespace confab::qt

@@ -17,6 +17,7 @@
 #include <QString>
 #include <QVariantMap>
 
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -75,7 +76,12 @@ class MessageListModel : public QAbstractListModel {
     ReadByRole,           // their names
     ReplyToSenderRole,    // the quoted message's sender name, when the model holds it
     ReplyToTextRole,      // and its text (a preview)
-    AttachmentsRole,      // its files: a list of maps (attachmentId, name, contentType, size, width, height, preview)
+    // Its files: a list of maps (ChatClient's attachmentMap: attachmentId, name, contentType,
+    // size, sha256, width, height, preview), each with how its transfer goes: `progress`
+    // (0-1) and `transfer` ("queued", "running", "done", "failed", "cancelled"; "" when none
+    // ran) of its upload (the user's own message not yet sent) or download, and `fileUrl`
+    // once it is on the device.
+    AttachmentsRole,
     // The first message from others after the user's read cursor as it was when the model
     // was made: where an "unread" marker goes.
     FirstUnreadRole,
@@ -129,6 +135,19 @@ class MessageListModel : public QAbstractListModel {
   void reloaded();
 
  private:
+  QVariantList attachmentsOf(const TimelineMessage& m) const;
+  // A transfer moved: the rows that show it change (AttachmentsRole).
+  void uploadMoved(qint64 localId, int index, qint64 sent, qint64 total, const QString& state);
+  void downloadMoved(const QString& attachmentId, qint64 received, qint64 total, const QString& state,
+                     const QString& fileUrl);
+  struct Transfer {
+    double progress = 0;
+    QString state;
+    QString fileUrl;
+  };
+  std::map<std::pair<qint64, int>, Transfer> uploads_;  // by local id, index
+  std::map<QString, Transfer> downloads_;                // by attachment id
+
   void apply(const ConversationChange& change);
   void reload();
   std::vector<TimelineMessage> readAll(bool* more_on_server) const;
