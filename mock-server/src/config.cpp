@@ -130,6 +130,7 @@ ServerConfig from_json(const Json& root) {
   get_optional(root, "attachmentsDir", attachments);
   if (!attachments.empty()) config.attachments_dir = attachments;
   get_optional_ms(root, "uploadTtlMs", config.upload_ttl);
+  get_optional(root, "maxAttachmentBytes", config.max_attachment_bytes);
   get_optional(root, "faultInjection", config.fault_injection);
   std::string push_file;
   get_optional(root, "pushFile", push_file);
@@ -197,6 +198,9 @@ Result<void> validate(const ServerConfig& config) {
     return invalid("uploadTtlMs must be 100 to 31622400000 (366 days)");
   }
   if (config.presence_fanout_limit > 1'000'000) return invalid("presenceFanoutLimit must be 0-1000000");
+  if (config.max_attachment_bytes < 1 || config.max_attachment_bytes > 25 * 1024 * 1024) {
+    return invalid("maxAttachmentBytes must be 1 to 26214400 (25 MiB)");
+  }
   std::map<std::string, std::set<std::string>> workspace_members;
   for (const auto& w : workspaces_of(config)) {
     if (!protocol::is_identifier(w.id)) return invalid("workspace id '" + w.id + "' is not a valid identifier");

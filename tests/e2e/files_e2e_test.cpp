@@ -341,6 +341,31 @@ TEST_F(FilesE2e, AMessageBehindAnUploadKeepsItsPlaceWhileAnotherConversationGoes
             (std::vector<std::string>{"first, with a file", "second, behind it"}));
 }
 
+TEST_F(FilesE2e, AFileTheServerRefusesForGoodFailsItsMessageAloneAndRetryIsPossible) {
+  test::ServerProcess server(dir_ / "server", test::server_config_with(R"("maxAttachmentBytes": 1048576)"));
+  Device alice("alice-phone", ":memory:", via(server.http_port()));
+  ASSERT_TRUE(alice.client->connect(server.url(), "token-alice").ok());
+  SendOptions options;
+  options.attachments = {FileToSend{{}, random_bytes(2 * 1024 * 1024, 7), "too-big-here.bin", {}}};
+  auto refused = alice.client->send("c_general", "with a file this server will not take", options).value();
+  auto after = alice.client->send("c_general", "behind it").value();
+  ASSERT_TRUE(alice.wait_for_outbox(1, 1)) << "the refused one fails, the next one goes";
+  auto unsent = alice.client->unsent_messages();
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].local_id, refused.local_id);
+  ASSERT_TRUE(unsent[0].last_error.has_value());
+  EXPECT_EQ(unsent[0].last_error->code, ErrorCode::frame_too_large);
+  EXPECT_EQ(test::read_server_texts(server.database(), "c_general"), std::vector<std::string>{"behind it"});
+  EXPECT_NE(after.local_id, refused.local_id);
+  // Its copy stays for retry(), which tries the upload again (and is refused again here).
+  ASSERT_TRUE(alice.client->retry(refused.local_id).ok());
+  ASSERT_TRUE(alice.outbox.wait_until([&](const std::vector<LocalMessage>& seen) {
+    return std::count_if(seen.begin(), seen.end(), [&](const LocalMessage& m) {
+             return m.local_id == refused.local_id && m.state == OutboxState::failed;
+           }) >= 2;
+  }));
+}
+
 TEST_F(FilesE2e, CancelLeavesNothingOnTheDeviceNorOnTheServerAfterExpiry) {
   test::ServerProcess server(dir_ / "server", test::server_config_with(R"("uploadTtlMs": 500)"));
   test::FaultProxy proxy(server.http_port());
