@@ -66,6 +66,19 @@ class OutboxTest : public testing::Test {
     return m.client_message_id;
   }
 
+  // Queues a message with `files` attachments still to upload.
+  std::string add_with_files(std::size_t files, const std::string& conversation = "c_general") {
+    OutboxRow row;
+    auto& m = row.message;
+    m.local_id = ++last_local_id_;
+    m.client_message_id = "c" + std::to_string(m.local_id);
+    m.conversation_id = conversation;
+    m.attachments.resize(files, Attachment{.name = "f", .size = 10});
+    row.age_from_ms = clock_.wall_ms;
+    outbox_->add(row);
+    return m.client_message_id;
+  }
+
   // The clientMessageIds that went on the wire since the last call.
   std::vector<std::string> sent() {
     std::vector<std::string> ids;
@@ -107,6 +120,43 @@ class OutboxTest : public testing::Test {
 };
 
 using Ids = std::vector<std::string>;
+
+TEST_F(OutboxTest, AMessageWaitsForItsUploadsAndHoldsOnlyItsOwnConversation) {
+  add_with_files(2);         // c1
+  add();                     // c2, behind it
+  add("c_release");          // c3, elsewhere
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c3"})) << "the other conversation goes; c2 keeps its place behind c1";
+  ASSERT_TRUE(outbox_->attachment_uploaded(1, 0, "a_1").ok());
+  flush();
+  EXPECT_TRUE(sent().empty()) << "one of two files is up";
+  auto rows = changed();
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().message.attachments[0].attachment_id, "a_1") << "reported, to be stored";
+  ASSERT_TRUE(outbox_->attachment_uploaded(1, 1, "a_2").ok());
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1", "c2"}));
+  EXPECT_FALSE(outbox_->attachment_uploaded(9, 0, "a_9").ok()) << "no such message";
+  EXPECT_FALSE(outbox_->attachment_uploaded(1, 5, "a_9").ok()) << "no such attachment";
+}
+
+TEST_F(OutboxTest, AnUploadRefusedForGoodFailsItsMessageAndTheNextOneGoes) {
+  add_with_files(1);  // c1
+  add();              // c2
+  flush();
+  EXPECT_TRUE(sent().empty());
+  ASSERT_TRUE(outbox_->upload_failed(1, Error::make(ErrorCode::frame_too_large, "too large")).ok());
+  EXPECT_EQ(state_of("c1"), OutboxState::failed);
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c2"}));
+  // retry() queues it again, still waiting for its file.
+  ASSERT_TRUE(outbox_->retry(1, clock_.now()).ok());
+  flush();
+  EXPECT_TRUE(sent().empty());
+  ASSERT_TRUE(outbox_->attachment_uploaded(1, 0, "a_1").ok());
+  flush();
+  EXPECT_EQ(sent(), (Ids{"c1"}));
+}
 
 TEST_F(OutboxTest, NothingGoesOutWhileDisconnected) {
   add();

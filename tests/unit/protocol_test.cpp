@@ -407,5 +407,34 @@ TEST(ProtocolCodec, ErrorCodeNamesRoundTrip) {
   EXPECT_FALSE(is_retryable_by_default(ErrorCode::not_member));
 }
 
+TEST(ProtocolCodec, AttachmentsAreObjectsABareIdIsStillReadAndBadMetadataIsRefused) {
+  auto send = [](const std::string& body) {
+    return decode_client_frame(R"({"type":"message.send","id":"r1","conversationId":"c_general","clientMessageId":"cm-1","body":)" +
+                               body + "}");
+  };
+  auto legacy = send(R"({"kind":"text","text":"x","attachments":["a_1","a_2"]})");
+  ASSERT_TRUE(legacy.ok());
+  auto& frame = std::get<MessageSend>(legacy.value());
+  ASSERT_EQ(frame.body.attachments.size(), 2u);
+  EXPECT_EQ(frame.body.attachments[1].id, "a_2");
+
+  auto files_only = send(R"({"kind":"text","text":"","attachments":[{"id":"a_1","name":"cat.png","width":4,"height":3}]})");
+  ASSERT_TRUE(files_only.ok()) << "a message of files alone may have no text";
+  EXPECT_EQ(std::get<MessageSend>(files_only.value()).body.attachments[0].width, 4);
+
+  EXPECT_FALSE(send(R"({"kind":"text","text":""})").ok()) << "no text and no file";
+  EXPECT_FALSE(send(R"({"kind":"text","text":"x","attachments":[{"id":"a_1","sha256":"ABC"}]})").ok());
+  EXPECT_FALSE(send(R"({"kind":"text","text":"x","attachments":[{"id":"a_1","width":70000}]})").ok());
+  EXPECT_FALSE(send(R"({"kind":"text","text":"x","attachments":[{"id":"a_1","preview":"not base64!"}]})").ok());
+  EXPECT_FALSE(send(R"({"kind":"text","text":"x","attachments":[{"id":"a_1","name":"a\u0007b"}]})").ok());
+  EXPECT_FALSE(send(R"({"kind":"text","text":"x","attachments":[{"name":"no id"}]})").ok());
+
+  // As the device stores them, a file still uploading has no id.
+  std::vector<AttachmentRef> stored{AttachmentRef{.name = "up.bin", .size = 5}, AttachmentRef{.id = "a_3"}};
+  EXPECT_EQ(attachments_from_text(attachments_text(stored)), stored);
+  EXPECT_EQ(attachments_from_text("a_1\na_2").size(), 2u) << "an older version's lines";
+  EXPECT_TRUE(attachments_from_text("[{broken").empty());
+}
+
 }  // namespace
 }  // namespace confab::protocol
