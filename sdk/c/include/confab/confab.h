@@ -405,7 +405,7 @@ CONFAB_C_API int confab_read_by(char **out_json, confab_client *client, const ch
  * Progress comes as `upload` and `download` events (below). */
 
 /* The uploads of an outgoing message as they are now: [UploadProgress] (empty when it has
- * none, or once it is sent), each {"localId", "index", "name", "sentBytes", "totalBytes",
+ * none, before they are scheduled (the client not yet connected), or once it is sent), each {"localId", "index", "name", "sentBytes", "totalBytes",
  * "state": "queued"|"running"|"done"|"failed"|"cancelled", "error": Error|null}. */
 CONFAB_C_API int confab_uploads(char **out_json, confab_client *client, int64_t local_id);
 /* Stops the uploads of a message not yet sent and discards it (Client::cancel_upload()).
