@@ -1,9 +1,12 @@
 // The C API against the real reference server: messages go out and come back through both
-// event modes, a bootstrap asks the app's credential provider, and requests are answered
-// by events carrying the caller's request id.
+// event modes, a bootstrap asks the app's credential provider, requests are answered by
+// events carrying the caller's request id, and files go with a message and come back.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "c_client.h"
@@ -123,6 +126,125 @@ TEST_F(CApiExchange, ARequestIsAnsweredByAnEventWithTheCallersRequestIdAndTheSto
   EXPECT_EQ(refused["ok"], false);
   EXPECT_TRUE(refused["error"]["code"].is_string()) << refused.dump();
   EXPECT_FALSE(refused.contains("data"));
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(CApiExchange, FilesGoWithAMessageAndAnotherDeviceDownloadsThemByteForByte) {
+  const std::string files_url = bootstrap_url();
+  confab_client_options options = CONFAB_CLIENT_OPTIONS_INIT;
+  options.files_http_url = files_url.c_str();
+  options.files_retry_base_ms = 50;
+  options.files_retry_cap_ms = 200;
+
+  EventLog alice_events;  // outlives the client, whose callbacks write to it
+  CClient alice("alice-files", options);
+  ASSERT_EQ(confab_set_event_callback(alice, CONFAB_EVENT_CONNECTION | CONFAB_EVENT_OUTBOX | CONFAB_EVENT_UPLOAD,
+                                      EventLog::record, &alice_events),
+            CONFAB_OK);
+  ASSERT_EQ(confab_connect(alice, server_.url().c_str(), "token-alice"), CONFAB_OK) << alice.errmsg();
+  CClient bob("bob-files", options);
+  ASSERT_EQ(confab_set_poll_kinds(bob, CONFAB_EVENT_CONNECTION | CONFAB_EVENT_MESSAGE | CONFAB_EVENT_REQUEST |
+                                           CONFAB_EVENT_DOWNLOAD),
+            CONFAB_OK);
+  ASSERT_EQ(confab_connect(bob, server_.url().c_str(), "token-bob"), CONFAB_OK) << bob.errmsg();
+  ASSERT_FALSE(alice_events.wait_for(connected).is_null()) << "alice did not connect";
+  ASSERT_FALSE(poll_for(bob, connected).is_null()) << "bob did not connect";
+
+  // One file given as bytes, one as a path (which the app may delete once send() returns).
+  const std::string bytes("\x00\x01\x02\xfe\xff" "bytes from C\n", 18);
+  const std::string notes = "notes, read from the device's disk\n";
+  const auto notes_path = dir_.path() / "notes.txt";
+  { std::ofstream(notes_path, std::ios::binary) << notes; }
+  Json files = Json::array({{{"bytesBase64", "AAEC/v9ieXRlcyBmcm9tIEMK"}, {"name", "raw.bin"}},
+                            {{"path", notes_path.string()}, {"contentType", "text/plain"}}});
+  const std::string files_json = files.dump();
+  confab_send_options send = CONFAB_SEND_OPTIONS_INIT;
+  send.attachments_json = files_json.c_str();
+  char* out = nullptr;
+  ASSERT_EQ(confab_send(&out, alice, "c_general", "two files", &send), CONFAB_OK) << alice.errmsg();
+  std::filesystem::remove(notes_path);
+  Json echo = take_json(out);
+  ASSERT_EQ(echo["attachments"].size(), 2u) << echo.dump();
+  EXPECT_TRUE(echo["attachments"][0]["attachmentId"].is_null()) << "not uploaded yet";
+  EXPECT_EQ(echo["attachments"][0]["name"], "raw.bin");
+  EXPECT_EQ(echo["attachments"][0]["size"], bytes.size());
+  EXPECT_EQ(echo["attachments"][1]["name"], "notes.txt");
+  EXPECT_EQ(echo["attachments"][1]["contentType"], "text/plain");
+  EXPECT_EQ(echo["attachments"][1]["size"], notes.size());
+  const std::int64_t local_id = echo["localId"];
+  const std::string sent_id = echo["clientMessageId"];
+
+  // Alice hears each upload end in `done`, then the message go.
+  for (int index : {0, 1}) {
+    Json done = alice_events.wait_for([&](const Json& e) {
+      return is(e, "upload") && e["data"]["index"] == index && e["data"]["state"] == "done";
+    });
+    ASSERT_FALSE(done.is_null()) << "upload " << index << " did not finish";
+    EXPECT_EQ(done["data"]["localId"], local_id);
+    EXPECT_EQ(done["data"]["sentBytes"], done["data"]["totalBytes"]);
+    EXPECT_TRUE(done["data"]["error"].is_null());
+  }
+  EXPECT_FALSE(alice_events
+                   .wait_for([&](const Json& e) {
+                     return is(e, "outbox") && e["data"]["clientMessageId"] == sent_id && e["data"]["state"] == "sent";
+                   })
+                   .is_null());
+  ASSERT_EQ(confab_uploads(&out, alice, local_id), CONFAB_OK);
+  EXPECT_EQ(take_json(out), Json::array()) << "none once the message is sent";
+
+  // Bob receives the message with the files' metadata, as the server stored them.
+  Json message = poll_for(bob, [&](const Json& e) { return is(e, "message") && e["data"]["clientMessageId"] == sent_id; });
+  ASSERT_FALSE(message.is_null()) << "bob did not receive it";
+  const Json attachments = message["data"]["attachments"];
+  ASSERT_EQ(attachments.size(), 2u) << message.dump();
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(attachments[i]["attachmentId"].is_string()) << attachments.dump();
+    EXPECT_EQ(attachments[i]["name"], echo["attachments"][i]["name"]);
+    EXPECT_EQ(attachments[i]["size"], echo["attachments"][i]["size"]);
+    EXPECT_EQ(attachments[i]["sha256"], echo["attachments"][i]["sha256"]);
+  }
+
+  // He downloads the one sent by path to a path of his, and is answered by a request event.
+  const auto copy = dir_.path() / "notes-at-bob.txt";
+  const std::string notes_attachment = attachments[1].dump();
+  ASSERT_EQ(confab_download(bob, notes_attachment.c_str(), copy.string().c_str(), 77), CONFAB_OK) << bob.errmsg();
+  Json answered;
+  Json progress;  // the newest download event
+  poll_for(bob, [&](const Json& e) {
+    if (is(e, "download")) progress = e["data"];
+    if (is(e, "request") && e["requestId"] == 77) answered = e;
+    return !answered.is_null() && progress.value("state", "") == "done";
+  });
+  ASSERT_FALSE(answered.is_null()) << "no answer to the download";
+  EXPECT_EQ(answered["request"], "download");
+  ASSERT_EQ(answered["ok"], true) << answered.dump();
+  EXPECT_EQ(answered["data"]["path"], copy.string());
+  EXPECT_EQ(read_file(copy), notes);
+  ASSERT_FALSE(progress.is_null()) << "no download event";
+  EXPECT_EQ(progress["attachmentId"], attachments[1]["attachmentId"]);
+  EXPECT_EQ(progress["state"], "done");
+  EXPECT_EQ(progress["receivedBytes"], notes.size());
+  EXPECT_TRUE(progress["error"].is_null());
+
+  // The one sent as bytes, into the cache alone; the cache then answers at once.
+  const std::string raw_attachment = attachments[0].dump();
+  ASSERT_EQ(confab_download(bob, raw_attachment.c_str(), nullptr, 78), CONFAB_OK) << bob.errmsg();
+  Json cached = poll_for(bob, [](const Json& e) { return is(e, "request") && e["requestId"] == 78; });
+  ASSERT_FALSE(cached.is_null());
+  ASSERT_EQ(cached["ok"], true) << cached.dump();
+  EXPECT_EQ(read_file(cached["data"]["path"].get<std::string>()), bytes);
+  ASSERT_EQ(confab_cached_file(&out, bob, raw_attachment.c_str()), CONFAB_OK) << bob.errmsg();
+  EXPECT_EQ(take(out), cached["data"]["path"]);
+
+  // Nothing is being downloaded: there is nothing to cancel.
+  EXPECT_EQ(confab_cancel_download(bob, attachments[0]["attachmentId"].get<std::string>().c_str()),
+            CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(confab_cancel_download(bob, "a_nothing"), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(bob.errmsg().rfind("invalid_argument: ", 0), 0u) << bob.errmsg();
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -42,6 +44,8 @@ TEST(CApiWall, AnExceptionInsideAnyEntryPointBecomesInternalWithItsMessageKept) 
   fails_internally("poll_event", [&] { return confab_poll_event(&out, client, 0); });
   fails_internally("set_event_callback",
                    [&] { return confab_set_event_callback(client, CONFAB_EVENT_ALL, EventLog::record, nullptr); });
+  fails_internally("uploads", [&] { return confab_uploads(&out, client, 1); });
+  fails_internally("download", [&] { return confab_download(client, R"({"attachmentId":"a_1"})", nullptr, 1); });
 
   // The handle is whole: the next call works, and a later failure replaces the message.
   ASSERT_EQ(confab_send(&out, client, "c_general", "after the failure", nullptr), CONFAB_OK) << client.errmsg();
@@ -105,7 +109,51 @@ TEST(CApiOptions, AnUnknownVersionIsRefusedWithAMessage) {
   EXPECT_EQ(client, nullptr);
   EXPECT_NE(std::string(confab_errmsg(nullptr)).find("options.version is 99"), std::string::npos)
       << confab_errmsg(nullptr);
-  EXPECT_EQ(confab_client_options_init(&options, 2), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(confab_client_options_init(&options, 3), CONFAB_E_INVALID_ARGUMENT);
+}
+
+// An app built against version 1's header passes a shorter struct: neither the init
+// function nor the client reads or writes past it.
+TEST(CApiOptions, AVersion1StructIsStillTakenAndNothingPastItsEndIsTouched) {
+  constexpr std::size_t kVersion1Size = offsetof(confab_client_options, files_http_url);
+  confab_client_options options;
+  std::memset(&options, 0xab, sizeof options);  // past version 1's end: not the library's
+  ASSERT_EQ(confab_client_options_init(&options, 1), CONFAB_OK);
+  EXPECT_EQ(options.version, 1u);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&options);
+  for (std::size_t i = kVersion1Size; i < sizeof options; ++i) ASSERT_EQ(bytes[i], 0xab) << "byte " << i;
+  options.device_id = "version-1";
+  options.database_path = ":memory:";
+  confab_client* client = nullptr;
+  ASSERT_EQ(confab_client_new(&client, &options), CONFAB_OK) << confab_errmsg(nullptr);
+  EXPECT_EQ(confab_client_free(client), CONFAB_OK);
+
+  // So is version 1 of confab_send_options, whose struct ends before attachments_json.
+  confab_send_options send = CONFAB_SEND_OPTIONS_INIT;
+  send.version = 1;
+  send.attachments_json = "not read";
+  CClient sender("send-options-1");
+  char* out = nullptr;
+  ASSERT_EQ(confab_send(&out, sender, "c_general", "hi", &send), CONFAB_OK) << sender.errmsg();
+  EXPECT_EQ(take_json(out)["attachments"], Json::array());
+}
+
+TEST(CApiOptions, FilesOptionsAreCheckedByName) {
+  confab_client_options options = CONFAB_CLIENT_OPTIONS_INIT;
+  options.device_id = "files";
+  options.database_path = ":memory:";
+  options.files_cache_bytes = -1;
+  confab_client* client = nullptr;
+  EXPECT_EQ(confab_client_new(&client, &options), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_STREQ(confab_errmsg(nullptr), "invalid_argument: options.files_cache_bytes is negative");
+  options.files_cache_bytes = 0;
+  options.files_parallel_uploads = -2;
+  EXPECT_EQ(confab_client_new(&client, &options), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_STREQ(confab_errmsg(nullptr), "invalid_argument: options.files_parallel_uploads is negative");
+  options.files_parallel_uploads = 0;
+  options.files_http_url = "ftp://files.example";  // the SDK's own check
+  EXPECT_EQ(confab_client_new(&client, &options), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(client, nullptr);
 }
 
 TEST(CApiOptions, MissingOrBadFieldsAreRefusedByName) {
@@ -240,6 +288,134 @@ TEST(CApiJson, ValuesKeepTheirDocumentedShape) {
   EXPECT_EQ(Json::parse(c::dump(c::message_json(bad)))["text"], "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// ---- Files ---------------------------------------------------------------------------------
+
+TEST(CApiFiles, AttachmentsThatAreNotAListOfFilesAreRefusedAndNothingIsQueued) {
+  CClient client("files-refused");
+  auto refused = [&](const std::string& attachments, const char* expected) {
+    confab_send_options options = CONFAB_SEND_OPTIONS_INIT;
+    options.attachments_json = attachments.c_str();
+    char* out = nullptr;
+    EXPECT_EQ(confab_send(&out, client, "c_general", "x", &options), CONFAB_E_INVALID_ARGUMENT) << attachments;
+    EXPECT_EQ(out, nullptr);
+    EXPECT_NE(client.errmsg().find(expected), std::string::npos) << attachments << ": " << client.errmsg();
+  };
+  refused("[{", "options.attachments_json: not JSON");
+  refused(R"({"path": "a"})", "not a JSON array");
+  refused("[1]", "[0] is not an object");
+  refused("[{}]", R"(needs either "path" or "bytesBase64")");
+  refused(R"([{"path": "/tmp/a", "bytesBase64": "AA=="}])", "needs either");
+  refused(R"([{"bytesBase64": "AA=="}, {"bytesBase64": "not base64!"}])", "[1].bytesBase64 is not base64");
+  refused(R"([{"path": 5}])", "not a string");
+  // The SDK's own refusals: a file that cannot be read, more than 10 files.
+  refused(R"([{"path": "/nonexistent/confab-c-test.bin"}])", "invalid_argument: ");
+  Json eleven = Json::array();
+  for (int i = 0; i < 11; ++i) eleven.push_back({{"bytesBase64", "AA=="}});
+  refused(eleven.dump(), "invalid_argument: ");
+
+  char* out = nullptr;
+  ASSERT_EQ(confab_unsent_messages(&out, client), CONFAB_OK);
+  EXPECT_EQ(take_json(out), Json::array());
+}
+
+// Offline and with no files URL, a message waits for its upload, and cancelling the upload
+// discards the message.
+TEST(CApiFiles, AMessageWaitsForItsUploadAndCancellingItDiscardsTheMessage) {
+  EventLog log;  // outlives the client, whose callbacks write to it
+  CClient client("files-waiting");
+  ASSERT_EQ(confab_set_event_callback(client, CONFAB_EVENT_OUTBOX, EventLog::record, &log), CONFAB_OK);
+  confab_send_options options = CONFAB_SEND_OPTIONS_INIT;
+  options.attachments_json = R"([{"bytesBase64": "aGVsbG8=", "name": "hello.txt"}])";
+  char* out = nullptr;
+  ASSERT_EQ(confab_send(&out, client, "c_general", "", &options), CONFAB_OK) << client.errmsg();
+  Json echo = take_json(out);
+  ASSERT_EQ(echo["attachments"].size(), 1u) << echo.dump();
+  EXPECT_TRUE(echo["attachments"][0]["attachmentId"].is_null());
+  EXPECT_EQ(echo["attachments"][0]["name"], "hello.txt");
+  EXPECT_EQ(echo["attachments"][0]["contentType"], "text/plain");
+  EXPECT_EQ(echo["attachments"][0]["size"], 5);
+  EXPECT_EQ(echo["attachments"][0]["sha256"].get<std::string>().size(), 64u);
+  std::int64_t local_id = echo["localId"];
+
+  // Not connected, the upload has not been scheduled yet: the list may be empty.
+  ASSERT_EQ(confab_uploads(&out, client, local_id), CONFAB_OK) << client.errmsg();
+  EXPECT_TRUE(take_json(out).is_array());
+
+  ASSERT_EQ(confab_cancel_upload(client, local_id), CONFAB_OK) << client.errmsg();
+  EXPECT_FALSE(log.wait_for([&](const Json& e) {
+                    return e["data"]["localId"] == local_id && e["data"]["state"] == "discarded";
+                  }).is_null());
+  ASSERT_EQ(confab_uploads(&out, client, local_id), CONFAB_OK);
+  EXPECT_EQ(take_json(out), Json::array());
+  EXPECT_EQ(confab_cancel_upload(client, local_id), CONFAB_E_INVALID_ARGUMENT) << "no longer waiting";
+}
+
+TEST(CApiFiles, DownloadCallsCheckTheirArgumentsAndTheSdksRefusalsComeAsTheRequestsEvent) {
+  CClient client("files-arguments");
+  char* out = reinterpret_cast<char*>(&client);
+  EXPECT_EQ(confab_uploads(nullptr, client, 1), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(confab_download(client, nullptr, nullptr, 1), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_NE(client.errmsg().find("attachment_json"), std::string::npos) << client.errmsg();
+  EXPECT_EQ(confab_download(client, "{", nullptr, 1), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_STREQ(confab_errmsg(client), "invalid_argument: attachment_json: not JSON");
+  EXPECT_EQ(confab_download(client, R"({"attachmentId": "a_1", "size": "big"})", nullptr, 1),
+            CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_NE(client.errmsg().find("\"size\""), std::string::npos) << client.errmsg();
+  EXPECT_EQ(confab_cancel_download(client, nullptr), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(confab_cancel_download(client, "a_1"), CONFAB_E_INVALID_ARGUMENT) << "nothing is downloading";
+  EXPECT_EQ(confab_cached_file(nullptr, client, R"({"attachmentId": "a_1"})"), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(confab_cached_file(&out, client, "[]"), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_EQ(confab_cached_file(&out, client, R"({"attachmentId": "a_1", "future": true})"), CONFAB_E_NOT_FOUND);
+  EXPECT_EQ(client.errmsg(), "not_found: the cache does not hold the attachment a_1");
+  EXPECT_EQ(out, nullptr);
+  EXPECT_EQ(confab_download(nullptr, "{}", nullptr, 1), CONFAB_E_INVALID_ARGUMENT);
+
+  // Under way: an attachment with no id, and one while offline, are answered by events.
+  ASSERT_EQ(confab_set_poll_kinds(client, CONFAB_EVENT_REQUEST), CONFAB_OK);
+  ASSERT_EQ(confab_download(client, "{}", nullptr, 5), CONFAB_OK) << client.errmsg();
+  Json nameless = poll_for(client, [](const Json& e) { return e["requestId"] == 5; });
+  EXPECT_EQ(nameless["request"], "download");
+  EXPECT_EQ(nameless["ok"], false);
+  EXPECT_EQ(nameless["error"]["code"], "invalid_argument") << nameless.dump();
+  ASSERT_EQ(confab_download(client, R"({"attachmentId": "a_1", "size": 3})", "/tmp/never", 6), CONFAB_OK);
+  Json offline = poll_for(client, [](const Json& e) { return e["requestId"] == 6; });
+  EXPECT_EQ(offline["error"]["code"], "offline") << offline.dump();
+}
+
+TEST(CApiFiles, ProgressAndAttachmentsKeepTheirDocumentedShape) {
+  UploadProgress upload{7, 1, "a.png", 100, 400, TransferState::queued, Error::make(ErrorCode::transport, "reset")};
+  EXPECT_EQ(c::upload_json(upload), (Json{{"localId", 7},
+                                          {"index", 1},
+                                          {"name", "a.png"},
+                                          {"sentBytes", 100},
+                                          {"totalBytes", 400},
+                                          {"state", "queued"},
+                                          {"error", c::error_json(*upload.error)}}));
+  DownloadProgress download{"a_9", 400, 400, TransferState::done, std::nullopt};
+  EXPECT_EQ(c::download_json(download), (Json{{"attachmentId", "a_9"},
+                                              {"receivedBytes", 400},
+                                              {"totalBytes", 400},
+                                              {"state", "done"},
+                                              {"error", nullptr}}));
+  DownloadProgress cancelled{"a_9", 0, 400, TransferState::cancelled, Error::make(ErrorCode::cancelled, "by the app")};
+  EXPECT_EQ(c::download_json(cancelled)["error"]["code"], "cancelled");
+
+  // An attachment goes out and comes back in the same.
+  Attachment image{"a_1", "chart.png", "image/png", 1234, std::string(64, 'f'), 96, 48, "/9j/4AAQ"};
+  Attachment read;
+  ASSERT_EQ(c::attachment_from_json(c::dump(c::attachment_json(image)), read), std::nullopt);
+  EXPECT_EQ(read, image);
+
+  EXPECT_EQ(c::decode_base64(""), "");
+  EXPECT_EQ(c::decode_base64("aGVsbG8="), "hello");
+  EXPECT_EQ(c::decode_base64("aGVsbG8"), "hello") << "padding is optional";
+  EXPECT_EQ(c::decode_base64("AAEC/v8="), std::string("\x00\x01\x02\xfe\xff", 5));
+  EXPECT_EQ(c::decode_base64("aGVsbG8=="), std::nullopt);
+  EXPECT_EQ(c::decode_base64("a"), std::nullopt);
+  EXPECT_EQ(c::decode_base64("aGV-bG8="), std::nullopt);
+}
+
 // ---- Events --------------------------------------------------------------------------------
 
 TEST(CApiEvents, AFullPollQueueDropsAndCountsWhatComesUntilTheAppTakesTheOverflow) {
@@ -263,6 +439,29 @@ TEST(CApiEvents, AFullPollQueueDropsAndCountsWhatComesUntilTheAppTakesTheOverflo
 
   queue.push(CONFAB_EVENT_MESSAGE, R"({"n":7})", false);    // room again: counting starts over
   EXPECT_EQ(next()["n"], 7);
+}
+
+// The kinds after `overflow`'s bit are counted by name like the others; `overflow` itself is
+// never a kind an app asks a callback for.
+TEST(CApiEvents, UploadAndDownloadEventsAreKindsOfTheirOwn) {
+  c::PollQueue queue(1);
+  queue.push(CONFAB_EVENT_UPLOAD, R"({"n":1})", false);
+  queue.push(CONFAB_EVENT_UPLOAD, R"({"n":2})", false);     // dropped
+  queue.push(CONFAB_EVENT_DOWNLOAD, R"({"n":3})", false);   // dropped
+  std::string event;
+  ASSERT_TRUE(queue.pop(event, std::chrono::milliseconds(0)));
+  ASSERT_TRUE(queue.pop(event, std::chrono::milliseconds(0)));
+  EXPECT_EQ(Json::parse(event)["data"]["kinds"], (Json{"upload", "download"}));
+  EXPECT_STREQ(c::kind_name(CONFAB_EVENT_UPLOAD), "upload");
+  EXPECT_STREQ(c::kind_name(CONFAB_EVENT_DOWNLOAD), "download");
+
+  EventLog log;  // outlives the client, whose callbacks write to it
+  CClient client("new-kinds");
+  EXPECT_EQ(confab_set_event_callback(client, CONFAB_EVENT_UPLOAD | CONFAB_EVENT_DOWNLOAD, EventLog::record, &log),
+            CONFAB_OK);
+  EXPECT_EQ(confab_set_poll_kinds(client, CONFAB_EVENT_ALL), CONFAB_OK);
+  EXPECT_EQ(confab_set_poll_kinds(client, CONFAB_EVENT_ALL + 1u), CONFAB_E_INVALID_ARGUMENT);
+  EXPECT_EQ(confab_set_event_callback(client, 0, nullptr, nullptr), CONFAB_OK);
 }
 
 TEST(CApiEvents, PollTimesOutEmptyHandedAndLeavesTheErrorAlone) {

@@ -1,8 +1,11 @@
 // The C API's lifecycle: versions and errors, options, opening and freeing a client,
 // connecting, and the two ways events leave it.
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "confab/confab.h"
 #include "confab/version.h"
@@ -23,11 +26,30 @@ static_assert(static_cast<int>(confab::ConnectionState::failed) == CONFAB_STATE_
 // The options of `version` with every field at its default.
 constexpr confab_client_options kDefaultOptions = CONFAB_CLIENT_OPTIONS_INIT;
 
-// Fills confab::ClientOptions from the C struct; a message for the first field it refuses.
+// Version 1 of the struct ends where version 2's files_ fields begin: an app built against
+// that header passes a struct this long.
+constexpr std::size_t kVersion1Size = offsetof(confab_client_options, files_http_url);
+
+// The app's options as this version's struct: of a version 1 struct only its own fields
+// are read, the others keep their defaults; of an unknown version, only `version`.
+confab_client_options widened(const confab_client_options& in) {
+  confab_client_options out = kDefaultOptions;
+  if (in.version == 1) {
+    std::memcpy(&out, &in, kVersion1Size);
+  } else if (in.version == CONFAB_CLIENT_OPTIONS_VERSION) {
+    out = in;
+  } else {
+    out.version = in.version;
+  }
+  return out;
+}
+
+// Fills confab::ClientOptions from the C struct (widened); a message for the first field it
+// refuses.
 std::optional<std::string> convert(const confab_client_options& in, confab::ClientOptions& out,
                                    std::size_t& poll_capacity) {
-  if (in.version != CONFAB_CLIENT_OPTIONS_VERSION) {
-    return "options.version is " + std::to_string(in.version) + "; this library knows version " +
+  if (in.version != 1 && in.version != CONFAB_CLIENT_OPTIONS_VERSION) {
+    return "options.version is " + std::to_string(in.version) + "; this library knows versions 1 to " +
            std::to_string(CONFAB_CLIENT_OPTIONS_VERSION) + " (fill the struct with CONFAB_CLIENT_OPTIONS_INIT)";
   }
   if (in.device_id == nullptr) return "options.device_id is NULL";
@@ -63,7 +85,20 @@ std::optional<std::string> convert(const confab_client_options& in, confab::Clie
   time("typing_renew_ms", in.typing_renew_ms, out.live.typing_renew);
   time("typing_idle_ms", in.typing_idle_ms, out.live.typing_idle);
   time("typing_ttl_ms", in.typing_ttl_ms, out.live.typing_ttl);
+  time("files_retry_base_ms", in.files_retry_base_ms, out.files.retry_base);
+  time("files_retry_cap_ms", in.files_retry_cap_ms, out.files.retry_cap);
+  // Likewise a count or a size.
+  auto amount = [&refused](const char* field, std::int64_t value, auto& target) {
+    if (value < 0 && !refused) refused = std::string("options.") + field + " is negative";
+    if (value > 0) target = static_cast<std::remove_reference_t<decltype(target)>>(value);
+  };
+  amount("files_parallel_uploads", in.files_parallel_uploads, out.files.parallel_uploads);
+  amount("files_parallel_downloads", in.files_parallel_downloads, out.files.parallel_downloads);
+  amount("files_cache_bytes", in.files_cache_bytes, out.files.cache_bytes);
+  amount("files_chunk_bytes", in.files_chunk_bytes, out.files.chunk_bytes);
   if (refused) return refused;
+  out.files.http_url = text_or_empty(in.files_http_url);
+  if (in.files_directory != nullptr) out.files.directory = confab::c::path_of(in.files_directory);
   if (in.outbox_window < 0) return "options.outbox_window is negative";
   if (in.outbox_window > 0) out.outbox.window = static_cast<std::size_t>(in.outbox_window);
   out.connection.reconnect = in.no_reconnect == 0;
@@ -143,8 +178,14 @@ int confab_errcode(const confab_client* client) {
 int confab_client_options_init(confab_client_options* options, unsigned int version) {
   auto& errors = confab::c::thread_errors();
   if (options == nullptr) return errors.record(CONFAB_E_INVALID_ARGUMENT, "invalid_argument: options is NULL");
+  if (version == 1) {
+    std::memcpy(options, &kDefaultOptions, kVersion1Size);  // the app's struct may end there
+    options->version = 1;
+    return CONFAB_OK;
+  }
   if (version != CONFAB_CLIENT_OPTIONS_VERSION) {
-    return errors.record(CONFAB_E_INVALID_ARGUMENT, "invalid_argument: this library knows confab_client_options version 1");
+    return errors.record(CONFAB_E_INVALID_ARGUMENT,
+                         "invalid_argument: this library knows confab_client_options versions 1 and 2");
   }
   *options = kDefaultOptions;
   return CONFAB_OK;
@@ -158,7 +199,7 @@ int confab_client_new(confab_client** out, const confab_client_options* options)
   try {
     confab::ClientOptions converted;
     std::size_t poll_capacity = 0;
-    if (auto refused = convert(*options, converted, poll_capacity)) {
+    if (auto refused = convert(widened(*options), converted, poll_capacity)) {
       return errors.record(CONFAB_E_INVALID_ARGUMENT, "invalid_argument: ", *refused);
     }
     auto handle = std::make_unique<confab_client>(poll_capacity);

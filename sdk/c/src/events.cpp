@@ -22,6 +22,8 @@ const char* kind_name(unsigned kind) noexcept {
     case CONFAB_EVENT_RECEIPTS: return "receipts";
     case CONFAB_EVENT_REQUEST: return "request";
     case CONFAB_EVENT_OVERFLOW: return "overflow";
+    case CONFAB_EVENT_UPLOAD: return "upload";
+    case CONFAB_EVENT_DOWNLOAD: return "download";
     default: return "unknown";
   }
 }
@@ -76,8 +78,8 @@ void PollQueue::drop(unsigned kind) noexcept {
 
 std::string PollQueue::take_overflow() {
   Json kinds = Json::array();
-  for (unsigned bit = 1; bit < CONFAB_EVENT_OVERFLOW; bit <<= 1) {
-    if (dropped_kinds_ & bit) kinds.push_back(kind_name(bit));
+  for (unsigned bit = 1; bit & CONFAB_EVENT_ALL; bit <<= 1) {
+    if ((dropped_kinds_ & bit) && bit != CONFAB_EVENT_OVERFLOW) kinds.push_back(kind_name(bit));
   }
   std::string event = dump({{"kind", "overflow"}, {"data", {{"dropped", dropped_}, {"kinds", std::move(kinds)}}}});
   marker_queued_ = false;
@@ -185,7 +187,7 @@ void EventHub::resubscribe() {
     std::lock_guard lock(subscriptions_mutex_);
     for (std::size_t i = 0; i < subscriptions_.size(); ++i) {
       unsigned kind = 1u << i;
-      bool want = (wanted_kinds & kind) != 0;
+      bool want = (wanted_kinds & kind) != 0 && kind != CONFAB_EVENT_REQUEST && kind != CONFAB_EVENT_OVERFLOW;
       if (want && !subscriptions_[i].active() && client_ != nullptr) {
         subscriptions_[i] = subscribe(kind);
       } else if (!want && subscriptions_[i].active()) {
@@ -234,6 +236,14 @@ Subscription EventHub::subscribe(unsigned kind) {
     case CONFAB_EVENT_RECEIPTS:
       return client_->on_receipts([this, event](const ReceiptChange& r) {
         emit(CONFAB_EVENT_RECEIPTS, [&] { return event(CONFAB_EVENT_RECEIPTS, receipt_change_json(r)); });
+      });
+    case CONFAB_EVENT_UPLOAD:
+      return client_->on_upload([this, event](const UploadProgress& p) {
+        emit(CONFAB_EVENT_UPLOAD, [&] { return event(CONFAB_EVENT_UPLOAD, upload_json(p)); });
+      });
+    case CONFAB_EVENT_DOWNLOAD:
+      return client_->on_download([this, event](const DownloadProgress& p) {
+        emit(CONFAB_EVENT_DOWNLOAD, [&] { return event(CONFAB_EVENT_DOWNLOAD, download_json(p)); });
       });
     default: return {};
   }

@@ -52,6 +52,10 @@ class PollQueue {
 
 class EventHub {
  public:
+  // The bits of confab_event_kind.
+  static constexpr std::size_t kKindBits = 13;
+  static_assert(CONFAB_EVENT_ALL == (1u << kKindBits) - 1, "one bit per kind");
+
   EventHub(const confab_client* owner, std::size_t poll_capacity) : owner_(owner), queue_(poll_capacity) {}
 
   // Subscribes to the client's notifications from now on (set once, after it is open).
@@ -91,9 +95,10 @@ class EventHub {
   unsigned callback_kinds_ = 0;
   unsigned poll_kinds_ = 0;
   bool stopped_ = false;
-  // The SDK subscriptions, one per kind of notification (bits 0-8 of confab_event_kind).
+  // The SDK subscriptions, one per bit of confab_event_kind (none for `request`, whose
+  // answers come from the calls, nor `overflow`).
   std::mutex subscriptions_mutex_;
-  std::array<Subscription, 9> subscriptions_;
+  std::array<Subscription, kKindBits> subscriptions_;
 };
 
 // The wire name of a kind ("message"), for events and the overflow counts.

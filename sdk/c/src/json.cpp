@@ -1,5 +1,8 @@
 #include "json.h"
 
+#include <type_traits>
+#include <utility>
+
 namespace confab::c {
 
 namespace {
@@ -26,20 +29,18 @@ Json connection_json(const ConnectionChange& change) {
           {"retryInMs", change.retry_in ? Json(change.retry_in->count()) : Json(nullptr)}};
 }
 
-Json attachments_json(const std::vector<Attachment>& attachments) {
-  Json out = Json::array();
-  for (const auto& a : attachments) {
-    out.push_back({{"attachmentId", id_or_null(a.attachment_id)},
-                   {"name", a.name},
-                   {"contentType", a.content_type},
-                   {"size", a.size},
-                   {"sha256", a.sha256},
-                   {"width", a.width},
-                   {"height", a.height},
-                   {"preview", a.preview}});
-  }
-  return out;
+Json attachment_json(const Attachment& a) {
+  return {{"attachmentId", id_or_null(a.attachment_id)},
+          {"name", a.name},
+          {"contentType", a.content_type},
+          {"size", a.size},
+          {"sha256", a.sha256},
+          {"width", a.width},
+          {"height", a.height},
+          {"preview", a.preview}};
 }
+
+Json attachments_json(const std::vector<Attachment>& attachments) { return array_of(attachments, attachment_json); }
 
 Json local_message_json(const LocalMessage& m) {
   return {{"localId", m.local_id},
@@ -210,6 +211,115 @@ Json recovery_json(const StoreRecovery& r) {
           {"outboxRebuilt", r.outbox_rebuilt},
           {"outboxRowsSalvaged", r.outbox_rows_salvaged},
           {"detail", r.detail}};
+}
+
+Json upload_json(const UploadProgress& p) {
+  return {{"localId", p.local_id},
+          {"index", p.index},
+          {"name", p.name},
+          {"sentBytes", p.sent_bytes},
+          {"totalBytes", p.total_bytes},
+          {"state", name(to_string(p.state))},
+          {"error", p.error ? error_json(*p.error) : Json(nullptr)}};
+}
+
+Json download_json(const DownloadProgress& p) {
+  return {{"attachmentId", p.attachment_id},
+          {"receivedBytes", p.received_bytes},
+          {"totalBytes", p.total_bytes},
+          {"state", name(to_string(p.state))},
+          {"error", p.error ? error_json(*p.error) : Json(nullptr)}};
+}
+
+// ---- What the app hands in -------------------------------------------------------------------
+
+namespace {
+
+// Reads the optional field `key` of `object` into `target` when it is there and not null;
+// false when it holds another type than T's.
+template <class T>
+bool read_field(const Json& object, const char* key, T& target) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return true;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
+  } else {
+    if (!it->is_number_integer()) return false;
+  }
+  target = it->get<T>();
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> attachment_from_json(std::string_view text, Attachment& out) {
+  Json object = Json::parse(text, nullptr, false);
+  if (object.is_discarded()) return "not JSON";
+  if (!object.is_object()) return "not a JSON object";
+  for (auto [key, ok] : {std::pair{"attachmentId", read_field(object, "attachmentId", out.attachment_id)},
+                         std::pair{"name", read_field(object, "name", out.name)},
+                         std::pair{"contentType", read_field(object, "contentType", out.content_type)},
+                         std::pair{"size", read_field(object, "size", out.size)},
+                         std::pair{"sha256", read_field(object, "sha256", out.sha256)},
+                         std::pair{"width", read_field(object, "width", out.width)},
+                         std::pair{"height", read_field(object, "height", out.height)},
+                         std::pair{"preview", read_field(object, "preview", out.preview)}}) {
+    if (!ok) return std::string("\"") + key + "\" is not of its type (Attachment in docs/c-api.md)";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> files_from_json(std::string_view text, std::vector<FileToSend>& out) {
+  Json files = Json::parse(text, nullptr, false);
+  if (files.is_discarded()) return "not JSON";
+  if (!files.is_array()) return "not a JSON array";
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const Json& file = files[i];
+    std::string at = "[" + std::to_string(i) + "]";
+    if (!file.is_object()) return at + " is not an object";
+    FileToSend to_send;
+    std::string path;
+    std::string base64;
+    if (!read_field(file, "path", path) || !read_field(file, "bytesBase64", base64) ||
+        !read_field(file, "name", to_send.name) || !read_field(file, "contentType", to_send.content_type)) {
+      return at + " has a field that is not a string";
+    }
+    bool has_path = file.contains("path") && !file["path"].is_null();
+    bool has_bytes = file.contains("bytesBase64") && !file["bytesBase64"].is_null();
+    if (has_path == has_bytes) return at + " needs either \"path\" or \"bytesBase64\"";
+    if (has_path) {
+      to_send.path = path_of(path);
+    } else {
+      auto bytes = decode_base64(base64);
+      if (!bytes) return at + ".bytesBase64 is not base64";
+      to_send.bytes = std::move(*bytes);
+    }
+    out.push_back(std::move(to_send));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> decode_base64(std::string_view text) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t end = text.size();
+  while (end > 0 && text[end - 1] == '=') --end;
+  if (text.size() - end > 2 || (end != text.size() && text.size() % 4 != 0)) return std::nullopt;
+  std::string out;
+  out.reserve(end / 4 * 3 + 2);
+  std::uint32_t bits = 0;
+  int pending = 0;  // bits read and not yet written out
+  for (std::size_t i = 0; i < end; ++i) {
+    auto value = kAlphabet.find(text[i]);
+    if (value == std::string_view::npos) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(value);
+    pending += 6;
+    if (pending >= 8) {
+      pending -= 8;
+      out.push_back(static_cast<char>((bits >> pending) & 0xff));
+    }
+  }
+  if (pending >= 6) return std::nullopt;  // one character alone cannot end a group
+  return out;
 }
 
 }  // namespace confab::c

@@ -52,7 +52,8 @@ int confab_send(char** out_json, confab_client* client, const char* conversation
     }
     confab::SendOptions send_options;
     if (options != nullptr) {
-      if (options->version != CONFAB_SEND_OPTIONS_VERSION) {
+      // Version 1 ends before attachments_json: that field is not read from its struct.
+      if (options->version != 1 && options->version != CONFAB_SEND_OPTIONS_VERSION) {
         return client->fail(CONFAB_E_INVALID_ARGUMENT,
                             "invalid_argument: confab_send_options.version is not CONFAB_SEND_OPTIONS_VERSION "
                             "(fill it with CONFAB_SEND_OPTIONS_INIT)");
@@ -64,6 +65,11 @@ int confab_send(char** out_json, confab_client* client, const char* conversation
       if (options->thread_root != nullptr) {
         send_options.thread_root = ref_of(client, options->thread_root, "options.thread_root");
         if (!send_options.thread_root) return CONFAB_E_INVALID_ARGUMENT;
+      }
+      if (options->version >= 2 && options->attachments_json != nullptr) {
+        if (auto refused = confab::c::files_from_json(options->attachments_json, send_options.attachments)) {
+          return client->fail(CONFAB_E_INVALID_ARGUMENT, "invalid_argument: options.attachments_json: ", *refused);
+        }
       }
     }
     return queued(client, out_json, client->client->send(conversation_id, text, send_options));

@@ -7,6 +7,7 @@
 #include "answers.h"
 
 using confab::c::answer;
+using confab::c::answer_by_event;
 using confab::c::copy_out;
 using confab::c::dump;
 using confab::c::guarded;
@@ -15,25 +16,6 @@ using confab::c::missing;
 using confab::c::text_or_empty;
 
 namespace {
-
-// Hands a request's answer to the app as a `request` event, on the client's callback
-// thread: the value through `to_json`, or the error.
-template <class T, class ToJson>
-int answer_by_event(confab_client* client, confab::Pending<T> pending, const char* request, std::int64_t request_id,
-                    ToJson to_json) {
-  pending.then([client, request, request_id, to_json](const confab::Result<T>& result) {
-    client->events.emit(CONFAB_EVENT_REQUEST, [&] {
-      Json event{{"kind", "request"}, {"requestId", request_id}, {"request", request}, {"ok", result.ok()}};
-      if (result) {
-        event["data"] = to_json(*result);
-      } else {
-        event["error"] = confab::c::error_json(result.error());
-      }
-      return event;
-    });
-  });
-  return CONFAB_OK;
-}
 
 int conversation_answer(confab_client* client, confab::Pending<confab::ConversationInfo> pending, const char* request,
                         std::int64_t request_id) {

@@ -11,7 +11,10 @@
  *   confab_status. Output parameters come first; callback payloads (`void *payload`) last.
  * - Types are opaque (confab_client) or plain structs with a `version` field, filled
  *   with their _INIT macro (or confab_client_options_init() where macros are out of
- *   reach, as in FFI) before the fields the caller cares about are set.
+ *   reach, as in FFI) before the fields the caller cares about are set. A later version
+ *   of a struct only adds fields at its end, and the library still takes the structs of
+ *   every earlier version, reading only the fields that version has (the others keep
+ *   their defaults): an app built against an older header keeps working.
  * - Simple values cross as C types. Structured values (messages, conversations, changes,
  *   events) cross as UTF-8 JSON text, one object or array per string, with the schemas
  *   listed next to each call and in docs/c-api.md. Field names are camelCase; fields may
@@ -84,7 +87,7 @@ typedef enum confab_status {
   CONFAB_E_OFFLINE = -4,          /* needs the server, and the client is not connected */
   CONFAB_E_TIMEOUT = -5,          /* not in time; from confab_poll_event(): no event came */
   CONFAB_E_CLOSED = -6,           /* the client is shutting down */
-  CONFAB_E_NOT_FOUND = -7,        /* confab_user(): no such user in the directory */
+  CONFAB_E_NOT_FOUND = -7,        /* confab_user(): no such user in the directory; confab_cached_file(): not cached */
   CONFAB_E_REFUSED = -8           /* another SDK error (the message names its code) */
 } confab_status;
 
@@ -108,7 +111,8 @@ CONFAB_C_API int confab_errcode(const confab_client *client);
 
 /* ---- Creating a client -------------------------------------------------------------- */
 
-#define CONFAB_CLIENT_OPTIONS_VERSION 1
+/* 2 added the files_ fields; version 1's struct (up to poll_queue_capacity) is still taken. */
+#define CONFAB_CLIENT_OPTIONS_VERSION 2
 
 typedef enum confab_durability {
   CONFAB_DURABILITY_NORMAL = 0, /* survives the app crashing or being killed */
@@ -153,6 +157,17 @@ typedef struct confab_client_options {
 
   /* The poll queue's capacity in events (see confab_poll_event()); 0: 1024. */
   int64_t poll_queue_capacity;
+
+  /* Files (FileOptions), from version 2. Sizes and counts of 0 take the SDK's default. */
+  const char *files_http_url;  /* the server's HTTP API (http(s)://host[:port][/prefix]);
+                                  NULL: the bootstrap URL of confab_connect_with_credential() */
+  const char *files_directory; /* the SDK's file area; NULL: "<database_path>.files" */
+  int64_t files_parallel_uploads;   /* uploads at once; 0: 2 */
+  int64_t files_parallel_downloads; /* downloads at once; 0: 2 */
+  int64_t files_cache_bytes;        /* downloaded files kept, in bytes; 0: 512 MiB */
+  int64_t files_chunk_bytes;        /* bytes per upload request; 0: 8 MiB */
+  int64_t files_retry_base_ms;
+  int64_t files_retry_cap_ms;
 } confab_client_options;
 
 /* Every field listed, so that compilers warning about missing initializers stay quiet. */
@@ -161,9 +176,11 @@ typedef struct confab_client_options {
    0, 0, 0, 0, 0,                                           /* outbox */        \
    0, 0, 0, 0, 0, 0,                                        /* connection */    \
    0, 0, 0, 0,                                              /* live */          \
-   0}
+   0,                                                                           \
+   NULL, NULL, 0, 0, 0, 0, 0, 0                             /* files */}
 
-/* Fills `options` with the defaults of `version` (for bindings that cannot use the macro).
+/* Fills `options` with the defaults of `version` (for bindings that cannot use the macro),
+ * writing only the fields that version has: 1 or 2 (CONFAB_CLIENT_OPTIONS_VERSION).
  * CONFAB_E_INVALID_ARGUMENT for NULL or a version this library does not know. */
 CONFAB_C_API int confab_client_options_init(confab_client_options *options, unsigned int version);
 
@@ -258,17 +275,27 @@ typedef struct confab_message_ref {
   int64_t local_id;
 } confab_message_ref;
 
-#define CONFAB_SEND_OPTIONS_VERSION 1
+/* 2 added attachments_json; version 1's struct is still taken. */
+#define CONFAB_SEND_OPTIONS_VERSION 2
 typedef struct confab_send_options {
   unsigned int version;                  /* CONFAB_SEND_OPTIONS_VERSION */
   const confab_message_ref *reply_to;    /* NULL: not a reply; else quote this message */
   const confab_message_ref *thread_root; /* NULL: main timeline; else reply in this thread */
+  /* From version 2. NULL: no files; else 1-10 files to send with the message, a JSON array
+   * of {"path": string} (a file on the device) or {"bytesBase64": string} (its bytes,
+   * standard base64), each with an optional "name" and "contentType" (FileToSend). */
+  const char *attachments_json;
 } confab_send_options;
-#define CONFAB_SEND_OPTIONS_INIT {CONFAB_SEND_OPTIONS_VERSION, NULL, NULL}
+#define CONFAB_SEND_OPTIONS_INIT {CONFAB_SEND_OPTIONS_VERSION, NULL, NULL, NULL}
 
 /* Queues a text message durably and answers its local echo (a LocalMessage, state
  * "pending") once it is committed; it never waits for the network (Client::send()).
- * `options` may be NULL. `out_json` may be NULL. */
+ * `options` may be NULL. `out_json` may be NULL. With attachments (the text may then be
+ * ""), each file is copied into the SDK's file area before this returns, and the message
+ * goes once their uploads are done (`upload` events); the echo lists them as Attachments
+ * with no attachmentId yet. CONFAB_E_INVALID_ARGUMENT for attachments_json that is not
+ * such an array, and for the files the SDK refuses (more than 10, over 25 MiB, empty,
+ * unreadable, a bad name or media type); CONFAB_E_STORAGE when a copy cannot be written. */
 CONFAB_C_API int confab_send(char **out_json, confab_client *client, const char *conversation_id, const char *text,
                              const confab_send_options *options);
 /* Changes to a message, queued like send(); each answers its own outbox row (LocalMessage). */
@@ -367,6 +394,41 @@ CONFAB_C_API int confab_receipts(char **out_json, confab_client *client, const c
 /* Who has read the message at `seq`: {"read": [string], "delivered": [string]} */
 CONFAB_C_API int confab_read_by(char **out_json, confab_client *client, const char *conversation_id, int64_t seq);
 
+/* ---- Files ---------------------------------------------------------------------------
+ *
+ * Files go with a message (confab_send_options.attachments_json) and come back as the
+ * Attachments of its Message, TimelineMessage and LocalMessage:
+ *   {"attachmentId": string|null, "name", "contentType", "size", "sha256", "width",
+ *    "height", "preview": string (a base64 JPEG, "" when none)}
+ * Calls that take an attachment take that JSON object (as an event or a read gave it;
+ * only attachmentId is required, and fields it does not know are ignored).
+ * Progress comes as `upload` and `download` events (below). */
+
+/* The uploads of an outgoing message as they are now: [UploadProgress] (empty when it has
+ * none, before they are scheduled (the client not yet connected), or once it is sent), each {"localId", "index", "name", "sentBytes", "totalBytes",
+ * "state": "queued"|"running"|"done"|"failed"|"cancelled", "error": Error|null}. */
+CONFAB_C_API int confab_uploads(char **out_json, confab_client *client, int64_t local_id);
+/* Stops the uploads of a message not yet sent and discards it (Client::cancel_upload()).
+ * CONFAB_E_INVALID_ARGUMENT when the message is not waiting for an upload. */
+CONFAB_C_API int confab_cancel_upload(confab_client *client, int64_t local_id);
+
+/* Downloads an attachment into the device's file cache and, when `destination` is neither
+ * NULL nor "", copies it there (Client::download()). Answered like the requests above: on
+ * CONFAB_OK exactly one `request` event ("request": "download") carries `request_id` and
+ * {"path": string} (the destination, or the cached copy) once the file's size and SHA-256
+ * are checked, or the error: `not_found`, `forbidden`, `invalid_field` (the bytes do not
+ * match), `cancelled` (confab_cancel_download()), `offline`, `closed`, `invalid_argument`
+ * (no attachmentId). CONFAB_E_INVALID_ARGUMENT, and no event, for `attachment_json` that
+ * is not an Attachment object. */
+CONFAB_C_API int confab_download(confab_client *client, const char *attachment_json, const char *destination,
+                                 int64_t request_id);
+/* Stops the download of that attachment: its requests are answered with `cancelled`.
+ * CONFAB_E_INVALID_ARGUMENT when none is running. */
+CONFAB_C_API int confab_cancel_download(confab_client *client, const char *attachment_id);
+/* The path of the attachment's cached copy, when the cache holds it whole; never waits on
+ * the network. CONFAB_E_NOT_FOUND when it does not. */
+CONFAB_C_API int confab_cached_file(char **out_path, confab_client *client, const char *attachment_json);
+
 /* ---- Events ----------------------------------------------------------------------------
  *
  * Every event is one JSON object, {"kind": "<name>", "data": ...}, whose data is:
@@ -381,9 +443,13 @@ CONFAB_C_API int confab_read_by(char **out_json, confab_client *client, const ch
  *   receipts      {"conversationId", "userId", "readSeq", "deliveredSeq"}
  *   request       the answer to a request; instead of "data" alone it has
  *                 {"kind": "request", "requestId": int, "request": "create_channel", ...,
- *                  "ok": true, "data": ConversationInfo | [presence]} or
+ *                  "ok": true, "data": ConversationInfo | [presence] | {"path"}} or
  *                 {..., "ok": false, "error": Error}
  *   overflow      poll mode only: {"dropped": int, "kinds": [name]} (see below)
+ *   upload        UploadProgress (as confab_uploads()): an attachment of an outgoing message
+ *   download      {"attachmentId", "receivedBytes", "totalBytes", "state", "error"}
+ * When the callback thread falls behind, only an upload's or a download's newest progress
+ * is delivered (a change of state is never lost: the newest says it).
  *
  * The app hears events in either way, or both (each event goes to every way that asked
  * for its kind):
@@ -402,7 +468,8 @@ CONFAB_C_API int confab_read_by(char **out_json, confab_client *client, const ch
  *    the store or the client's memory, so on `overflow` the app reads again what it shows
  *    of those kinds (confab_connection(), confab_conversations(), confab_messages(),
  *    confab_unsent_messages(), confab_typing_users(), confab_presence(), confab_receipts(),
- *    confab_users()). */
+ *    confab_users(), confab_uploads(); a download's end still comes as its `request`
+ *    event). */
 
 typedef enum confab_event_kind {
   CONFAB_EVENT_CONNECTION = 1 << 0,
@@ -416,7 +483,9 @@ typedef enum confab_event_kind {
   CONFAB_EVENT_RECEIPTS = 1 << 8,
   CONFAB_EVENT_REQUEST = 1 << 9,
   CONFAB_EVENT_OVERFLOW = 1 << 10, /* poll mode only */
-  CONFAB_EVENT_ALL = (1 << 11) - 1
+  CONFAB_EVENT_UPLOAD = 1 << 11,
+  CONFAB_EVENT_DOWNLOAD = 1 << 12,
+  CONFAB_EVENT_ALL = (1 << 13) - 1
 } confab_event_kind;
 
 /* An event for the callback: `kind` is one confab_event_kind bit; `event_json` is the
