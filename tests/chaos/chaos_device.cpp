@@ -3,16 +3,25 @@
 //
 // Until --send-until (Unix ms) it sends messages to its user's conversations at random
 // (Poisson) times, printing "sending CONV TEXT" before each send() and "sent CONV TEXT"
-// once it returned. Then it answers commands on stdin, one per line:
+// once it returned. Every --files-every'th message carries a file, file_bytes(TEXT)
+// (chaos_files.h), uploaded through --http-url: its lines end in " file". Then it answers
+// commands on stdin, one per line:
 //   drain SECONDS            waits until its outbox is empty: "drained UNSENT"
 //   dump SECONDS CONV=HEAD.. waits until its store holds each conversation up to HEAD,
 //                            then prints "caught-up 0|1", "heard TWICE OUT_OF_ORDER",
-//                            "conv CONV" and "msg CONV SEQ CLIENT_ID SENDER TEXT" lines,
-//                            and "end"
+//                            "conv CONV" and "msg CONV SEQ CLIENT_ID SENDER TEXT" lines
+//                            (ending in " ATTACHMENT_ID SIZE SHA256" for a message with
+//                            a file), and "end"
+//   fetch SECONDS TEXT..     downloads the file of each message (found by its text in the
+//                            last dump), reads it back and prints "fetched TEXT SIZE
+//                            SHA256" or "unfetched TEXT WHY", then "end"
 //   quit                     exits
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -25,6 +34,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "chaos_files.h"
 #include "confab/client.h"
 #include "timeline.h"
 
@@ -89,7 +99,11 @@ class Changes {
   std::uint64_t generation_ = 0;
 };
 
-void dump(confab::Client& client, Changes& changes, const Hearing& hearing, std::istringstream& args) {
+// The files of the messages the last dump printed, by the message's text.
+using FilesByText = std::map<std::string, confab::Attachment>;
+
+void dump(confab::Client& client, Changes& changes, const Hearing& hearing, FilesByText& files,
+          std::istringstream& args) {
   int seconds = 0;
   args >> seconds;
   std::map<std::string, confab::Seq> heads;
@@ -109,8 +123,45 @@ void dump(confab::Client& client, Changes& changes, const Hearing& hearing, std:
   for (const auto& [conversation, head] : heads) {
     say("conv " + conversation);
     for (const auto& m : confab::test::stored_timeline(client, conversation)) {
+      std::string file;
+      if (!m.attachments.empty()) {
+        const auto& a = m.attachments.front();
+        file = " " + a.attachment_id + " " + std::to_string(a.size) + " " + a.sha256;
+        files[m.text] = a;
+      }
       say("msg " + conversation + " " + std::to_string(m.seq) + " " + m.client_message_id + " " + m.sender_id + " " +
-          m.text);
+          m.text + file);
+    }
+  }
+  say("end");
+}
+
+// Downloads are started together (the SDK runs FileOptions::parallel_downloads at once)
+// and each one's bytes are read back from the path it completes with.
+void fetch(confab::Client& client, const FilesByText& files, std::istringstream& args) {
+  int seconds = 0;
+  args >> seconds;
+  const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::pair<std::string, confab::Pending<std::filesystem::path>>> running;
+  for (std::string text; args >> text;) {
+    auto file = files.find(text);
+    if (file == files.end()) {
+      say("unfetched " + text + " not in the store");
+      continue;
+    }
+    running.emplace_back(text, client.download(file->second));
+  }
+  for (auto& [text, pending] : running) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    auto got = pending.wait_for(std::max(left, std::chrono::milliseconds(0)));
+    if (!got) {
+      say("unfetched " + text + " timed out");
+    } else if (!got->ok()) {
+      say("unfetched " + text + " " + confab::describe(got->error()));
+    } else {
+      std::ifstream in(got->value(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      say("fetched " + text + " " + std::to_string(bytes.size()) + " " + confab::chaos::sha256_hex(bytes));
     }
   }
   say("end");
@@ -120,13 +171,16 @@ void dump(confab::Client& client, Changes& changes, const Hearing& hearing, std:
 
 int main(int argc, char** argv) {
   CLI::App app{"One device of a chaos run"};
-  std::string url, token, device_id, database;
+  std::string url, http_url, token, device_id, database;
   std::string run = "0";
   std::vector<std::string> conversations;
   std::int64_t send_until_ms = 0;
   int interval_ms = 100;
   std::uint64_t seed = 1;
+  int files_every = 0;
   app.add_option("--url", url)->required();
+  app.add_option("--http-url", http_url, "the server's HTTP API, for files");
+  app.add_option("--files-every", files_every, "every Nth message carries a file (0: none)");
   app.add_option("--token", token)->required();
   app.add_option("--device", device_id)->required();
   app.add_option("--database", database)->required();
@@ -148,6 +202,9 @@ int main(int argc, char** argv) {
   options.connection.retry_cap = 2s;
   options.connection.ping_interval = 1500ms;
   options.connection.ping_timeout = 2s;
+  options.files.http_url = http_url;
+  options.files.retry_base = 200ms;
+  options.files.retry_cap = 2s;
   auto opened = confab::Client::open(options);
   if (!opened) {
     std::fprintf(stderr, "%s: open: %s\n", device_id.c_str(), confab::describe(opened.error()).c_str());
@@ -183,16 +240,23 @@ int main(int argc, char** argv) {
     if (std::chrono::system_clock::now() >= send_until) break;
     const auto& conversation = conversations[which(random)];
     std::string text = device_id + "." + run + "." + std::to_string(k);
-    say("sending " + conversation + " " + text);
-    auto sent = client->send(conversation, text);
+    confab::SendOptions send_options;
+    std::string mark;
+    if (files_every > 0 && k % files_every == files_every - 1) {
+      send_options.attachments = {confab::FileToSend{{}, confab::chaos::file_bytes(text), text + ".bin", {}}};
+      mark = " file";
+    }
+    say("sending " + conversation + " " + text + mark);
+    auto sent = client->send(conversation, text, send_options);
     if (sent.ok()) {
-      say("sent " + conversation + " " + text);
+      say("sent " + conversation + " " + text + mark);
     } else {
       say("refused " + conversation + " " + text + " " + confab::describe(sent.error()));
     }
   }
   say("idle");
 
+  FilesByText files;
   for (std::string line; std::getline(std::cin, line);) {
     std::istringstream args(line);
     std::string command;
@@ -204,7 +268,9 @@ int main(int argc, char** argv) {
                          [&] { return client->unsent_messages().empty(); });
       say("drained " + std::to_string(client->unsent_messages().size()));
     } else if (command == "dump") {
-      dump(*client, changes, hearing, args);
+      dump(*client, changes, hearing, files, args);
+    } else if (command == "fetch") {
+      fetch(*client, files, args);
     } else if (command == "quit") {
       break;
     }

@@ -1,10 +1,14 @@
 // confab_chaos: N users × M devices, each device the real SDK in its own process behind
 // its own fault proxy, send into channels, DMs and group DMs while a seeded schedule of
 // faults runs (latency, slicing, resets, blackholes, server and device kill -9, lost acks,
-// duplicated deliveries). Then the faults stop, everything heals, and the history is
-// checked: lost, duplicated, unexpected, reordered, divergent and stuck must all be 0.
+// duplicated deliveries). Every --files-every'th message of a device carries a small file,
+// uploaded over the server's HTTP API through a second proxy of that device with the same
+// faults. Then the faults stop, everything heals, a device of another member downloads
+// each file, and the history is checked: lost, duplicated, unexpected, reordered,
+// divergent, stuck and corrupted must all be 0.
 //
 //   confab_chaos [--seed S] [--duration SECONDS] [--messages N] [--users N] [--devices M]
+//                [--files-every N]
 //
 // Exit status 0 when every count is 0; 1 otherwise (the first anomalies are printed).
 #include <algorithm>
@@ -50,6 +54,7 @@ struct RunOptions {
   int interval_ms = 150;
   int users = 3;
   int devices_per_user = 2;
+  int files_every = 7;  // 0: no files
   int heal_s = 90;
   std::string work_dir;
 };
@@ -111,6 +116,7 @@ class ServerHost {
   }
   bool up() const { return process_ != nullptr; }
   std::uint16_t port() const { return process_->port(); }
+  std::uint16_t http_port() const { return process_->http_port(); }
   std::filesystem::path database() const { return dir_ / "server.db"; }
 
   void start() { process_ = std::make_unique<test::ServerProcess>(dir_, config_); }
@@ -149,9 +155,19 @@ class Run {
     std::fflush(stdout);
   }
   void start_device(std::size_t d) {
-    devices_[d]->start(proxies_[d]->url(), send_until_unix_ms_, options_.interval_ms,
-                       options_.seed * 1000 + d);
+    devices_[d]->start(proxies_[d]->url(), "http://127.0.0.1:" + std::to_string(http_proxies_[d]->port()),
+                       send_until_unix_ms_, options_.interval_ms, options_.files_every, options_.seed * 1000 + d);
   }
+  // A device's faults apply to both its links, WebSocket and HTTP.
+  void set_toxics(std::size_t d) {
+    proxies_[d]->set_toxics(toxics_[d]);
+    http_proxies_[d]->set_toxics(toxics_[d]);
+  }
+  void blackhole(std::size_t d) {
+    proxies_[d]->blackhole(blackholes_[d] > 0);
+    http_proxies_[d]->blackhole(blackholes_[d] > 0);
+  }
+  bool fetch_files();
   void apply(const Fault& f, bool begin, bool& active);
   bool heal();
   ServerState read_server(std::map<std::string, std::int64_t>& heads) const;
@@ -163,6 +179,7 @@ class Run {
   std::vector<Conversation> conversations_;
   std::unique_ptr<ServerHost> server_;
   std::vector<std::unique_ptr<test::FaultProxy>> proxies_;
+  std::vector<std::unique_ptr<test::FaultProxy>> http_proxies_;
   std::vector<std::unique_ptr<DeviceRunner>> devices_;
   std::vector<test::Toxics> toxics_;
   std::vector<int> blackholes_;
@@ -178,20 +195,22 @@ void Run::apply(const Fault& f, bool begin, bool& active) {
     case FaultKind::latency:
       toxics_[d].latency = milliseconds(begin ? f.amount : 0);
       toxics_[d].jitter = milliseconds(begin ? f.amount / 2 : 0);
-      proxies_[d]->set_toxics(toxics_[d]);
+      set_toxics(d);
       break;
     case FaultKind::slicing:
       toxics_[d].slice_bytes = begin ? static_cast<std::size_t>(f.amount) : 0;
-      proxies_[d]->set_toxics(toxics_[d]);
+      set_toxics(d);
       break;
     case FaultKind::reset:
       for (std::size_t i = 0; i < proxies_.size(); ++i) {
-        if (f.device < 0 || i == d) proxies_[i]->reset_all();
+        if (f.device >= 0 && i != d) continue;
+        proxies_[i]->reset_all();
+        http_proxies_[i]->reset_all();
       }
       break;
     case FaultKind::blackhole:
       blackholes_[d] += begin ? 1 : -1;
-      proxies_[d]->blackhole(blackholes_[d] > 0);
+      blackhole(d);
       break;
     case FaultKind::server_kill:
       if (begin) {
@@ -200,6 +219,7 @@ void Run::apply(const Fault& f, bool begin, bool& active) {
       } else if (active) {
         server_->start();
         for (auto& proxy : proxies_) proxy->set_upstream(server_->port());
+        for (auto& proxy : http_proxies_) proxy->set_upstream(server_->http_port());
       }
       break;
     case FaultKind::device_kill:
@@ -226,11 +246,11 @@ std::vector<Attempt> Run::attempts(std::size_t& refused) const {
     std::map<std::string, std::size_t> by_text;
     for (const auto& line : device->lines()) {
       std::istringstream in(line);
-      std::string word, conversation, text;
-      in >> word >> conversation >> text;
+      std::string word, conversation, text, mark;
+      in >> word >> conversation >> text >> mark;
       if (word == "sending") {
         by_text[text] = all.size();
-        all.push_back({device->spec().id, conversation, text, false});
+        all.push_back({device->spec().id, conversation, text, false, mark == "file"});
       } else if (word == "sent") {
         all[by_text.at(text)].returned = true;
       } else if (word == "refused") {
@@ -244,13 +264,21 @@ std::vector<Attempt> Run::attempts(std::size_t& refused) const {
 ServerState Run::read_server(std::map<std::string, std::int64_t>& heads) const {
   SQLite::Database db(server_->database().string(), SQLite::OPEN_READONLY);
   ServerState state;
+  // A chaos message carries at most one file: its first.
   SQLite::Statement events(db,
-                           "SELECT conversation_id, seq, client_message_id, sender_id, body_text FROM events "
-                           "WHERE kind = 'message.created' ORDER BY conversation_id, seq");
+                           "SELECT e.conversation_id, e.seq, e.client_message_id, e.sender_id, e.body_text, a.id, "
+                           "a.size, a.sha256 FROM events e "
+                           "LEFT JOIN message_attachments l ON l.message_id = e.message_id AND l.position = 0 "
+                           "LEFT JOIN attachments a ON a.id = l.attachment_id "
+                           "WHERE e.kind = 'message.created' ORDER BY e.conversation_id, e.seq");
   while (events.executeStep()) {
-    state.committed[events.getColumn(0).getString()].push_back(
-        {events.getColumn(1).getInt64(), events.getColumn(2).getString(), events.getColumn(3).getString(),
-         events.getColumn(4).getString()});
+    StoredMessage m{events.getColumn(1).getInt64(), events.getColumn(2).getString(), events.getColumn(3).getString(),
+                    events.getColumn(4).getString(), std::nullopt};
+    if (!events.getColumn(5).isNull()) {
+      m.file = StoredFile{events.getColumn(5).getString(), events.getColumn(6).getInt64(),
+                          events.getColumn(7).getString()};
+    }
+    state.committed[events.getColumn(0).getString()].push_back(std::move(m));
   }
   SQLite::Statement head(db, "SELECT conversation_id, MAX(seq) FROM events GROUP BY conversation_id");
   while (head.executeStep()) heads[head.getColumn(0).getString()] = head.getColumn(1).getInt64();
@@ -265,8 +293,8 @@ bool Run::heal() {
   for (std::size_t d = 0; d < proxies_.size(); ++d) {
     toxics_[d] = {};
     blackholes_[d] = 0;
-    proxies_[d]->set_toxics({});
-    proxies_[d]->blackhole(false);
+    set_toxics(d);
+    blackhole(d);
   }
   server_->faults({{"clear", true}});
   const auto heal_deadline = milliseconds(options_.heal_s * 1000);
@@ -316,8 +344,54 @@ bool Run::heal() {
         std::string conversation;
         StoredMessage m;
         in >> conversation >> m.seq >> m.client_message_id >> m.sender >> m.text;
+        if (StoredFile file; in >> file.attachment_id >> file.size >> file.sha256) m.file = file;
         report.stored[conversation].push_back(m);
       }
+    }
+  }
+  return fetch_files();
+}
+
+// Each file on the server is downloaded by one device of a member other than its sender
+// (in turn), through that device's HTTP proxy, and read back.
+bool Run::fetch_files() {
+  std::vector<std::string> texts(devices_.size());
+  std::size_t turn = 0;
+  for (const auto& [conversation, messages] : server_state_.committed) {
+    const auto& members = server_state_.members.at(conversation);
+    for (const auto& m : messages) {
+      if (!m.file) continue;
+      std::vector<std::size_t> readers;
+      for (std::size_t d = 0; d < devices_.size(); ++d) {
+        const auto& spec = devices_[d]->spec();
+        if (members.count(spec.user) && spec.user != m.sender && reports_[d].reported) readers.push_back(d);
+      }
+      if (readers.empty()) continue;
+      texts[readers[turn++ % readers.size()]] += " " + m.text;
+    }
+  }
+  std::vector<std::size_t> from(devices_.size());
+  for (std::size_t d = 0; d < devices_.size(); ++d) {
+    from[d] = devices_[d]->command("fetch " + std::to_string(options_.heal_s) + texts[d]);
+  }
+  const auto deadline = milliseconds(options_.heal_s * 1000) + std::chrono::seconds(5);
+  for (std::size_t d = 0; d < devices_.size(); ++d) {
+    auto end = devices_[d]->wait_for("end", from[d], deadline);
+    if (!end) return false;
+    auto lines = devices_[d]->lines();
+    for (std::size_t i = from[d]; i < *end; ++i) {
+      std::istringstream in(lines[i]);
+      std::string word;
+      Download got;
+      in >> word >> got.text;
+      if (word == "fetched") {
+        got.ok = static_cast<bool>(in >> got.size >> got.sha256);
+      } else if (word == "unfetched") {
+        std::getline(in >> std::ws, got.error);
+      } else {
+        continue;
+      }
+      reports_[d].downloads.push_back(std::move(got));
     }
   }
   return true;
@@ -339,9 +413,9 @@ int Run::execute() {
   std::printf("chaos: seed %llu, %d users x %d devices, %d s of faults, a send every %d ms per device (mean)\n",
               static_cast<unsigned long long>(options_.seed), options_.users, options_.devices_per_user,
               options_.duration_s, options_.interval_ms);
-  std::printf("chaos: replay with --seed %llu --duration %d --users %d --devices %d --interval-ms %d\n",
+  std::printf("chaos: replay with --seed %llu --duration %d --users %d --devices %d --interval-ms %d --files-every %d\n",
               static_cast<unsigned long long>(options_.seed), options_.duration_s, options_.users,
-              options_.devices_per_user, options_.interval_ms);
+              options_.devices_per_user, options_.interval_ms, options_.files_every);
 
   conversations_ = plan_conversations(options_.users);
   server_ = std::make_unique<ServerHost>(dir_ / "server", server_config(options_.users, conversations_));
@@ -353,6 +427,7 @@ int Run::execute() {
     for (int m = 0; m < options_.devices_per_user; ++m) {
       spec.id = user_id(u) + "-d" + std::to_string(m);
       proxies_.push_back(std::make_unique<test::FaultProxy>(server_->port()));
+      http_proxies_.push_back(std::make_unique<test::FaultProxy>(server_->http_port()));
       devices_.push_back(std::make_unique<DeviceRunner>(CONFAB_CHAOS_DEVICE_BINARY, dir_ / spec.id, spec));
     }
   }
@@ -397,10 +472,20 @@ int Run::execute() {
   bool answered = heal();
   std::size_t refused = 0;
   auto tried = attempts(refused);
-  std::size_t returned = 0;
-  for (const auto& a : tried) returned += a.returned;
-  std::size_t committed = 0;
-  for (const auto& [id, messages] : server_state_.committed) committed += messages.size();
+  std::size_t returned = 0, tried_with_files = 0;
+  for (const auto& a : tried) {
+    returned += a.returned;
+    tried_with_files += a.with_file;
+  }
+  std::size_t committed = 0, committed_with_files = 0;
+  for (const auto& [id, messages] : server_state_.committed) {
+    committed += messages.size();
+    for (const auto& m : messages) committed_with_files += m.file.has_value();
+  }
+  std::size_t downloaded = 0;
+  for (const auto& report : reports_) {
+    for (const auto& d : report.downloads) downloaded += d.ok;
+  }
   int runs = 0;
   for (const auto& d : devices_) runs += d->runs();
   log("healed" + std::string(answered ? "" : " (a device did not answer in time)"));
@@ -419,10 +504,13 @@ int Run::execute() {
     answered = false;
   }
 
-  std::printf("chaos: %zu sends tried, %zu returned, %zu refused; %zu messages committed; %d device runs; %zu faults\n",
-              tried.size(), returned, refused, committed, runs, plan.size());
-  std::printf("chaos: lost %zu, duplicated %zu, unexpected %zu, reordered %zu, divergent %zu, stuck %zu\n",
-              counts.lost, counts.duplicated, counts.unexpected, counts.reordered, counts.divergent, counts.stuck);
+  std::printf("chaos: %zu sends tried (%zu with files), %zu returned, %zu refused; %zu messages committed, of which %zu "
+              "with files (%zu downloaded and checked); %d device runs; %zu faults\n",
+              tried.size(), tried_with_files, returned, refused, committed, committed_with_files, downloaded, runs,
+              plan.size());
+  std::printf("chaos: lost %zu, duplicated %zu, unexpected %zu, reordered %zu, divergent %zu, stuck %zu, corrupted %zu\n",
+              counts.lost, counts.duplicated, counts.unexpected, counts.reordered, counts.divergent, counts.stuck,
+              counts.corrupted);
   for (const auto& e : counts.examples) std::printf("  %s\n", e.c_str());
   bool pass = answered && refused == 0 && counts.clean() && returned > 0;
   std::printf("chaos: %s (seed %llu)\n", pass ? "PASS" : "FAIL", static_cast<unsigned long long>(options_.seed));
@@ -443,6 +531,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 60'000));
   app.add_option("--users", options.users)->check(CLI::Range(2, 50));
   app.add_option("--devices", options.devices_per_user, "devices per user")->check(CLI::Range(1, 10));
+  app.add_option("--files-every", options.files_every, "every Nth message of a device carries a file (0: none)")
+      ->check(CLI::Range(0, 1'000'000));
   app.add_option("--heal-seconds", options.heal_s, "how long healing may take")->check(CLI::Range(5, 3600));
   app.add_option("--work-dir", options.work_dir, "keep the databases and logs here (emptied first)");
   CLI11_PARSE(app, argc, argv);

@@ -11,8 +11,8 @@ DeviceRunner::DeviceRunner(std::filesystem::path binary, std::filesystem::path d
 
 DeviceRunner::~DeviceRunner() { kill(); }
 
-void DeviceRunner::start(const std::string& url, std::int64_t send_until_unix_ms, int interval_ms,
-                         std::uint64_t seed) {
+void DeviceRunner::start(const std::string& url, const std::string& http_url, std::int64_t send_until_unix_ms,
+                         int interval_ms, int files_every, std::uint64_t seed) {
   kill();
   ++run_;
   {
@@ -22,7 +22,8 @@ void DeviceRunner::start(const std::string& url, std::int64_t send_until_unix_ms
   std::string conversations;
   for (const auto& c : spec_.conversations) conversations += (conversations.empty() ? "" : ",") + c;
   child_ = std::make_unique<test::ChildProcess>(
-      std::vector<std::string>{binary_.string(), "--url", url, "--token", spec_.token, "--device", spec_.id,
+      std::vector<std::string>{binary_.string(), "--url", url, "--http-url", http_url, "--files-every",
+                               std::to_string(files_every), "--token", spec_.token, "--device", spec_.id,
                                "--database", (dir_ / "outbox.db").string(), "--run", std::to_string(run_),
                                "--conversations", conversations, "--send-until", std::to_string(send_until_unix_ms),
                                "--interval-ms", std::to_string(interval_ms), "--seed",

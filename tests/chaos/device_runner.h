@@ -35,8 +35,10 @@ class DeviceRunner {
   bool running() const { return child_ != nullptr; }
   int runs() const { return run_; }
 
-  // Starts the next run of the process, connecting through `url`.
-  void start(const std::string& url, std::int64_t send_until_unix_ms, int interval_ms, std::uint64_t seed);
+  // Starts the next run of the process, connecting through `url`, its files through
+  // `http_url`; every `files_every`th message carries a file (0: none).
+  void start(const std::string& url, const std::string& http_url, std::int64_t send_until_unix_ms, int interval_ms,
+             int files_every, std::uint64_t seed);
   // kill -9, and reaps it; what it printed so far stays.
   void kill();
   // Asks it to exit and waits; returns its exit status (-1 when it did not exit in time).

@@ -3,6 +3,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "chaos_files.h"
+
 namespace confab::chaos {
 namespace {
 
@@ -20,6 +22,7 @@ class Verdict {
   void unexpected(const std::string& why) { note(counts_.unexpected, "unexpected: " + why); }
   void reordered(const std::string& why) { note(counts_.reordered, "reordered: " + why); }
   void divergent(const std::string& why) { note(counts_.divergent, "divergent: " + why); }
+  void corrupted(const std::string& why) { note(counts_.corrupted, "corrupted: " + why); }
   void stuck(std::size_t n, const std::string& why) {
     if (n == 0) return;
     counts_.stuck += n - 1;
@@ -39,19 +42,55 @@ std::string where(const std::string& conversation, std::int64_t seq) {
   return conversation + "#" + std::to_string(seq);
 }
 
+// The same message at the same place, whatever is said of its file.
+bool same_place(const StoredMessage& a, const StoredMessage& b) {
+  return a.seq == b.seq && a.client_message_id == b.client_message_id && a.sender == b.sender && a.text == b.text;
+}
+
+// The size and SHA-256 that the file of the message `text` must have.
+struct Expected {
+  std::int64_t size;
+  std::string sha256;
+};
+
+Expected expected_file(const std::string& text) {
+  auto bytes = file_bytes(text);
+  return {static_cast<std::int64_t>(bytes.size()), sha256_hex(bytes)};
+}
+
+// What is wrong with `file` as the file of the message `text`; empty when nothing.
+std::string file_fault(const std::string& text, const std::optional<StoredFile>& file) {
+  if (!file) return "has no file";
+  auto want = expected_file(text);
+  if (file->size != want.size) return "has a file of " + std::to_string(file->size) + " bytes, not " + std::to_string(want.size);
+  if (file->sha256 != want.sha256) return "has a file whose sha256 is " + file->sha256 + ", not " + want.sha256;
+  if (file->attachment_id.empty()) return "has a file with no attachment id";
+  return {};
+}
+
 }  // namespace
 
 Counts check_history(const std::vector<Attempt>& attempts, const ServerState& server,
                      const std::vector<DeviceReport>& devices) {
   Verdict verdict;
-  std::unordered_set<std::string> tried;
-  for (const auto& a : attempts) tried.insert(a.text);
+  std::unordered_map<std::string, const Attempt*> tried;
+  for (const auto& a : attempts) tried.emplace(a.text, &a);
 
-  // The server: every message tried by someone, each text once.
+  // The server: every message tried by someone, each text once, with the file it was sent
+  // with (or none).
   std::unordered_map<std::string, Placed> on_server;
   for (const auto& [conversation, messages] : server.committed) {
     for (const auto& m : messages) {
-      if (!tried.count(m.text)) verdict.unexpected("server " + where(conversation, m.seq) + " '" + m.text + "'");
+      auto attempt = tried.find(m.text);
+      if (attempt == tried.end()) {
+        verdict.unexpected("server " + where(conversation, m.seq) + " '" + m.text + "'");
+      } else if (attempt->second->with_file) {
+        if (auto fault = file_fault(m.text, m.file); !fault.empty()) {
+          verdict.corrupted("server " + where(conversation, m.seq) + " '" + m.text + "' " + fault);
+        }
+      } else if (m.file) {
+        verdict.unexpected("server " + where(conversation, m.seq) + " '" + m.text + "' has a file it was sent without");
+      }
       if (!on_server.emplace(m.text, Placed{conversation, &m}).second) {
         verdict.duplicated("server " + where(conversation, m.seq) + " '" + m.text + "' committed twice");
       }
@@ -80,10 +119,25 @@ Counts check_history(const std::vector<Attempt>& attempts, const ServerState& se
         auto placed = on_server.find(m.text);
         if (placed == on_server.end()) {
           verdict.unexpected(device.device + " " + where(conversation, m.seq) + " '" + m.text + "' not on the server");
-        } else if (placed->second.conversation != conversation || !(*placed->second.message == m)) {
+        } else if (placed->second.conversation != conversation || !same_place(*placed->second.message, m)) {
           verdict.reordered(device.device + " " + where(conversation, m.seq) + " '" + m.text + "' is at " +
                             where(placed->second.conversation, placed->second.message->seq) + " on the server");
+        } else if (placed->second.message->file != m.file) {
+          verdict.corrupted(device.device + " " + where(conversation, m.seq) + " '" + m.text +
+                            "' has another file than the server's");
         }
+      }
+    }
+    // What it downloaded is what was sent.
+    for (const auto& d : device.downloads) {
+      if (!d.ok) {
+        verdict.lost("the file of '" + d.text + "' could not be downloaded by " + device.device + ": " + d.error);
+        continue;
+      }
+      auto want = expected_file(d.text);
+      if (d.size != want.size || d.sha256 != want.sha256) {
+        verdict.corrupted(device.device + " downloaded " + std::to_string(d.size) + " bytes (sha256 " + d.sha256 +
+                          ") for '" + d.text + "', not the " + std::to_string(want.size) + " sent");
       }
     }
   }

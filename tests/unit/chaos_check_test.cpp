@@ -2,6 +2,7 @@
 // nothing; and its fault plan must replay from the seed.
 #include <gtest/gtest.h>
 
+#include "chaos_files.h"
 #include "fault_plan.h"
 #include "history_check.h"
 
@@ -102,6 +103,69 @@ TEST_F(HistoryCheck, UnsentRowsAndDevicesThatNeverCaughtUpAreStuck) {
   devices_[0].unsent = 2;
   devices_[2].reported = false;
   EXPECT_EQ(check().stuck, 3u);
+}
+
+// bob's b1 went with a file; the server and every device have it as sent.
+class HistoryCheckWithFiles : public HistoryCheck {
+ protected:
+  void SetUp() override {
+    HistoryCheck::SetUp();
+    attempts_[2].with_file = true;
+    auto bytes = file_bytes("b1");
+    server_.committed["c1"][1].file = StoredFile{"a_1", static_cast<std::int64_t>(bytes.size()), sha256_hex(bytes)};
+    for (auto& d : devices_) d.stored = server_.committed;
+    devices_[0].downloads.push_back({"b1", true, static_cast<std::int64_t>(bytes.size()), sha256_hex(bytes), ""});
+  }
+};
+
+TEST(ChaosFiles, BytesFollowFromTheTextAloneAndStaySmall) {
+  EXPECT_EQ(file_bytes("u0-d1.1.6"), file_bytes("u0-d1.1.6"));
+  EXPECT_NE(file_bytes("u0-d1.1.6"), file_bytes("u0-d1.1.13"));
+  for (const char* text : {"a", "u0-d1.1.6", "u4-d9.12.99999"}) {
+    auto size = file_bytes(text).size();
+    EXPECT_GE(size, 256u);
+    EXPECT_LE(size, 4096u);
+  }
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_F(HistoryCheckWithFiles, FilesAsSentAndDownloadedAsSentAreClean) {
+  auto counts = check();
+  EXPECT_TRUE(counts.clean()) << (counts.examples.empty() ? "" : counts.examples.front());
+}
+
+TEST_F(HistoryCheckWithFiles, AFileWithOtherBytesOnTheServerIsCorrupted) {
+  server_.committed["c1"][1].file->sha256 = sha256_hex("something else");
+  for (auto& d : devices_) d.stored = server_.committed;
+  EXPECT_EQ(check().corrupted, 1u);
+}
+
+TEST_F(HistoryCheckWithFiles, AMessageCommittedWithoutItsFileIsCorrupted) {
+  server_.committed["c1"][1].file.reset();
+  auto counts = check();
+  EXPECT_EQ(counts.corrupted, 1u + devices_.size());  // the server, and each device differs from it
+  EXPECT_EQ(counts.reordered, 0u);
+}
+
+TEST_F(HistoryCheckWithFiles, AFileOnAMessageSentWithoutOneIsUnexpected) {
+  server_.committed["c1"][0].file = server_.committed["c1"][1].file;
+  for (auto& d : devices_) d.stored = server_.committed;
+  EXPECT_EQ(check().unexpected, 1u);
+}
+
+TEST_F(HistoryCheckWithFiles, ADeviceWithAnotherFileIsCorruptedAndDivergent) {
+  devices_[1].stored["c1"][1].file->size += 1;
+  auto counts = check();
+  EXPECT_EQ(counts.corrupted, 1u);
+  EXPECT_EQ(counts.divergent, 1u);
+}
+
+TEST_F(HistoryCheckWithFiles, DownloadedBytesThatDifferAreCorruptedAndAFailedDownloadIsLost) {
+  devices_[0].downloads[0].size -= 1;
+  devices_[2].downloads.push_back({"b1", false, 0, "", "not_found"});
+  auto counts = check();
+  EXPECT_EQ(counts.corrupted, 1u);
+  EXPECT_EQ(counts.lost, 1u);
 }
 
 TEST(FaultPlan, TheSameSeedPlansTheSameFaults) {
