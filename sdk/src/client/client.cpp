@@ -347,7 +347,7 @@ class Client::Impl {
 
   // The copies send() made for a message that is not queued after all are removed.
   struct Staged {
-    Staged(files::FileArea& area, std::string client_message_id) : area(area), id(std::move(client_message_id)) {}
+    Staged(files::FileArea& files, std::string client_message_id) : area(files), id(std::move(client_message_id)) {}
     ~Staged() {
       for (std::size_t i = 0; i < count; ++i) area.unstage(files::outgoing_key(id, i));
     }
