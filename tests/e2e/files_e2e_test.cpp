@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <random>
@@ -231,6 +232,9 @@ TEST_F(FilesE2e, A25MiBUploadCutThreeTimesByResetsCompletesWithLittleSentTwice) 
     proxy.reset_all();
   }
   ASSERT_TRUE(alice.wait_for_outbox(1));
+  std::printf("25 MiB upload cut three times: %zu bytes through the proxy (%.3f x the file), %zu connections\n",
+              proxy.bytes_forwarded(), static_cast<double>(proxy.bytes_forwarded()) / static_cast<double>(size),
+              proxy.connections_accepted());
   EXPECT_LT(proxy.bytes_forwarded(), static_cast<std::size_t>(size) * 3 / 2)
       << "resumed from the server's offset, not from zero";
   EXPECT_TRUE(monotonic_within_attempts(watch.uploads.items()));
@@ -274,6 +278,8 @@ TEST_F(FilesE2e, ADownloadCutByAResetResumesWithARangeAndIsChecked) {
   auto got = pending.wait();
   ASSERT_TRUE(got.ok()) << describe(got.error());
   EXPECT_TRUE(read_file(dir_ / "logs.tar") == bytes);
+  std::printf("8 MiB download cut once: %zu bytes through the proxy (%.3f x the file)\n", proxy.bytes_forwarded(),
+              static_cast<double>(proxy.bytes_forwarded()) / static_cast<double>(bytes.size()));
   EXPECT_LT(proxy.bytes_forwarded(), bytes.size() * 3 / 2) << "resumed with a range";
   auto seen = watch.downloads.items();
   EXPECT_EQ(seen.back().state, TransferState::done);
@@ -424,6 +430,8 @@ TEST_F(FilesE2e, KilledMidUploadTheRestartedAppFinishesItAndTheMessageIsThereOnc
   while ((line = second->read_line(std::chrono::seconds(60))) && !line->starts_with("sent ")) {
   }
   ASSERT_TRUE(line.has_value()) << "the restarted app did not finish the upload";
+  std::printf("12 MiB upload killed with SIGKILL and resumed: %zu bytes through the proxy (%.3f x the file)\n",
+              proxy.bytes_forwarded(), static_cast<double>(proxy.bytes_forwarded()) / static_cast<double>(bytes.size()));
   EXPECT_LT(proxy.bytes_forwarded(), bytes.size() * 3 / 2) << "it resumed from the server's offset";
 
   EXPECT_EQ(test::read_server_texts(server.database(), "c_general"), std::vector<std::string>{"the film"});
