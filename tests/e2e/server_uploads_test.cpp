@@ -40,21 +40,15 @@ std::string some_bytes(std::size_t size, int seed = 1) {
   return bytes;
 }
 
-// Polls `condition` until it holds or `within` passes.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds within = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
+// The files in `dir`, less a session description being rewritten at that moment (its
+// `.json.tmp`, which the server writes after it answers, when it lets the session go).
 std::size_t files_in(const std::filesystem::path& dir) {
   std::size_t files = 0;
-  if (!std::filesystem::exists(dir)) return 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) files += entry.is_regular_file();
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    files += entry.is_regular_file(ec) && entry.path().extension() != ".tmp";
+  }
   return files;
 }
 
@@ -70,6 +64,18 @@ class ServerUploads : public testing::Test {
   }
 
   HttpClient http() { return HttpClient(server().http_port()); }
+
+  // Checks `condition` until it holds or `within` passes, a round trip to the server (a
+  // status request for no session) between two looks.
+  template <class Condition>
+  bool eventually(Condition condition, std::chrono::milliseconds within = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      static_cast<void>(http().get("/v1/uploads/u_none", bearer("token-alice")));
+    }
+    return true;
+  }
   std::filesystem::path attachments() const { return dir_.path() / "server-attachments"; }
   std::filesystem::path uploads() const { return attachments() / "uploads"; }
 

@@ -61,33 +61,52 @@ bool transient(const Error& e) {
          e.code == ErrorCode::bad_frame;
 }
 
+// A request to the server's HTTP API at `base` (whose path is a prefix), as the session's user.
+net::TransferRequest request_to(const net::HttpUrl& base, const std::string& token, std::string method,
+                                const std::string& path, std::shared_ptr<net::TransferControl> control = nullptr) {
+  net::TransferRequest r;
+  r.method = std::move(method);
+  r.url = base;
+  while (!r.url.target.empty() && r.url.target.back() == '/') r.url.target.pop_back();
+  r.url.target += path;
+  r.bearer = token;
+  r.control = std::move(control);
+  r.keep_error_answers = true;
+  return r;
+}
+
 }  // namespace
 
-struct Transfers::Upload {
+// What uploads and downloads share: the attempt in progress, the backoff between two.
+struct Transfers::Job {
+  std::shared_ptr<net::TransferControl> control;  // set while an attempt runs
+  std::shared_ptr<asio::steady_timer> timer;      // the backoff, between attempts
+  bool running = false;
+  bool backing_off = false;
+  bool cancelled = false;
+  int attempts = 0;
+
+  // Stops it for good: the attempt's connection is closed and the backoff ends.
+  void halt() {
+    cancelled = true;
+    if (control) control->cancel();
+    if (timer) timer->cancel();
+  }
+};
+
+struct Transfers::Upload : Job {
   std::int64_t local_id = 0;
   std::size_t index = 0;
   std::string key;
   Attachment file;
   std::string upload_id;
   UploadProgress progress;
-  std::shared_ptr<net::TransferControl> control;
-  std::shared_ptr<asio::steady_timer> timer;
-  bool running = false;
-  bool backing_off = false;
-  bool cancelled = false;
-  int attempts = 0;
 };
 
-struct Transfers::Download {
+struct Transfers::Download : Job {
   Attachment file;
   std::vector<std::pair<std::uint64_t, fs::path>> waiters;
   DownloadProgress progress;
-  std::shared_ptr<net::TransferControl> control;
-  std::shared_ptr<asio::steady_timer> timer;
-  bool running = false;
-  bool backing_off = false;
-  bool cancelled = false;
-  int attempts = 0;
 };
 
 Transfers::Transfers(asio::io_context& io, files::FileArea& area, store::OutboxStore& store, net::HttpOptions http,
@@ -146,9 +165,7 @@ void Transfers::cancel_uploads(const LocalMessage& m) {
     std::string upload_id = sessions.contains(i) ? sessions[i] : std::string();
     if (auto found = uploads_.find({m.local_id, i}); found != uploads_.end()) {
       auto job = found->second;
-      job->cancelled = true;
-      if (job->control) job->control->cancel();
-      if (job->timer) job->timer->cancel();
+      job->halt();
       if (upload_id.empty()) upload_id = job->upload_id;
       job->progress.state = TransferState::cancelled;
       report(*job);
@@ -158,11 +175,7 @@ void Transfers::cancel_uploads(const LocalMessage& m) {
     static_cast<void>(store_.forget_upload(m.local_id, i));
     // The server's copy expires by itself; this frees it sooner.
     if (!upload_id.empty() && endpoint) {
-      net::TransferRequest request;
-      request.method = "DELETE";
-      request.url = endpoint->first;
-      request.url.target += "/v1/uploads/" + upload_id;
-      request.bearer = endpoint->second;
+      auto request = request_to(endpoint->first, endpoint->second, "DELETE", "/v1/uploads/" + upload_id);
       asio::co_spawn(
           io_,
           [request = std::move(request), http = http_]() mutable -> awaitable<void> {
@@ -188,15 +201,9 @@ void Transfers::connected() { pump(); }
 
 void Transfers::stop() {
   stopped_ = true;
-  for (auto& [key, job] : uploads_) {
-    job->cancelled = true;
-    if (job->control) job->control->cancel();
-    if (job->timer) job->timer->cancel();
-  }
+  for (auto& [key, job] : uploads_) job->halt();
   for (auto& [id, job] : downloads_) {
-    job->cancelled = true;
-    if (job->control) job->control->cancel();
-    if (job->timer) job->timer->cancel();
+    job->halt();
     for (const auto& [key, destination] : job->waiters) {
       pendings_.complete(key, Error::make(ErrorCode::closed, "the client was closed before the download ended"));
     }
@@ -231,15 +238,7 @@ void Transfers::run_upload(std::shared_ptr<Upload> job) {
   job->progress.state = TransferState::running;
   auto steps = [this, job, base = endpoint->first, token = endpoint->second]() -> awaitable<Result<std::string>> {
     auto make = [&](std::string method, const std::string& path) {
-      net::TransferRequest r;
-      r.method = std::move(method);
-      r.url = base;
-      while (!r.url.target.empty() && r.url.target.back() == '/') r.url.target.pop_back();
-      r.url.target += path;
-      r.bearer = token;
-      r.control = job->control;
-      r.keep_error_answers = true;
-      return r;
+      return request_to(base, token, std::move(method), path, job->control);
     };
     for (int resync = 0; resync <= kMaxResyncs; ++resync) {
       // A session: the one remembered, else a new one.
@@ -339,14 +338,7 @@ void Transfers::upload_ended(const std::shared_ptr<Upload>& job, Result<std::str
     job->progress.state = TransferState::queued;
     job->progress.error = outcome.error();
     report(*job);
-    job->backing_off = true;
-    job->timer = std::make_shared<asio::steady_timer>(io_);
-    auto timer = job->timer;
-    timer->expires_after(std::chrono::milliseconds(backoff_ms(job->attempts, outcome.error())));
-    timer->async_wait([this, job](const boost::system::error_code&) {
-      job->backing_off = false;
-      pump();
-    });
+    back_off(job, backoff_ms(job->attempts, outcome.error()));
   } else {
     // Refused for good: the message fails, and retry() starts its uploads again.
     uploads_.erase({job->local_id, job->index});
@@ -356,6 +348,16 @@ void Transfers::upload_ended(const std::shared_ptr<Upload>& job, Result<std::str
     hooks_.refused(job->local_id, outcome.error());
   }
   pump();
+}
+
+void Transfers::back_off(const std::shared_ptr<Job>& job, std::int64_t delay_ms) {
+  job->backing_off = true;
+  job->timer = std::make_shared<asio::steady_timer>(io_);
+  job->timer->expires_after(std::chrono::milliseconds(delay_ms));
+  job->timer->async_wait([this, job](const boost::system::error_code&) {
+    job->backing_off = false;
+    pump();
+  });
 }
 
 std::int64_t Transfers::backoff_ms(int attempt, const Error& error) {
@@ -438,9 +440,7 @@ Result<void> Transfers::cancel_download(const std::string& attachment_id) {
     if (found == downloads_.end()) return;
     auto job = found->second;
     downloads_.erase(found);
-    job->cancelled = true;
-    if (job->control) job->control->cancel();
-    if (job->timer) job->timer->cancel();
+    job->halt();
     std::error_code ignored;
     fs::remove(area_.partial(attachment_id), ignored);
     job->progress.state = TransferState::cancelled;
@@ -471,13 +471,7 @@ void Transfers::run_download(std::shared_ptr<Download> job) {
     }
     std::string sha = job->file.sha256;
     if (job->file.size == 0 || have < job->file.size) {
-      net::TransferRequest get;
-      get.url = base;
-      while (!get.url.target.empty() && get.url.target.back() == '/') get.url.target.pop_back();
-      get.url.target += "/v1/attachments/" + id;
-      get.bearer = token;
-      get.control = job->control;
-      get.keep_error_answers = true;
+      auto get = request_to(base, token, "GET", "/v1/attachments/" + id, job->control);
       get.response_file = partial;
       if (have > 0) get.headers.emplace_back("Range", "bytes=" + std::to_string(have) + "-");
       get.progress = [this, job, have](std::int64_t received) {
@@ -526,15 +520,8 @@ void Transfers::download_ended(const std::shared_ptr<Download>& job, Result<fs::
     job->progress.state = TransferState::queued;
     job->progress.error = outcome.error();
     report(*job);
-    job->backing_off = true;
-    job->timer = std::make_shared<asio::steady_timer>(io_);
-    auto timer = job->timer;
     // The first retry after a drop goes at once: the range picks up where it stopped.
-    timer->expires_after(std::chrono::milliseconds(job->attempts == 1 ? 0 : backoff_ms(job->attempts - 1, outcome.error())));
-    timer->async_wait([this, job](const boost::system::error_code&) {
-      job->backing_off = false;
-      pump();
-    });
+    back_off(job, job->attempts == 1 ? 0 : backoff_ms(job->attempts - 1, outcome.error()));
     pump();
     return;
   }

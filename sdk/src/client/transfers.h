@@ -84,6 +84,7 @@ class Transfers {
   Result<void> cancel_download(const std::string& attachment_id);
 
  private:
+  struct Job;
   struct Upload;
   struct Download;
 
@@ -95,6 +96,8 @@ class Transfers {
   void report(const Upload& job);
   void report(const Download& job);
   std::int64_t backoff_ms(int attempt, const Error& error);
+  // The job's next attempt waits `delay_ms` (then the pump starts it).
+  void back_off(const std::shared_ptr<Job>& job, std::int64_t delay_ms);
 
   boost::asio::io_context& io_;
   files::FileArea& area_;

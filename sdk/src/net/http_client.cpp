@@ -79,27 +79,35 @@ std::int64_t retry_after_ms(std::string_view header) {
   return std::min(seconds, kMaxRetryAfterMs / 1000) * 1000;
 }
 
+// Connects `stream` to the request's host (and does the TLS handshake), each step under
+// its deadline.
 template <class Stream>
-awaitable<Result<HttpResponse>> exchange(Stream& stream, const HttpRequest& request, const HttpOptions& options) {
+awaitable<Result<void>> open_stream(Stream& stream, const HttpUrl& url, std::chrono::milliseconds timeout) {
   constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
-  const auto& url = request.url;
-  const auto timeout = options.step_timeout;
   beast::error_code ec;
   auto endpoints = co_await resolve(url, timeout, ec);
   if (ec) co_return step_failed("resolving " + url.host, ec, timeout);
-
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_after(timeout);
   co_await tcp_layer.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return step_failed("connecting to " + url.host + ":" + url.port, ec, timeout);
   tcp_layer.socket().set_option(tcp::no_delay(true), ec);
-
   if constexpr (kTls) {
     if (auto prepared = prepare_tls_stream(stream, url.host); !prepared) co_return prepared.error();
     tcp_layer.expires_after(timeout);
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return step_failed("the TLS handshake with " + url.host, ec, timeout);
   }
+  co_return Result<void>{};
+}
+
+template <class Stream>
+awaitable<Result<HttpResponse>> exchange(Stream& stream, const HttpRequest& request, const HttpOptions& options) {
+  const auto& url = request.url;
+  const auto timeout = options.step_timeout;
+  if (auto opened = co_await open_stream(stream, url, timeout); !opened) co_return opened.error();
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  beast::error_code ec;
 
   http::request<http::string_body> out{request.method == HttpMethod::post ? http::verb::post : http::verb::get,
                                        url.target, 11};
@@ -136,28 +144,6 @@ awaitable<Result<HttpResponse>> exchange(Stream& stream, const HttpRequest& requ
                         std::move(answer.body())};
   if (response.status >= 200 && response.status < 300) co_return response;
   co_return error_from_response(response, retry_after_ms(answer[http::field::retry_after]));
-}
-
-// Connects `stream` to the request's host (and does the TLS handshake), each step under
-// its deadline.
-template <class Stream>
-awaitable<Result<void>> open_stream(Stream& stream, const HttpUrl& url, std::chrono::milliseconds timeout) {
-  constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
-  beast::error_code ec;
-  auto endpoints = co_await resolve(url, timeout, ec);
-  if (ec) co_return step_failed("resolving " + url.host, ec, timeout);
-  auto& tcp_layer = beast::get_lowest_layer(stream);
-  tcp_layer.expires_after(timeout);
-  co_await tcp_layer.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return step_failed("connecting to " + url.host + ":" + url.port, ec, timeout);
-  tcp_layer.socket().set_option(tcp::no_delay(true), ec);
-  if constexpr (kTls) {
-    if (auto prepared = prepare_tls_stream(stream, url.host); !prepared) co_return prepared.error();
-    tcp_layer.expires_after(timeout);
-    co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return step_failed("the TLS handshake with " + url.host, ec, timeout);
-  }
-  co_return Result<void>{};
 }
 
 constexpr std::size_t kPiece = 64 * 1024;
